@@ -1,0 +1,67 @@
+"""TAESD-like autoencoder: 64x64x3 in [-1,1] <-> 8x8x4 (f=8). Thin at full
+resolution (one 16-channel conv), width at 16x16 and 8x8."""
+import torch
+from torch import nn
+
+
+def conv(cin, cout, stride=1):
+    return nn.Conv2d(cin, cout, 3, stride, 1)
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Sequential(conv(c, c), nn.ReLU(), conv(c, c), nn.ReLU(), conv(c, c))
+
+    def forward(self, x):
+        return torch.relu(self.conv(x) + x)
+
+
+class Encoder(nn.Module):
+    def __init__(self, ch=4):
+        super().__init__()
+        self.net = nn.Sequential(
+            conv(3, 32, 2), nn.ReLU(), Block(32),           # 32x32
+            conv(32, 64, 2), nn.ReLU(), Block(64),          # 16x16
+            conv(64, 64, 2), nn.ReLU(), Block(64), Block(64),  # 8x8
+            conv(64, ch),
+        )
+
+    def forward(self, sample):
+        return self.net(sample)
+
+
+class Decoder(nn.Module):
+    def __init__(self, ch=4):
+        super().__init__()
+        self.net = nn.Sequential(
+            conv(ch, 64), nn.ReLU(), Block(64), Block(64),                  # 8x8
+            nn.Upsample(scale_factor=2), conv(64, 64), nn.ReLU(), Block(64),  # 16x16
+            nn.Upsample(scale_factor=2), conv(64, 32), nn.ReLU(), Block(32),  # 32x32
+            nn.Upsample(scale_factor=2), conv(32, 16), nn.ReLU(), conv(16, 3),  # 64x64
+        )
+
+    def forward(self, latent):
+        return self.net(latent)
+
+
+class EncoderExport(nn.Module):
+    """sample [1,3,64,64] in [-1,1] -> latent_sample (UNet space: * scaling)."""
+
+    def __init__(self, enc, scaling):
+        super().__init__()
+        self.enc, self.scaling = enc, scaling
+
+    def forward(self, sample):
+        return self.enc(sample) * self.scaling
+
+
+class DecoderExport(nn.Module):
+    """latent_sample (UNet space) -> sample [1,3,64,64] clamped to [-1,1]."""
+
+    def __init__(self, dec, scaling):
+        super().__init__()
+        self.dec, self.scaling = dec, scaling
+
+    def forward(self, latent_sample):
+        return self.dec(latent_sample / self.scaling).clamp(-1, 1)

@@ -1,0 +1,45 @@
+"""Shared paths, seeds and sizes for the demo-pack build."""
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+MODELS = Path(__file__).resolve().parent
+ROOT = MODELS.parent
+CACHE = Path(os.environ.get("GESSO_CACHE", MODELS / ".cache"))
+PACK_DIR = Path(os.environ.get("GESSO_PACK_DIR", ROOT / "public" / "packs" / "demo"))
+SMOKE = os.environ.get("GESSO_SMOKE") == "1"
+
+FONT = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
+EMOJI_TEST = "/usr/share/unicode/emoji/emoji-test.txt"
+
+IMAGE = 64
+LATENT_CH = 4
+DOWNSCALE = 8
+MAX_LEN = 16          # tokens, including BOS and EOS
+HIDDEN = 128          # text encoder width (encoder_hidden_states D)
+GUIDANCE_DIM = 256    # timestep_cond width, as in real LCM exports
+GUIDANCE_SCALE = 1000.0
+TRAIN_T = 1000
+BETA_START, BETA_END = 0.00085, 0.012
+ORIGINAL_STEPS = 50   # LCM skip k = 1000 / 50 = 20
+TIMESTEP_SCALING = 10.0
+SEED = 1234
+
+
+def seed_all(seed=SEED):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def threads():
+    torch.set_num_threads(int(os.environ.get("GESSO_THREADS", "2")))
+
+
+def path(*parts):
+    p = CACHE.joinpath(*parts)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p

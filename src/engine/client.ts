@@ -1,0 +1,63 @@
+/** Page side of the engine worker: typed, abortable calls. */
+
+import { fromErrorData, GessoError } from '../shared/errors';
+import type { ApiMap, FromWorker, Port, ToWorker } from '../shared/rpc';
+
+export interface CallOptions<P> {
+  signal?: AbortSignal;
+  onProgress?: (progress: P) => void;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  onProgress?: (progress: unknown) => void;
+}
+
+export class RpcClient<A extends ApiMap> {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly port: Port) {
+    port.addEventListener('message', (event: MessageEvent<FromWorker>) => this.receive(event.data));
+  }
+
+  call<M extends keyof A & string>(
+    method: M,
+    args: A[M]['args'],
+    options: CallOptions<A[M]['progress']> = {},
+  ): Promise<A[M]['result']> {
+    const { signal, onProgress } = options;
+    if (signal?.aborted) return Promise.reject(new GessoError('aborted', 'Cancelled.'));
+    const id = this.nextId++;
+    return new Promise<A[M]['result']>((resolve, reject) => {
+      const onAbort = () => this.port.postMessage({ type: 'abort', id } satisfies ToWorker<A>);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (value) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value as A[M]['result']);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        onProgress: onProgress as ((progress: unknown) => void) | undefined,
+      });
+      const message = { type: 'call', id, method, args } as ToWorker<A>;
+      this.port.postMessage(message);
+    });
+  }
+
+  private receive(message: FromWorker): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    if (message.type === 'progress') {
+      pending.onProgress?.(message.data);
+      return;
+    }
+    this.pending.delete(message.id);
+    if (message.type === 'result') pending.resolve(message.data);
+    else pending.reject(fromErrorData(message.error));
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Loads the one onnxruntime-web build this device uses, from the app's own
+ * origin: the CPU-only wasm build for WebAssembly, the WebGPU build otherwise.
+ * The two bundles are separate chunks, so a device downloads only its own.
+ */
+
+import type * as Ort from 'onnxruntime-web';
+import type { Backend } from '../shared/pack-manifest';
+
+export type OrtModule = typeof Ort;
+
+const loaded = new Map<Backend, Promise<OrtModule>>();
+
+async function importRuntime(backend: Backend): Promise<OrtModule> {
+  if (backend === 'webgpu') {
+    const [ort, { default: wasm }] = await Promise.all([
+      import('onnxruntime-web/webgpu'),
+      import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url'),
+    ]);
+    configure(ort, wasm);
+    return ort;
+  }
+  const [ort, { default: wasm }] = await Promise.all([
+    import('onnxruntime-web/wasm'),
+    import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url'),
+  ]);
+  configure(ort, wasm);
+  return ort;
+}
+
+function configure(ort: OrtModule, wasmUrl: string): void {
+  ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, globalThis.location.href).href };
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
+  ort.env.logLevel = 'error';
+}
+
+export function loadRuntime(backend: Backend): Promise<OrtModule> {
+  let runtime = loaded.get(backend);
+  if (!runtime) {
+    runtime = importRuntime(backend);
+    loaded.set(backend, runtime);
+    runtime.catch(() => loaded.delete(backend));
+  }
+  return runtime;
+}

@@ -1,0 +1,48 @@
+/// <reference lib="webworker" />
+/** Engine worker entry: all inference happens here, never on the UI thread. */
+
+import { chooseBackend } from '../shared/capabilities';
+import type { Capabilities } from '../shared/capabilities';
+import type { EngineApi, Float32TensorData } from './api';
+import { detectCapabilities } from './detect';
+import { serve, Transfer } from './host';
+import { loadRuntime } from './ort-runtime';
+
+let capabilities: Promise<Readonly<Capabilities>> | null = null;
+const detectOnce = () => (capabilities ??= detectCapabilities());
+
+serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
+  detect: () => detectOnce(),
+
+  chooseBackend: async ({ preference }) => {
+    const caps = await detectOnce();
+    return { ...chooseBackend(caps, preference), capabilities: caps };
+  },
+
+  runModel: async ({ model, backend, feeds }, { signal }) => {
+    const ort = await loadRuntime(backend);
+    signal.throwIfAborted();
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: [backend === 'webgpu' ? 'webgpu' : 'wasm'],
+    });
+    try {
+      const inputs: Record<string, InstanceType<typeof ort.Tensor>> = {};
+      for (const [name, tensor] of Object.entries(feeds))
+        inputs[name] = new ort.Tensor('float32', tensor.data, tensor.dims);
+      const start = performance.now();
+      const results = await session.run(inputs);
+      const milliseconds = performance.now() - start;
+      const outputs: Record<string, Float32TensorData> = {};
+      const transfer: Transferable[] = [];
+      for (const [name, tensor] of Object.entries(results)) {
+        const data = new Float32Array((await tensor.getData()) as Float32Array);
+        outputs[name] = { dims: [...tensor.dims], data };
+        transfer.push(data.buffer);
+        tensor.dispose();
+      }
+      return new Transfer({ backend, outputs, milliseconds }, transfer);
+    } finally {
+      await session.release();
+    }
+  },
+});

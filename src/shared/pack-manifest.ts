@@ -1,0 +1,91 @@
+/** The pack manifest (`gesso-pack@1`): see docs/pack-manifest.md. */
+
+export type PipelineKind = 'demo' | 'sd-turbo' | 'lcm';
+export type Backend = 'webgpu' | 'wasm';
+export type ComponentName =
+  | 'textEncoder'
+  | 'unet'
+  | 'vaeDecoder'
+  | 'vaeEncoder'
+  | 'previewDecoder';
+
+export interface SchedulerConfig {
+  kind: 'lcm' | 'euler-ancestral-trailing';
+  trainTimesteps: number;
+  betaStart: number;
+  betaEnd: number;
+  betaSchedule: 'scaled_linear' | 'linear';
+  originalSteps?: number;
+  timestepScaling?: number;
+}
+
+export interface TokenizerConfig {
+  kind: 'clip-bpe';
+  vocab: string;
+  merges: string;
+  maxLength: number;
+  bosTokenId: number;
+  eosTokenId: number;
+  padTokenId: number;
+}
+
+export interface VariantRequirements {
+  shaderF16: boolean;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  memoryBytes: number;
+}
+
+export interface PackVariant {
+  id: string;
+  label: string;
+  default?: boolean;
+  backends: Backend[];
+  requires: VariantRequirements;
+  components: Partial<Record<ComponentName, string>> & {
+    textEncoder: string;
+    unet: string;
+    vaeDecoder: string;
+  };
+}
+
+export interface PackFile {
+  path: string;
+  size: number;
+  /** Lower-case hex SHA-256, or null when no published hash exists ("unverified"). */
+  sha256: string | null;
+  url?: string;
+}
+
+export interface PackLicense {
+  spdx: string;
+  name: string;
+  url: string;
+  restricted: boolean;
+  summary: string;
+}
+
+export interface PackManifest {
+  format: 'gesso-pack@1';
+  id: string;
+  name: string;
+  version: string;
+  description: string;
+  pipeline: PipelineKind;
+  image: { width: number; height: number };
+  latent: {
+    channels: number;
+    downscale: number;
+    scalingFactor: number;
+    decoderOutput: 'minus-one-to-one' | 'zero-to-one';
+  };
+  defaults: { steps: number; guidance: number };
+  ranges: { steps: [number, number]; guidance: [number, number] };
+  scheduler: SchedulerConfig;
+  guidanceEmbedding?: { dim: number; scale: number };
+  tokenizer: TokenizerConfig;
+  variants: PackVariant[];
+  files: PackFile[];
+  license: PackLicense;
+  attribution: string;
+}

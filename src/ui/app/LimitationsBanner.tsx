@@ -1,0 +1,26 @@
+import { useEffect, useState } from 'preact/hooks';
+import { describeLimitations } from '../../shared/capabilities';
+import { getEngine } from './engine';
+
+/** Says in one sentence each what this browser limits, so nothing fails silently. */
+export function LimitationsBanner() {
+  const [notes, setNotes] = useState<string[]>([]);
+  useEffect(() => {
+    let live = true;
+    getEngine()
+      .call('detect', undefined)
+      .then((caps) => live && setNotes(describeLimitations(caps, 'serviceWorker' in navigator)))
+      .catch((error: unknown) => live && setNotes([`The image engine could not start: ${String(error)}`]));
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (notes.length === 0) return null;
+  return (
+    <aside class="limitations" aria-label="What this browser limits">
+      {notes.map((note) => (
+        <p key={note}>{note}</p>
+      ))}
+    </aside>
+  );
+}
