@@ -1,0 +1,13 @@
+/**
+ * Where the engine gets a pack's bytes. The model store implements it over
+ * IndexedDB (src/store); tests and tools may implement it over fetch or disk.
+ * The engine never touches the network itself.
+ */
+
+import type { PackManifest } from './pack-manifest';
+
+export interface PackSource {
+  readonly manifest: PackManifest;
+  /** The whole file at `path` (a manifest `files[].path`), verified by the store. */
+  read(path: string, signal?: AbortSignal): Promise<Uint8Array>;
+}
