@@ -1,22 +1,22 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'public/packs/', 'models/', 'tests/fixtures/'] },
+  {
+    ignores: ['dist/', 'node_modules/', 'public/packs/', 'models/.cache/', 'tests/fixtures/', 'dev-dist/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: {
-      globals: {
-        console: 'readonly',
-        process: 'readonly',
-        URL: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-      },
-    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
+  },
+  { files: ['src/**'], languageOptions: { globals: { ...globals.browser, ...globals.worker } } },
+  { files: ['sw/**'], languageOptions: { globals: globals.serviceworker } },
+  {
+    files: ['tests/**', 'scripts/**', 'models/**', '*.config.*'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

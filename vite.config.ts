@@ -1,6 +1,5 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 import { VitePWA } from 'vite-plugin-pwa';
-import { webManifest } from './src/app-manifest';
 
 // The dev and preview servers isolate the page themselves; on a plain static
 // host the service worker adds the same headers (sw/isolation.ts).
@@ -8,6 +7,28 @@ const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+/** The web app manifest, written to manifest.webmanifest. */
+const webManifest = {
+  name: 'Gesso: images made on your device',
+  short_name: 'Gesso',
+  description:
+    'Make images from words and finger-drawn regions, entirely on your own phone or laptop. Works offline; nothing leaves the device.',
+  id: '/',
+  start_url: '/',
+  scope: '/',
+  display: 'standalone' as const,
+  orientation: 'portrait' as const,
+  theme_color: '#1d1b2e',
+  background_color: '#1d1b2e',
+  categories: ['graphics', 'photo', 'productivity'],
+  icons: [
+    { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+    { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+    { src: 'icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+    { src: 'icons/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+  ],
 };
 
 export default defineConfig({

@@ -46,7 +46,8 @@ function shade(u, v, scale, rounded) {
   const x = (u - 0.5) / scale;
   const y = (v - 0.5) / scale;
   if (rounded) {
-    const r = 0.22, half = 0.5;
+    const r = 0.22,
+      half = 0.5;
     const dx = Math.max(Math.abs(u - 0.5) - (half - r), 0);
     const dy = Math.max(Math.abs(v - 0.5) - (half - r), 0);
     if (dx * dx + dy * dy > r * r) return [0, 0, 0, 0];
@@ -73,7 +74,12 @@ function draw(size, scale, rounded) {
       const acc = [0, 0, 0, 0];
       for (let sy = 0; sy < samples; sy++)
         for (let sx = 0; sx < samples; sx++) {
-          const c = shade((px + (sx + 0.5) / samples) / size, (py + (sy + 0.5) / samples) / size, scale, rounded);
+          const c = shade(
+            (px + (sx + 0.5) / samples) / size,
+            (py + (sy + 0.5) / samples) / size,
+            scale,
+            rounded,
+          );
           for (let k = 0; k < 3; k++) acc[k] += c[k] * c[3];
           acc[3] += c[3];
         }

@@ -15,10 +15,15 @@ export function withIsolationHeaders(response: Response): Response {
   if (response.status === 0 || response.type === 'opaqueredirect') return response;
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(ISOLATION_HEADERS)) headers.set(name, value);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
 }
 
 /** A Workbox plugin applying the headers to whatever a strategy responds with. */
 export const isolationPlugin = {
-  handlerWillRespond: async ({ response }: { response: Response }) => withIsolationHeaders(response),
+  handlerWillRespond: async ({ response }: { response: Response }) =>
+    withIsolationHeaders(response),
 };

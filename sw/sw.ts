@@ -7,9 +7,15 @@
  */
 
 import { clientsClaim } from 'workbox-core';
-import { addPlugins, cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import {
+  addPlugins,
+  cleanupOutdatedCaches,
+  createHandlerBoundToURL,
+  precacheAndRoute,
+} from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst, NetworkOnly } from 'workbox-strategies';
+import { ORT_RUNTIME_CACHE } from '../src/shared/cache-names';
 import { isolationPlugin } from './isolation';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -18,13 +24,15 @@ addPlugins([isolationPlugin]);
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 
-registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/packs\//] }));
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/packs\//] }),
+);
 
 // onnxruntime's wasm binaries are 14-26 MB, so only the one build a device
 // actually loads is stored, on first use. File names carry a content hash.
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && url.pathname.endsWith('.wasm'),
-  new CacheFirst({ cacheName: 'gesso-ort-runtime', plugins: [isolationPlugin] }),
+  new CacheFirst({ cacheName: ORT_RUNTIME_CACHE, plugins: [isolationPlugin] }),
 );
 
 // Everything else from this origin (worker scripts included) also needs the headers.

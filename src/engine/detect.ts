@@ -4,8 +4,8 @@ import type { Capabilities, GpuInfo } from '../shared/capabilities';
 
 // A minimal wasm module using a SIMD instruction (v128.const), from the wasm-feature-detect test.
 const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253,
-  98, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15,
+  253, 98, 11,
 ]);
 
 function detectSimd(): boolean {
@@ -27,7 +27,8 @@ function detectThreads(): boolean {
 }
 
 async function detectWebGpu(): Promise<{ gpu: GpuInfo | null; reason: string | null }> {
-  if (!globalThis.isSecureContext) return { gpu: null, reason: 'the page is not served over HTTPS' };
+  if (!globalThis.isSecureContext)
+    return { gpu: null, reason: 'the page is not served over HTTPS' };
   const gpuApi = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpuApi) return { gpu: null, reason: 'this browser has no WebGPU' };
   let adapter: GPUAdapter | null = null;

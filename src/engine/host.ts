@@ -29,7 +29,8 @@ export class Transfer<T> {
 export function serve<A extends ApiMap>(port: Port, handlers: Handlers<A>): void {
   const controllers = new Map<number, AbortController>();
   let queue: Promise<void> = Promise.resolve();
-  const send = (message: FromWorker, transfer: Transferable[] = []) => port.postMessage(message, transfer);
+  const send = (message: FromWorker, transfer: Transferable[] = []) =>
+    port.postMessage(message, transfer);
 
   port.addEventListener('message', (event: MessageEvent<ToWorker<A>>) => {
     const message = event.data;
@@ -48,7 +49,8 @@ export function serve<A extends ApiMap>(port: Port, handlers: Handlers<A>): void
           signal: controller.signal,
           progress: (data, transfer) => send({ type: 'progress', id, data }, transfer),
         });
-        if (output instanceof Transfer) send({ type: 'result', id, data: output.value }, output.transfer);
+        if (output instanceof Transfer)
+          send({ type: 'result', id, data: output.value }, output.transfer);
         else send({ type: 'result', id, data: output });
       } catch (error) {
         send({ type: 'error', id, error: toErrorData(error) });

@@ -6,6 +6,9 @@ import type { EngineApi } from './api';
 export type EngineClient = RpcClient<EngineApi>;
 
 export function startEngine(): EngineClient {
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'gesso-engine' });
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'gesso-engine',
+  });
   return new RpcClient<EngineApi>(worker);
 }

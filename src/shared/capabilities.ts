@@ -38,7 +38,9 @@ export interface BackendChoice {
 
 const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|warp|software|basic render/i;
 
-export function isSoftwareAdapter(info: Pick<GpuInfo, 'isFallbackAdapter' | 'architecture' | 'vendor' | 'description'>): boolean {
+export function isSoftwareAdapter(
+  info: Pick<GpuInfo, 'isFallbackAdapter' | 'architecture' | 'vendor' | 'description'>,
+): boolean {
   return (
     info.isFallbackAdapter ||
     SOFTWARE_ADAPTER.test(info.architecture) ||
@@ -53,7 +55,8 @@ export function isSoftwareAdapter(info: Pick<GpuInfo, 'isFallbackAdapter' | 'arc
  */
 export function chooseBackend(caps: Capabilities, preference: BackendPreference): BackendChoice {
   const gpu = caps.webgpu;
-  if (preference === 'wasm') return { backend: 'wasm', reason: 'WebAssembly, because you chose it.' };
+  if (preference === 'wasm')
+    return { backend: 'wasm', reason: 'WebAssembly, because you chose it.' };
   if (preference === 'webgpu') {
     if (gpu) return { backend: 'webgpu', reason: 'WebGPU, because you chose it.' };
     return {
@@ -77,13 +80,16 @@ export function chooseBackend(caps: Capabilities, preference: BackendPreference)
 }
 
 export function describeGpu(gpu: GpuInfo): string {
-  return [gpu.vendor, gpu.architecture, gpu.description].filter(Boolean).join(' ') || 'an unnamed GPU';
+  return (
+    [gpu.vendor, gpu.architecture, gpu.description].filter(Boolean).join(' ') || 'an unnamed GPU'
+  );
 }
 
 /** One sentence per limitation, for the banner the app shows on open. */
 export function describeLimitations(caps: Capabilities, serviceWorker: boolean): string[] {
   const notes: string[] = [];
-  if (!serviceWorker) notes.push('This browser has no service workers, so Gesso will not work offline.');
+  if (!serviceWorker)
+    notes.push('This browser has no service workers, so Gesso will not work offline.');
   if (!caps.webgpu)
     notes.push(
       `Images are made on the processor with WebAssembly, because ${caps.webgpuUnavailableReason ?? 'WebGPU is not available'}; it is slower but works.`,
@@ -95,6 +101,8 @@ export function describeLimitations(caps: Capabilities, serviceWorker: boolean):
         : 'The page is not cross-origin isolated yet, so generation on the processor uses one core; reload once to fix it.',
     );
   if (caps.storage.quotaBytes === null)
-    notes.push('Storage is not available (private browsing?), so models cannot be kept between visits.');
+    notes.push(
+      'Storage is not available (private browsing?), so models cannot be kept between visits.',
+    );
   return notes;
 }

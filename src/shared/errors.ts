@@ -15,6 +15,7 @@ export type GessoErrorCode =
   | 'storage-refused'
   | 'network'
   | 'invalid-manifest'
+  | 'invalid-image'
   | 'aborted'
   | 'internal';
 
@@ -36,12 +37,15 @@ export interface ErrorData {
 export function isAbortError(error: unknown): boolean {
   return (
     (error instanceof GessoError && error.code === 'aborted') ||
-    (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError')
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { name?: unknown }).name === 'AbortError')
   );
 }
 
 export function toErrorData(error: unknown): ErrorData {
-  if (error instanceof GessoError) return { name: error.name, code: error.code, message: error.message };
+  if (error instanceof GessoError)
+    return { name: error.name, code: error.code, message: error.message };
   if (isAbortError(error)) return { name: 'AbortError', code: 'aborted', message: 'Cancelled.' };
   const message = error instanceof Error ? error.message : String(error);
   return { name: 'GessoError', code: 'internal', message: `Something went wrong: ${message}` };

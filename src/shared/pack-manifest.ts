@@ -2,12 +2,7 @@
 
 export type PipelineKind = 'demo' | 'sd-turbo' | 'lcm';
 export type Backend = 'webgpu' | 'wasm';
-export type ComponentName =
-  | 'textEncoder'
-  | 'unet'
-  | 'vaeDecoder'
-  | 'vaeEncoder'
-  | 'previewDecoder';
+export type ComponentName = 'textEncoder' | 'unet' | 'vaeDecoder' | 'vaeEncoder' | 'previewDecoder';
 
 export interface SchedulerConfig {
   kind: 'lcm' | 'euler-ancestral-trailing';

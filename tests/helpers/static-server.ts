@@ -25,7 +25,11 @@ const TYPES: Record<string, string> = {
 };
 
 /** Return true when the request was fully handled by the interceptor. */
-export type Interceptor = (req: IncomingMessage, res: ServerResponse, filePath: string | null) => boolean | Promise<boolean>;
+export type Interceptor = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  filePath: string | null,
+) => boolean | Promise<boolean>;
 
 export interface StaticServer {
   url: string;
@@ -35,7 +39,10 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function startStaticServer(root: string, options: { port?: number } = {}): Promise<StaticServer> {
+export async function startStaticServer(
+  root: string,
+  options: { port?: number } = {},
+): Promise<StaticServer> {
   const base = resolve(root);
   const state: StaticServer = {
     url: '',
@@ -46,7 +53,11 @@ export async function startStaticServer(root: string, options: { port?: number }
   };
   state.server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    state.requests.push({ method: req.method ?? 'GET', path: url.pathname, range: req.headers.range });
+    state.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      range: req.headers.range,
+    });
     let path = normalize(join(base, decodeURIComponent(url.pathname)));
     if (!path.startsWith(base)) {
       res.writeHead(403).end();

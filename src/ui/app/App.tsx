@@ -4,6 +4,8 @@ import { LimitationsBanner } from './LimitationsBanner';
 import { NavBar } from './NavBar';
 import { UpdatePrompt } from './UpdatePrompt';
 import { useRoute } from './useRoute';
+import { warmRuntimeCache } from './warm-runtime';
+import { useEffect } from 'preact/hooks';
 import type { Route } from './routes';
 
 function Screen({ route }: { route: Route }) {
@@ -30,6 +32,11 @@ function Placeholder({ title, text }: { title: string; text: string }) {
 
 export function App() {
   const route = useRoute();
+  useEffect(() => {
+    warmRuntimeCache().catch(() => {
+      // Offline or no cache: the runtime is fetched when it is first needed.
+    });
+  }, []);
   return (
     <div class="app">
       <header class="app-header">

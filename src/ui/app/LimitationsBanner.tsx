@@ -10,7 +10,10 @@ export function LimitationsBanner() {
     getEngine()
       .call('detect', undefined)
       .then((caps) => live && setNotes(describeLimitations(caps, 'serviceWorker' in navigator)))
-      .catch((error: unknown) => live && setNotes([`The image engine could not start: ${String(error)}`]));
+      .catch(
+        (error: unknown) =>
+          live && setNotes([`The image engine could not start: ${String(error)}`]),
+      );
     return () => {
       live = false;
     };

@@ -91,8 +91,11 @@ export function Diagnostics() {
       {detected ? (
         <>
           <p>
-            In use: <strong data-testid="backend-in-use">{detected.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly'}</strong>.{' '}
-            {detected.reason}
+            In use:{' '}
+            <strong data-testid="backend-in-use">
+              {detected.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly'}
+            </strong>
+            . {detected.reason}
           </p>
           <Rows caps={detected.capabilities} />
         </>

@@ -1,0 +1,3 @@
+export { ClipTokenizer, loadClipTokenizer, parseMerges, parseVocab, type TokenizerLimits } from './clip-tokenizer';
+export { bytesToUnicode, byteSymbolsInVocabOrder } from './byte-encoder';
+export { cleanText, preTokenize } from './pretokenize';

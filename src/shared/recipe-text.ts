@@ -1,0 +1,235 @@
+/**
+ * How an image was made (its recipe), as PNG text:
+ * - `parameters`: the Stable Diffusion ecosystem's text (AUTOMATIC1111 style),
+ *   read by other tools and written by them;
+ * - `gesso-recipe`: the full recipe as JSON, for an exact restore.
+ */
+
+import type { PngTextEntry } from './png-text';
+
+/** Everything needed to make the same image again. */
+export interface Recipe {
+  prompt: string;
+  negativePrompt: string;
+  pack: { id: string; version: string; variant: string };
+  steps: number;
+  guidance: number;
+  seed: number;
+  width: number;
+  height: number;
+  /** Scheduler name for other tools, e.g. "LCM" or "Euler a". */
+  sampler?: string;
+  /** The regions layout (src/engine/regions/layout.ts), kept as plain JSON. */
+  regions?: unknown;
+}
+
+/** What came out of one run besides the pixels. */
+export interface RunInfo {
+  backend: string;
+  /** Milliseconds per phase, e.g. {textEncoder, unet, vaeDecoder, total}. */
+  timings: Record<string, number>;
+}
+
+/** A recipe read back from an image: complete for Gesso's own, partial for others. */
+export type RecipeDraft = Partial<Omit<Recipe, 'pack'>> & {
+  prompt: string;
+  pack?: Partial<Recipe['pack']>;
+};
+
+export const PARAMETERS_KEYWORD = 'parameters';
+export const GESSO_RECIPE_KEYWORD = 'gesso-recipe';
+export const GESSO_RECIPE_FORMAT = 'gesso-recipe@1';
+
+// ---------------------------------------------------------------- parameters text
+
+/** Quotes a value the way A1111 does when it holds a comma, colon or newline. */
+function quote(value: string): string {
+  return /[,:\n]/.test(value) ? JSON.stringify(value) : value;
+}
+
+function unquote(value: string): string {
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (typeof parsed === 'string') return parsed;
+    } catch {
+      // Not JSON after all: keep the raw text, as A1111 does.
+    }
+  }
+  return value;
+}
+
+/** `<prompt>\nNegative prompt: <neg>\nSteps: 4, Sampler: LCM, CFG scale: 4, Seed: 1, Size: 64x64, Model: …` */
+export function formatParameters(recipe: Recipe, run?: Partial<RunInfo>): string {
+  const fields: [string, string | number | undefined][] = [
+    ['Steps', recipe.steps],
+    ['Sampler', recipe.sampler],
+    ['CFG scale', recipe.guidance],
+    ['Seed', recipe.seed],
+    ['Size', `${recipe.width}x${recipe.height}`],
+    ['Model', recipe.pack.id],
+    ['Model version', recipe.pack.version],
+    ['Model variant', recipe.pack.variant],
+    ['Backend', run?.backend],
+    ['Software', 'Gesso'],
+  ];
+  const settings = fields
+    .filter((field): field is [string, string | number] => field[1] !== undefined && field[1] !== '')
+    .map(([key, value]) => `${key}: ${quote(String(value))}`)
+    .join(', ');
+  const lines = [recipe.prompt];
+  if (recipe.negativePrompt) lines.push(`Negative prompt: ${recipe.negativePrompt}`);
+  lines.push(settings);
+  return lines.join('\n');
+}
+
+// A1111's re_param: `key: value` or `key: "quoted, value"`, comma separated.
+const PARAM = /\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/g;
+
+/** The `key: value` pairs of a settings line, or null when it is not one. */
+function parseSettings(line: string): Map<string, string> | null {
+  const found = new Map<string, string>();
+  for (const match of line.matchAll(PARAM)) found.set(match[1]!.trim(), unquote(match[2]!.trim()));
+  return found.size >= 3 ? found : null;
+}
+
+function toNumber(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : undefined;
+}
+
+/**
+ * Reads A1111-style `parameters` text. Fields it does not know are ignored;
+ * fields it lacks stay undefined.
+ */
+export function parseParameters(text: string): RecipeDraft {
+  const allLines = text.trim().split('\n');
+  let settings = parseSettings(allLines[allLines.length - 1] ?? '');
+  const lines = settings ? allLines.slice(0, -1) : allLines;
+  settings ??= new Map();
+  const prompt: string[] = [];
+  const negative: string[] = [];
+  let inNegative = false;
+  for (const raw of lines) {
+    let line = raw.trim();
+    if (line.startsWith('Negative prompt:')) {
+      inNegative = true;
+      line = line.slice('Negative prompt:'.length).trim();
+    }
+    (inNegative ? negative : prompt).push(line);
+  }
+  const draft: RecipeDraft = { prompt: prompt.join('\n'), negativePrompt: negative.join('\n') };
+  const steps = toNumber(settings.get('Steps'));
+  const guidance = toNumber(settings.get('CFG scale'));
+  const seed = toNumber(settings.get('Seed'));
+  if (steps !== undefined) draft.steps = steps;
+  if (guidance !== undefined) draft.guidance = guidance;
+  if (seed !== undefined) draft.seed = seed;
+  const size = /^(\d+)x(\d+)$/.exec(settings.get('Size') ?? '');
+  if (size) {
+    draft.width = Number(size[1]);
+    draft.height = Number(size[2]);
+  }
+  const sampler = settings.get('Sampler');
+  if (sampler) draft.sampler = sampler;
+  const pack: Partial<Recipe['pack']> = {};
+  const model = settings.get('Model');
+  const version = settings.get('Model version');
+  const variant = settings.get('Model variant');
+  if (model) pack.id = model;
+  if (version) pack.version = version;
+  if (variant) pack.variant = variant;
+  if (Object.keys(pack).length > 0) draft.pack = pack;
+  return draft;
+}
+
+// ---------------------------------------------------------------- gesso-recipe JSON
+
+export interface GessoRecipeDocument {
+  format: typeof GESSO_RECIPE_FORMAT;
+  recipe: Recipe;
+  run?: RunInfo;
+  createdAt?: number;
+}
+
+export function formatGessoRecipe(recipe: Recipe, run?: RunInfo, createdAt?: number): string {
+  const document: GessoRecipeDocument = { format: GESSO_RECIPE_FORMAT, recipe };
+  if (run) document.run = run;
+  if (createdAt !== undefined) document.createdAt = createdAt;
+  return JSON.stringify(document);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The recipe from a `gesso-recipe` chunk, or null when the text is not one. */
+export function parseGessoRecipe(text: string): Recipe | null {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(document) || document.format !== GESSO_RECIPE_FORMAT || !isRecord(document.recipe))
+    return null;
+  const r = document.recipe;
+  const pack = r.pack;
+  const numbers = [r.steps, r.guidance, r.seed, r.width, r.height];
+  if (
+    typeof r.prompt !== 'string' ||
+    typeof r.negativePrompt !== 'string' ||
+    !isRecord(pack) ||
+    typeof pack.id !== 'string' ||
+    typeof pack.version !== 'string' ||
+    typeof pack.variant !== 'string' ||
+    !numbers.every((n) => typeof n === 'number' && Number.isFinite(n))
+  )
+    return null;
+  const recipe: Recipe = {
+    prompt: r.prompt,
+    negativePrompt: r.negativePrompt,
+    pack: { id: pack.id, version: pack.version, variant: pack.variant },
+    steps: r.steps as number,
+    guidance: r.guidance as number,
+    seed: r.seed as number,
+    width: r.width as number,
+    height: r.height as number,
+  };
+  if (typeof r.sampler === 'string') recipe.sampler = r.sampler;
+  if (r.regions !== undefined) recipe.regions = r.regions;
+  return recipe;
+}
+
+// ---------------------------------------------------------------- both, as PNG text
+
+/** The text chunks to write into a PNG for this recipe. */
+export function recipeTextEntries(
+  recipe: Recipe,
+  run?: RunInfo,
+  createdAt?: number,
+): { keyword: string; text: string }[] {
+  return [
+    { keyword: PARAMETERS_KEYWORD, text: formatParameters(recipe, run) },
+    { keyword: GESSO_RECIPE_KEYWORD, text: formatGessoRecipe(recipe, run, createdAt) },
+  ];
+}
+
+export interface RestoredRecipe {
+  draft: RecipeDraft;
+  /** True when it came from Gesso's own chunk (every field exact). */
+  exact: boolean;
+}
+
+/** The recipe carried by a PNG's text chunks: Gesso's own first, then `parameters`. */
+export function recipeFromText(entries: PngTextEntry[]): RestoredRecipe | null {
+  for (const entry of entries) {
+    if (entry.keyword !== GESSO_RECIPE_KEYWORD) continue;
+    const recipe = parseGessoRecipe(entry.text);
+    if (recipe) return { draft: recipe, exact: true };
+  }
+  const parameters = entries.find((entry) => entry.keyword === PARAMETERS_KEYWORD);
+  if (parameters) return { draft: parseParameters(parameters.text), exact: false };
+  return null;
+}

@@ -1,0 +1,114 @@
+/**
+ * The production build on a plain static host (no special headers), in a
+ * phone-sized touch context: installable, isolated by the service worker,
+ * and still there with the network off.
+ */
+
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchPersistent } from '../../helpers/browser';
+import { startStaticServer, type StaticServer } from '../../helpers/static-server';
+
+let server: StaticServer;
+let context: BrowserContext;
+let close: () => Promise<void>;
+let page: Page;
+
+async function waitForIsolatedControl(target: Page): Promise<void> {
+  // The first visit reloads once when the worker takes control; retry across that navigation.
+  for (let attempt = 0; attempt < 60; attempt++) {
+    try {
+      const ready = await target.evaluate(
+        () => Boolean(navigator.serviceWorker.controller) && globalThis.crossOriginIsolated,
+      );
+      if (ready) return;
+    } catch {
+      // page navigating
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('the service worker never controlled an isolated page');
+}
+
+beforeAll(async () => {
+  server = await startStaticServer('dist');
+  ({ context, close } = await launchPersistent());
+  page = await context.newPage();
+  await page.goto(server.url);
+  await waitForIsolatedControl(page);
+});
+
+afterAll(async () => {
+  await close?.();
+  await server?.close();
+});
+
+describe('Gesso as a PWA', () => {
+  it('serves no isolation headers itself (the service worker must add them)', async () => {
+    const response = await fetch(server.url);
+    expect(response.headers.get('cross-origin-embedder-policy')).toBeNull();
+  });
+
+  it('is controlled by the service worker and cross-origin isolated after the first visit', async () => {
+    const state = await page.evaluate(() => ({
+      controlled: Boolean(navigator.serviceWorker.controller),
+      isolated: globalThis.crossOriginIsolated,
+      sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
+    }));
+    expect(state).toEqual({ controlled: true, isolated: true, sharedArrayBuffer: true });
+  });
+
+  it('downloads one onnxruntime build on the first visit and keeps the shell small', async () => {
+    const wasmRequested = () => server.requests.filter((r) => r.path.endsWith('.wasm'));
+    for (let i = 0; i < 60 && wasmRequested().length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    const wasm = [...new Set(wasmRequested().map((r) => r.path))];
+    // SwiftShader is a software adapter, so this browser gets the CPU-only build.
+    expect(wasm).toEqual([expect.stringMatching(/\/ort-wasm-simd-threaded-[\w-]+\.wasm$/)]);
+
+    const paths = [...new Set(server.requests.map((r) => r.path))].filter(
+      (p) => !p.startsWith('/packs/'),
+    );
+    const sizeOf = (path: string) =>
+      statSync(join('dist', path === '/' ? 'index.html' : path)).size;
+    const groups = { shell: 0, ortGlue: 0, ortWasm: 0 };
+    for (const path of paths) {
+      const group = path.endsWith('.wasm')
+        ? 'ortWasm'
+        : /\/(ort[.-])/.test(path)
+          ? 'ortGlue'
+          : 'shell';
+      groups[group] += sizeOf(path);
+    }
+    console.log('First visit, bytes from the host (uncompressed):', groups);
+    expect(groups.shell).toBeLessThan(400_000);
+  });
+
+  it('is installable', async () => {
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+      installabilityErrors: { errorId: string }[];
+    };
+    expect(installabilityErrors).toEqual([]);
+    const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
+    expect(manifest.errors).toEqual([]);
+  });
+
+  it('shows the main controls by their accessible names', async () => {
+    await expect(page.getByRole('textbox', { name: 'Prompt' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Generate' }).isVisible()).resolves.toBe(true);
+  });
+
+  it('reloads offline, with the host gone', async () => {
+    await server.close();
+    await context.setOffline(true);
+    await page.reload();
+    await page.getByRole('button', { name: 'Generate' }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    await page.goto(`${server.url}/#/settings`);
+    await page.getByRole('heading', { name: 'Diagnostics' }).waitFor({ timeout: 15_000 });
+    await context.setOffline(false);
+  });
+});
