@@ -25,6 +25,7 @@ export class Random {
   private s3: number;
   private spare: number | null = null;
 
+  /** Seeds from a 32-bit integer (other numbers are taken modulo 2^32). */
   constructor(seed: number) {
     let state = seed >>> 0;
     const splitmix32 = () => {
@@ -38,6 +39,13 @@ export class Random {
     this.s1 = splitmix32();
     this.s2 = splitmix32();
     this.s3 = splitmix32();
+  }
+
+  /** A generator with an explicit xoshiro128** state (not all zero), for checking against reference vectors. */
+  static fromState(state: readonly [number, number, number, number]): Random {
+    const random = new Random(0);
+    [random.s0, random.s1, random.s2, random.s3] = state.map((word) => word >>> 0) as [number, number, number, number];
+    return random;
   }
 
   /** Next 32-bit unsigned integer (xoshiro128**). */

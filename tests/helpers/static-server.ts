@@ -49,7 +49,11 @@ export async function startStaticServer(
     server: null as unknown as Server,
     requests: [],
     intercept: null,
-    close: () => new Promise((done) => state.server.close(() => done())),
+    close: () =>
+      new Promise((done) => {
+        state.server.close(() => done());
+        state.server.closeAllConnections();
+      }),
   };
   state.server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');

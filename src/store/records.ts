@@ -1,0 +1,74 @@
+/** What the model store keeps in IndexedDB ('gesso-models'): packs, files and chunks. */
+
+import type { ErrorData } from '../shared/errors';
+import type { PackManifest } from '../shared/pack-manifest';
+import type { PackManifestInput } from './validate-manifest';
+
+export const DB_NAME = 'gesso-models';
+export const DB_VERSION = 1;
+
+/** Files and chunks of one pack version live under a slot, so an update downloads beside the old one. */
+export function slotOf(packId: string, version: string): string {
+  return `${packId}@${version}`;
+}
+
+export interface InstalledVersion {
+  version: string;
+  slot: string;
+  variant: string;
+  /** The manifest as installed: only the installed variant, every file size filled in. */
+  manifest: PackManifest;
+  /** Paths whose manifest hash was null: the hash in the file record is computed, not checked. */
+  unverified: string[];
+  bytes: number;
+  installedAt: number;
+}
+
+export type JobState = 'downloading' | 'paused' | 'failed';
+
+export interface DownloadJob {
+  version: string;
+  slot: string;
+  variant: string;
+  manifest: PackManifestInput;
+  manifestUrl: string;
+  state: JobState;
+  error: ErrorData | null;
+  paths: string[];
+  startedAt: number;
+}
+
+export interface PackRecord {
+  id: string;
+  /** Where the manifest came from (built-in catalog or a URL the user added). */
+  manifestUrl: string;
+  origin: 'builtin' | 'user';
+  /** The newest manifest seen for this pack (may be newer than the installed one). */
+  manifest: PackManifestInput;
+  licenseAccepted: boolean;
+  installed: InstalledVersion | null;
+  job: DownloadJob | null;
+  addedAt: number;
+}
+
+export interface FileRecord {
+  slot: string;
+  path: string;
+  url: string;
+  /** Expected size: from the manifest, or learnt from the server when the manifest has none. */
+  size: number | null;
+  sha256: string | null;
+  chunkSize: number;
+  chunksDone: number;
+  bytesDone: number;
+  /** hash-wasm SHA-256 state after `bytesDone` bytes: hashing resumes after a restart. */
+  hashState: Uint8Array | null;
+  etag: string | null;
+  lastModified: string | null;
+  /** Hex SHA-256 of the whole file once complete. */
+  computedSha256: string | null;
+  done: boolean;
+}
+
+export type FileKey = [string, string];
+export type ChunkKey = [string, string, number];

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatGessoRecipe,
+  formatParameters,
+  parseGessoRecipe,
+  parseParameters,
+  recipeFromText,
+  recipeTextEntries,
+  type Recipe,
+} from '../../../src/shared/recipe-text';
+
+const recipe: Recipe = {
+  prompt: 'red heart',
+  negativePrompt: 'blurry',
+  pack: { id: 'demo-emoji', version: '1.0.0', variant: 'fp32' },
+  steps: 4,
+  guidance: 4,
+  seed: 123,
+  width: 64,
+  height: 64,
+  sampler: 'LCM',
+};
+
+describe('parameters text (A1111 style)', () => {
+  it('formats the way the Stable Diffusion ecosystem writes it', () => {
+    expect(formatParameters(recipe, { backend: 'wasm' })).toBe(
+      'red heart\nNegative prompt: blurry\n' +
+        'Steps: 4, Sampler: LCM, CFG scale: 4, Seed: 123, Size: 64x64, Model: demo-emoji, ' +
+        'Model version: 1.0.0, Model variant: fp32, Backend: wasm, Software: Gesso',
+    );
+  });
+
+  it('leaves out an empty negative prompt and missing fields', () => {
+    const text = formatParameters({ ...recipe, negativePrompt: '', sampler: undefined });
+    expect(text.split('\n')).toEqual([
+      'red heart',
+      'Steps: 4, CFG scale: 4, Seed: 123, Size: 64x64, Model: demo-emoji, Model version: 1.0.0, Model variant: fp32, Software: Gesso',
+    ]);
+  });
+
+  it('parses text written by AUTOMATIC1111', () => {
+    const a1111 =
+      'masterpiece, a cat sitting on a windowsill, (soft light:1.2)\n' +
+      'Negative prompt: lowres, bad anatomy\n' +
+      'Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: 3456789012, Size: 512x768, ' +
+      'Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Lora hashes: "detail: 1a2b, style: 3c4d", Version: v1.6.0';
+    expect(parseParameters(a1111)).toEqual({
+      prompt: 'masterpiece, a cat sitting on a windowsill, (soft light:1.2)',
+      negativePrompt: 'lowres, bad anatomy',
+      steps: 20,
+      sampler: 'DPM++ 2M Karras',
+      guidance: 7.5,
+      seed: 3456789012,
+      width: 512,
+      height: 768,
+      pack: { id: 'v1-5-pruned-emaonly' },
+    });
+  });
+
+  it('round-trips a recipe, quoting values with commas, colons and newlines', () => {
+    const tricky: Recipe = {
+      ...recipe,
+      prompt: 'line one, with comma\nline two: with colon',
+      negativePrompt: 'ugly\nsecond negative line',
+      pack: { id: 'my pack', version: '2.0.0-beta', variant: 'q8, small: fast' },
+      seed: 4294967295,
+      guidance: 1.5,
+    };
+    const text = formatParameters(tricky);
+    expect(text).toContain('Model variant: "q8, small: fast"');
+    expect(parseParameters(text)).toEqual({ ...tricky });
+  });
+
+  it('treats text without a settings line as just a prompt', () => {
+    expect(parseParameters('just a prompt, nothing else')).toEqual({
+      prompt: 'just a prompt, nothing else',
+      negativePrompt: '',
+    });
+  });
+
+  it('treats a prompt with only one or two "key: value" pairs as prompt text', () => {
+    expect(parseParameters('style: watercolor, mood: calm')).toEqual({
+      prompt: 'style: watercolor, mood: calm',
+      negativePrompt: '',
+    });
+  });
+});
+
+describe('gesso-recipe JSON', () => {
+  it('round-trips every field exactly, regions and Unicode included', () => {
+    const full: Recipe = {
+      ...recipe,
+      prompt: '猫 and 🐶, "quoted"\nnext line',
+      regions: { version: 1, regions: [{ prompt: 'sky', mask: [0, 1, 1, 0] }] },
+    };
+    const text = formatGessoRecipe(full, { backend: 'webgpu', timings: { total: 812.5 } }, 1700000000000);
+    expect(JSON.parse(text)).toMatchObject({ format: 'gesso-recipe@1', createdAt: 1700000000000 });
+    expect(parseGessoRecipe(text)).toEqual(full);
+  });
+
+  it('returns null for JSON that is not a Gesso recipe', () => {
+    expect(parseGessoRecipe('not json')).toBeNull();
+    expect(parseGessoRecipe('{"format":"other","recipe":{}}')).toBeNull();
+    const missingSeed = JSON.parse(formatGessoRecipe(recipe)) as { recipe: Record<string, unknown> };
+    delete missingSeed.recipe.seed;
+    expect(parseGessoRecipe(JSON.stringify(missingSeed))).toBeNull();
+  });
+
+  it('restores from Gesso chunk first, then from parameters', () => {
+    const entries = recipeTextEntries(recipe, { backend: 'wasm', timings: {} }).map((e) => ({
+      ...e,
+      kind: 'tEXt' as const,
+    }));
+    expect(recipeFromText(entries)).toEqual({ draft: recipe, exact: true });
+    expect(recipeFromText(entries.slice(0, 1))).toEqual({
+      draft: { ...recipe },
+      exact: false,
+    });
+    expect(recipeFromText([{ keyword: 'Comment', text: 'hi', kind: 'tEXt' }])).toBeNull();
+  });
+});
