@@ -45,23 +45,13 @@ class Decoder(nn.Module):
         return self.net(latent)
 
 
-class EncoderExport(nn.Module):
-    """sample [1,3,64,64] in [-1,1] -> latent_sample (UNet space: * scaling)."""
-
-    def __init__(self, enc, scaling):
-        super().__init__()
-        self.enc, self.scaling = enc, scaling
-
-    def forward(self, sample):
-        return self.enc(sample) * self.scaling
-
-
 class DecoderExport(nn.Module):
-    """latent_sample (UNet space) -> sample [1,3,64,64] clamped to [-1,1]."""
+    """latent_sample (raw VAE space: UNet latents / scalingFactor) ->
+    sample [1,3,64,64] clamped to [-1,1]."""
 
-    def __init__(self, dec, scaling):
+    def __init__(self, dec):
         super().__init__()
-        self.dec, self.scaling = dec, scaling
+        self.dec = dec
 
     def forward(self, latent_sample):
-        return self.dec(latent_sample / self.scaling).clamp(-1, 1)
+        return self.dec(latent_sample).clamp(-1, 1)

@@ -28,6 +28,9 @@ ORIGINAL_STEPS = 50   # LCM skip k = 1000 / 50 = 20
 SKIP_K = TRAIN_T // ORIGINAL_STEPS
 TIMESTEP_SCALING = 10.0
 SEED = 1234
+PACK_VERSION = "1.0.0"
+DEFAULT_STEPS = 4
+DEFAULT_GUIDANCE = 4.0  # chosen from evaluate.py's guidance sweep
 
 
 def seed_all(seed=SEED):

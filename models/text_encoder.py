@@ -8,6 +8,7 @@ class Attention(nn.Module):
         super().__init__()
         ctx_dim = ctx_dim or dim
         self.heads = heads
+        self.scale = (dim // heads) ** -0.5
         self.q = nn.Linear(dim, dim, bias=False)
         self.k = nn.Linear(ctx_dim, dim, bias=False)
         self.v = nn.Linear(ctx_dim, dim, bias=False)
@@ -22,7 +23,7 @@ class Attention(nn.Module):
             return t.reshape(b, -1, h, d // h).transpose(1, 2)
 
         q, k, v = split(self.q(x)), split(self.k(ctx)), split(self.v(ctx))
-        w = torch.softmax(q @ k.transpose(-1, -2) * (d // h) ** -0.5, dim=-1)
+        w = torch.softmax(q @ k.transpose(-1, -2) * self.scale, dim=-1)
         return self.o((w @ v).transpose(1, 2).reshape(b, n, d))
 
 

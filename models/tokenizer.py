@@ -7,7 +7,7 @@ import sys
 import unicodedata
 from collections import Counter
 
-from config import MAX_LEN, path
+from config import MAX_LEN, MODELS, SMOKE, path
 
 NUM_MERGES = 1500
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
@@ -150,6 +150,15 @@ EXAMPLE_TEXTS = [
 ]
 
 
+def write_examples(tok, texts, dst):
+    """{text, ids} pairs the app's TypeScript tokenizer must reproduce exactly."""
+    head = {"maxLength": tok.max_len, "bosTokenId": tok.bos, "eosTokenId": tok.eos, "padTokenId": tok.eos,
+            "truncation": "BOS + first maxLength-2 ids + EOS, then EOS padding"}
+    lines = [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
+    rows = ",\n".join("    " + json.dumps({"text": t, "ids": tok.encode(t)}, ensure_ascii=False) for t in texts)
+    dst.write_text("{\n" + "\n".join(lines) + '\n  "examples": [\n' + rows + "\n  ]\n}\n", encoding="utf-8")
+
+
 def main():
     out = path("tokenizer")
     if (out / "merges.txt").exists():
@@ -161,10 +170,7 @@ def main():
     tok = Tokenizer(vocab, merges)
     lengths = [len([i for i in tok.encode(c)[1:] if i != tok.eos]) + 2 for c in captions]
     texts = EXAMPLE_TEXTS + captions[::97]
-    examples = {"maxLength": MAX_LEN, "bosTokenId": tok.bos, "eosTokenId": tok.eos, "padTokenId": tok.eos,
-                "truncation": "BOS + first maxLength-2 ids + EOS, then EOS padding",
-                "examples": [{"text": t, "ids": tok.encode(t)} for t in texts]}
-    json.dump(examples, open(path("tokenizer", "examples.json"), "w", encoding="utf-8"), ensure_ascii=False, indent=1)
+    write_examples(tok, texts, MODELS / "tokenizer_examples.json" if not SMOKE else path("tokenizer_examples.json"))
     print(f"tokenizer: {len(vocab)} tokens, {len(merges)} merges, longest caption {max(lengths)} tokens, "
           f"{sum(l > MAX_LEN for l in lengths)} truncated", file=sys.stderr)
 

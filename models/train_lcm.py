@@ -74,6 +74,8 @@ def main(steps, batch=32):
         avg = 0.98 * avg + 0.02 * loss.item()
         if step % 50 == 0:
             log(f"lcm step {step} loss {avg / (1 - 0.98**step):.5f} {budget.elapsed() / step:.2f}s/step")
+        if step % 250 == 0:  # for watching quality while it trains
+            torch.save({"target": target.state_dict(), "steps": step}, path("student.partial.pt"))
     log(f"lcm: {step} steps in {budget.elapsed():.0f}s")
     torch.save({"unet": student.state_dict(), "target": target.state_dict(), "steps": step,
                 "seconds": budget.elapsed(), "batch": batch}, out)

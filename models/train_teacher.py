@@ -12,7 +12,7 @@ from text_encoder import TextEncoder
 from trainutil import Budget, ema_update, log, lr_at, params, set_lr
 from unet import UNet
 
-LR = 3e-4
+LR = 4e-4
 
 
 def build_models(vocab_size):
@@ -47,7 +47,7 @@ def main(steps, batch=64):
         torch.nn.utils.clip_grad_norm_(list(te.parameters()) + list(unet.parameters()), 1.0)
         opt.step()
         step += 1
-        decay = min(0.999, (1 + step) / (10 + step))
+        decay = min(0.995, (1 + step) / (10 + step))
         ema_update(ema_te, te, decay)
         ema_update(ema_unet, unet, decay)
         avg = 0.98 * avg + 0.02 * loss.item()

@@ -16,6 +16,7 @@ import {
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst, NetworkOnly } from 'workbox-strategies';
 import { ORT_RUNTIME_CACHE } from '../src/shared/cache-names';
+import { setUpDownloads } from './downloads';
 import { isolationPlugin } from './isolation';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -41,5 +42,8 @@ registerRoute(({ sameOrigin }) => sameOrigin, new NetworkOnly({ plugins: [isolat
 self.addEventListener('message', (event) => {
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
 });
+
+// Model packs: downloads into IndexedDB, resumable and verified (sw/downloads).
+setUpDownloads(self);
 
 clientsClaim();

@@ -1,8 +1,13 @@
 /** The engine worker's API: one map, used by both sides (client.ts, worker.ts). */
 
 import type { BackendPreference, BackendChoice, Capabilities } from '../shared/capabilities';
-import type { Backend } from '../shared/pack-manifest';
+import type { Backend, PipelineKind } from '../shared/pack-manifest';
 import type { MethodSpec } from '../shared/rpc';
+import type { RgbaImage } from './image';
+import type { LoadProgress, StageTimings } from './pipelines';
+
+export type { RgbaImage } from './image';
+export type { LoadProgress, StageTimings } from './pipelines';
 
 export interface Float32TensorData {
   dims: number[];
@@ -21,9 +26,84 @@ export interface RunModelResult {
   milliseconds: number;
 }
 
+export interface LoadPackArgs {
+  /** A stored pack's id; omitted: the built-in demo pack. */
+  packId?: string;
+  /** Backend choice; default 'auto' (chooseBackend). */
+  preference?: BackendPreference;
+  /** A variant id; default: the pack's default variant if it fits, else the first that fits. */
+  variantId?: string;
+}
+
+export interface LoadedPackInfo {
+  packId: string;
+  name: string;
+  version: string;
+  pipeline: PipelineKind;
+  variantId: string;
+  backend: Backend;
+  /** Why this backend, in one sentence. */
+  backendReason: string;
+  image: { width: number; height: number };
+  defaults: { steps: number; guidance: number };
+  ranges: { steps: [number, number]; guidance: [number, number] };
+  /** 'embedding' (LCM timestep_cond), 'cfg' (negative prompt used), 'none' (SD-Turbo). */
+  guidance: 'embedding' | 'cfg' | 'none';
+  hasPreview: boolean;
+  /** The variant's estimated peak working memory (manifest). */
+  memoryBytes: number;
+  /** The text encoder is freed after each prompt to save memory. */
+  releasesTextEncoder: boolean;
+  /** Text states are asked to stay on the GPU between steps (GenerateOutput says whether they did). */
+  textStatesOnGpu: boolean;
+  loadMs: number;
+}
+
+export interface GenerateArgs {
+  prompt: string;
+  /** Only where the pack uses classifier-free guidance (LoadedPackInfo.guidance === 'cfg'). */
+  negativePrompt?: string;
+  steps: number;
+  /** Default: the pack's default guidance. */
+  guidance?: number;
+  /** 32-bit unsigned seed. */
+  seed: number;
+  /** Pixels; honoured only where the pack's UNet accepts other sizes. */
+  width?: number;
+  height?: number;
+  /** Previews after each step (default true). */
+  preview?: boolean;
+}
+
+/** Sent after each step; `preview` is the current estimate (its buffer is transferred). */
+export interface GenerateProgress {
+  step: number;
+  steps: number;
+  preview: RgbaImage | null;
+}
+
+export interface GenerateOutput {
+  image: RgbaImage;
+  seed: number;
+  steps: number;
+  backend: Backend;
+  timings: StageTimings;
+  /** The text states stayed on the GPU between steps. */
+  textStatesOnGpu: boolean;
+}
+
 export type EngineApi = {
   detect: MethodSpec<void, Capabilities>;
-  chooseBackend: MethodSpec<{ preference: BackendPreference }, BackendChoice & { capabilities: Capabilities }>;
+  chooseBackend: MethodSpec<
+    { preference: BackendPreference },
+    BackendChoice & { capabilities: Capabilities }
+  >;
   /** Runs one ONNX model once; used by the Diagnostics self-test and the smoke test. */
   runModel: MethodSpec<RunModelArgs, RunModelResult>;
+  /** Loads a pack's sessions (replacing any loaded one); progress in bytes. */
+  loadPack: MethodSpec<LoadPackArgs, LoadedPackInfo, LoadProgress>;
+  /** Generates with the loaded pack (the demo pack is loaded first if none is). Abort stops before the next step; the pack stays loaded. */
+  generate: MethodSpec<GenerateArgs, GenerateOutput, GenerateProgress>;
+  /** Frees the loaded pack's sessions. */
+  unloadPack: MethodSpec<void, void>;
 };

@@ -13,7 +13,11 @@ export type DecoderRange = 'minus-one-to-one' | 'zero-to-one';
  * A [1, C, H, W] image in [-1, 1] or [0, 1] to RGBA. One channel is grey;
  * three or more use the first three as RGB. Values are clamped, then rounded.
  */
-export function chwToRgba(values: Float32Array, dims: readonly number[], range: DecoderRange): RgbaImage {
+export function chwToRgba(
+  values: Float32Array,
+  dims: readonly number[],
+  range: DecoderRange,
+): RgbaImage {
   const channels = dims.length === 4 ? dims[1]! : dims[0]!;
   const height = dims[dims.length - 2]!;
   const width = dims[dims.length - 1]!;

@@ -44,7 +44,12 @@ export class Random {
   /** A generator with an explicit xoshiro128** state (not all zero), for checking against reference vectors. */
   static fromState(state: readonly [number, number, number, number]): Random {
     const random = new Random(0);
-    [random.s0, random.s1, random.s2, random.s3] = state.map((word) => word >>> 0) as [number, number, number, number];
+    [random.s0, random.s1, random.s2, random.s3] = state.map((word) => word >>> 0) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     return random;
   }
 

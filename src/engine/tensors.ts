@@ -83,12 +83,20 @@ export function floatTensor(type: DType, dims: readonly number[], values: Float3
 }
 
 /** An integer or float tensor from whole numbers (token ids, timesteps) in the dtype a model input wants. */
-export function numberTensor(type: DType, dims: readonly number[], values: ArrayLike<number>): CpuTensor {
+export function numberTensor(
+  type: DType,
+  dims: readonly number[],
+  values: ArrayLike<number>,
+): CpuTensor {
   switch (type) {
     case 'int32':
       return { type, dims, data: Int32Array.from(values) };
     case 'int64':
-      return { type, dims, data: BigInt64Array.from(Array.from(values), (v) => BigInt(Math.round(v))) };
+      return {
+        type,
+        dims,
+        data: BigInt64Array.from(Array.from(values), (v) => BigInt(Math.round(v))),
+      };
     case 'float32':
       return { type, dims, data: Float32Array.from(values) };
     case 'float16':

@@ -5,11 +5,13 @@ import { chooseBackend } from '../shared/capabilities';
 import type { Capabilities } from '../shared/capabilities';
 import type { EngineApi, Float32TensorData } from './api';
 import { detectCapabilities } from './detect';
+import { EngineState } from './engine-state';
 import { serve, Transfer } from './host';
 import { loadRuntime } from './ort-runtime';
 
 let capabilities: Promise<Readonly<Capabilities>> | null = null;
 const detectOnce = () => (capabilities ??= detectCapabilities());
+const engine = new EngineState(detectOnce);
 
 serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   detect: () => detectOnce(),
@@ -45,4 +47,15 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
       await session.release();
     }
   },
+
+  loadPack: (args, { signal, progress }) => engine.load(args, signal, progress),
+
+  generate: async (args, { signal, progress }) => {
+    const output = await engine.generate(args, signal, (step) =>
+      progress(step, step.preview ? [step.preview.data.buffer] : []),
+    );
+    return new Transfer(output, [output.image.data.buffer]);
+  },
+
+  unloadPack: () => engine.unload(),
 });

@@ -52,7 +52,9 @@ function invalid(message: string): GessoError {
 }
 
 function readUint32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+  return (
+    ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0
+  );
 }
 
 function writeUint32(bytes: Uint8Array, at: number, value: number): void {
@@ -75,7 +77,8 @@ export function hasPngSignature(bytes: Uint8Array): boolean {
  * with a matching CRC, IEND last. Throws GessoError('invalid-image') otherwise.
  */
 export function readPngChunks(bytes: Uint8Array): PngChunk[] {
-  if (!hasPngSignature(bytes)) throw invalid('This file is not a PNG image (its signature is wrong).');
+  if (!hasPngSignature(bytes))
+    throw invalid('This file is not a PNG image (its signature is wrong).');
   const chunks: PngChunk[] = [];
   let at = 8;
   while (at < bytes.length) {
@@ -83,7 +86,8 @@ export function readPngChunks(bytes: Uint8Array): PngChunk[] {
       throw invalid(`This PNG is truncated: a chunk header at byte ${at} is cut off.`);
     const length = readUint32(bytes, at);
     const type = chunkType(bytes, at + 4);
-    if (!/^[A-Za-z]{4}$/.test(type)) throw invalid(`This PNG is damaged: bad chunk type at byte ${at}.`);
+    if (!/^[A-Za-z]{4}$/.test(type))
+      throw invalid(`This PNG is damaged: bad chunk type at byte ${at}.`);
     const end = at + 12 + length;
     if (length > 0x7fffffff || end > bytes.length)
       throw invalid(`This PNG is truncated: its ${type} chunk at byte ${at} is cut off.`);
@@ -112,7 +116,8 @@ function hex(value: number): string {
 /** Width and height from the IHDR chunk. */
 export function readPngSize(bytes: Uint8Array): { width: number; height: number } {
   const ihdr = readPngChunks(bytes)[0]!;
-  if (ihdr.data.length !== 13) throw invalid('This PNG is damaged: its IHDR chunk has the wrong length.');
+  if (ihdr.data.length !== 13)
+    throw invalid('This PNG is damaged: its IHDR chunk has the wrong length.');
   return { width: readUint32(ihdr.data, 0), height: readUint32(ihdr.data, 4) };
 }
 
@@ -141,12 +146,11 @@ function encodeLatin1(text: string): Uint8Array {
 }
 
 function checkKeyword(keyword: string): void {
-  if (
-    keyword.length < 1 ||
-    keyword.length > 79 ||
-    !isLatin1(keyword) ||
-    /^ | $| {2}|[\0-\x1f\x7f-\xa0]/.test(keyword)
-  )
+  const printable = [...keyword].every((c) => {
+    const code = c.charCodeAt(0);
+    return (code >= 0x20 && code <= 0x7e) || (code >= 0xa1 && code <= 0xff);
+  });
+  if (keyword.length < 1 || keyword.length > 79 || !printable || /^ | $| {2}/.test(keyword))
     throw new GessoError(
       'internal',
       `"${keyword}" cannot be a PNG text keyword (1 to 79 printable Latin-1 characters, no leading, trailing or double spaces).`,
@@ -156,12 +160,16 @@ function checkKeyword(keyword: string): void {
 // ---------------------------------------------------------------- decompression
 
 async function inflate(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('deflate'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate'));
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new CompressionStream('deflate'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
@@ -177,9 +185,11 @@ function nul(data: Uint8Array, from: number, type: string): number {
 export async function decodeTextChunk(type: string, data: Uint8Array): Promise<PngTextEntry> {
   const keywordEnd = nul(data, 0, type);
   const keyword = decodeLatin1(data.subarray(0, keywordEnd));
-  if (type === 'tEXt') return { keyword, text: decodeLatin1(data.subarray(keywordEnd + 1)), kind: 'tEXt' };
+  if (type === 'tEXt')
+    return { keyword, text: decodeLatin1(data.subarray(keywordEnd + 1)), kind: 'tEXt' };
   if (type === 'zTXt') {
-    if (data[keywordEnd + 1] !== 0) throw invalid('This PNG uses an unknown zTXt compression method.');
+    if (data[keywordEnd + 1] !== 0)
+      throw invalid('This PNG uses an unknown zTXt compression method.');
     const text = decodeLatin1(await inflateOrThrow(data.subarray(keywordEnd + 2), type));
     return { keyword, text, kind: 'zTXt', compressed: true };
   }
@@ -205,9 +215,13 @@ async function inflateOrThrow(bytes: Uint8Array, type: string): Promise<Uint8Arr
   try {
     return await inflate(bytes);
   } catch (cause) {
-    throw new GessoError('invalid-image', `This PNG is damaged: a ${type} chunk does not decompress.`, {
-      cause,
-    });
+    throw new GessoError(
+      'invalid-image',
+      `This PNG is damaged: a ${type} chunk does not decompress.`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -225,7 +239,8 @@ export async function readPngText(bytes: Uint8Array): Promise<PngTextEntry[]> {
 
 /** A complete chunk (length, type, data, CRC). */
 export function encodeChunk(type: string, data: Uint8Array): Uint8Array {
-  if (!/^[A-Za-z]{4}$/.test(type)) throw new GessoError('internal', `"${type}" is not a PNG chunk type.`);
+  if (!/^[A-Za-z]{4}$/.test(type))
+    throw new GessoError('internal', `"${type}" is not a PNG chunk type.`);
   const out = new Uint8Array(12 + data.length);
   writeUint32(out, 0, data.length);
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
@@ -254,7 +269,10 @@ export async function encodeTextChunk(
   const fitsLatin1 = isLatin1(text) && !text.includes('\0');
   const kind = options.compress ? 'iTXt' : (options.kind ?? 'auto');
   if (kind === 'tEXt' && !fitsLatin1)
-    throw new GessoError('internal', `The "${keyword}" text needs an iTXt chunk: it is not Latin-1.`);
+    throw new GessoError(
+      'internal',
+      `The "${keyword}" text needs an iTXt chunk: it is not Latin-1.`,
+    );
   if (kind === 'tEXt' || (kind === 'auto' && fitsLatin1)) {
     const key = encodeLatin1(keyword);
     const body = encodeLatin1(text);
@@ -290,7 +308,9 @@ export async function setPngText(
   entries: { keyword: string; text: string; options?: TextChunkOptions }[],
 ): Promise<Uint8Array> {
   const chunks = readPngChunks(png);
-  const encoded = await Promise.all(entries.map((e) => encodeTextChunk(e.keyword, e.text, e.options)));
+  const encoded = await Promise.all(
+    entries.map((e) => encodeTextChunk(e.keyword, e.text, e.options)),
+  );
   const replaced = new Set(entries.map((e) => e.keyword));
   const insertAt = chunks.findIndex((c) => c.type === 'IDAT' || c.type === 'IEND');
   const parts: Uint8Array[] = [png.subarray(0, 8)];

@@ -26,8 +26,8 @@ export interface Recipe {
 /** What came out of one run besides the pixels. */
 export interface RunInfo {
   backend: string;
-  /** Milliseconds per phase, e.g. {textEncoder, unet, vaeDecoder, total}. */
-  timings: Record<string, number>;
+  /** Milliseconds per stage as the engine reports them (e.g. StageTimings: `totalMs`, `unetMs` per step). */
+  timings: Record<string, number | number[]>;
 }
 
 /** A recipe read back from an image: complete for Gesso's own, partial for others. */
@@ -74,7 +74,9 @@ export function formatParameters(recipe: Recipe, run?: Partial<RunInfo>): string
     ['Software', 'Gesso'],
   ];
   const settings = fields
-    .filter((field): field is [string, string | number] => field[1] !== undefined && field[1] !== '')
+    .filter(
+      (field): field is [string, string | number] => field[1] !== undefined && field[1] !== '',
+    )
     .map(([key, value]) => `${key}: ${quote(String(value))}`)
     .join(', ');
   const lines = [recipe.prompt];

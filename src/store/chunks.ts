@@ -13,7 +13,11 @@ export function chunkCount(size: number, chunkSize: number): number {
 }
 
 /** Byte range [start, end) of chunk `index` in a file of `size` bytes. */
-export function chunkBounds(index: number, size: number, chunkSize: number): { start: number; end: number } {
+export function chunkBounds(
+  index: number,
+  size: number,
+  chunkSize: number,
+): { start: number; end: number } {
   const start = index * chunkSize;
   return { start, end: Math.min(start + chunkSize, size) };
 }
@@ -83,8 +87,14 @@ export type Verdict =
 
 function changed(before: Validators | null, head: ResponseHead): string | null {
   if (!before) return null;
-  if (before.etag && head.etag && before.etag !== head.etag) return 'the file changed on the server (new ETag)';
-  if (!before.etag && before.lastModified && head.lastModified && before.lastModified !== head.lastModified)
+  if (before.etag && head.etag && before.etag !== head.etag)
+    return 'the file changed on the server (new ETag)';
+  if (
+    !before.etag &&
+    before.lastModified &&
+    head.lastModified &&
+    before.lastModified !== head.lastModified
+  )
     return 'the file changed on the server (new Last-Modified)';
   return null;
 }
@@ -99,7 +109,11 @@ export function judgeResponse(request: RequestState, head: ResponseHead): Verdic
   const { status } = head;
   if (status === 200) {
     const total = lengthOf(head) ?? request.expectedSize;
-    if (request.expectedSize !== null && lengthOf(head) !== null && lengthOf(head) !== request.expectedSize)
+    if (
+      request.expectedSize !== null &&
+      lengthOf(head) !== null &&
+      lengthOf(head) !== request.expectedSize
+    )
       return {
         kind: 'fail',
         retry: false,
@@ -109,22 +123,52 @@ export function judgeResponse(request: RequestState, head: ResponseHead): Verdic
     return { kind: 'restart-with-body', reason: 'the server ignored the Range request', total };
   }
   if (status === 206) {
-    if (request.offset === 0) return { kind: 'refetch', reason: 'the server sent a range that was not asked for' };
+    if (request.offset === 0)
+      return { kind: 'refetch', reason: 'the server sent a range that was not asked for' };
+    if (head.contentRange === null) {
+      // Cross-origin, Content-Range is readable only if the server exposes it
+      // (Access-Control-Expose-Headers). A 206 answers the one range asked for;
+      // check what can be checked (the length), and the final hash does the rest.
+      const length = lengthOf(head);
+      if (
+        request.expectedSize !== null &&
+        length !== null &&
+        length !== request.expectedSize - request.offset
+      )
+        return {
+          kind: 'refetch',
+          reason: `the server sent ${length} bytes from byte ${request.offset} of ${request.expectedSize}`,
+        };
+      const why = changed(request.validators, head);
+      if (why) return { kind: 'refetch', reason: why };
+      return { kind: 'append', total: request.expectedSize };
+    }
     const range = parseContentRange(head.contentRange);
     if (!range) return { kind: 'refetch', reason: 'the server sent a malformed Content-Range' };
     const why = changed(request.validators, head);
     if (why) return { kind: 'refetch', reason: why };
-    if (request.expectedSize !== null && range.total !== null && range.total !== request.expectedSize)
+    if (
+      request.expectedSize !== null &&
+      range.total !== null &&
+      range.total !== request.expectedSize
+    )
       return {
         kind: 'fail',
         retry: false,
         reason: `the file on the server is ${range.total} bytes where the pack says ${request.expectedSize}`,
       };
     if (range.start !== request.offset)
-      return { kind: 'refetch', reason: `the server answered from byte ${range.start}, not ${request.offset}` };
+      return {
+        kind: 'refetch',
+        reason: `the server answered from byte ${range.start}, not ${request.offset}`,
+      };
     return { kind: 'append', total: range.total ?? request.expectedSize };
   }
-  if (status === 416) return { kind: 'refetch', reason: 'the server says the resume point is past the end of the file' };
+  if (status === 416)
+    return {
+      kind: 'refetch',
+      reason: 'the server says the resume point is past the end of the file',
+    };
   if (status === 404 || status === 410)
     return { kind: 'fail', retry: false, reason: `the server has no such file (HTTP ${status})` };
   if (status === 401 || status === 403)

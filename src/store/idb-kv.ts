@@ -17,7 +17,8 @@ export class IdbKV implements KV {
   static async open(name = DB_NAME): Promise<IdbKV> {
     const db = await openDB(name, DB_VERSION, {
       upgrade(db) {
-        for (const store of STORES) if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
+        for (const store of STORES)
+          if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
       },
       blocking() {
         // A newer version of the app wants to upgrade: let it.
@@ -55,7 +56,8 @@ export class IdbKV implements KV {
       const store = tx.objectStore(op.store);
       if (op.type === 'put') return store.put(op.value, op.key);
       if (op.type === 'delete') return store.delete(op.key);
-      return store.delete(prefixRange(op.prefix) ?? IDBKeyRange.lowerBound(-Infinity));
+      const range = prefixRange(op.prefix);
+      return range ? store.delete(range) : store.clear();
     });
     await Promise.all([...requests, tx.done]);
   }

@@ -83,7 +83,8 @@ export class MemoryKV implements KV {
     }
     for (const op of ops) {
       const map = this.map(op.store);
-      if (op.type === 'put') map.set(JSON.stringify(op.key), { key: op.key, value: structuredClone(op.value) });
+      if (op.type === 'put')
+        map.set(JSON.stringify(op.key), { key: op.key, value: structuredClone(op.value) });
       else if (op.type === 'delete') map.delete(JSON.stringify(op.key));
       else for (const [k, e] of map) if (hasPrefix(e.key, op.prefix)) map.delete(k);
     }

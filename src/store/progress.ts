@@ -7,7 +7,8 @@ export class RateMeter {
   /** Record that `bytes` in total had arrived at `time` (ms). */
   add(time: number, bytes: number): void {
     this.samples.push({ time, bytes });
-    while (this.samples.length > 2 && time - this.samples[0]!.time > this.windowMs) this.samples.shift();
+    while (this.samples.length > 2 && time - this.samples[0]!.time > this.windowMs)
+      this.samples.shift();
   }
 
   reset(): void {

@@ -7,9 +7,14 @@ export interface SpaceEstimate {
   quota: number;
 }
 
-export type SpaceVerdict = { ok: true; freeBytes: number } | { ok: false; freeBytes: number; message: string };
+export type SpaceVerdict =
+  { ok: true; freeBytes: number } | { ok: false; freeBytes: number; message: string };
 
-export function checkSpace(name: string, needBytes: number, estimate: SpaceEstimate | null): SpaceVerdict {
+export function checkSpace(
+  name: string,
+  needBytes: number,
+  estimate: SpaceEstimate | null,
+): SpaceVerdict {
   if (!estimate) return { ok: true, freeBytes: Infinity };
   const freeBytes = Math.max(0, estimate.quota - estimate.usage);
   if (needBytes <= freeBytes) return { ok: true, freeBytes };

@@ -44,7 +44,12 @@ class Checker {
     }
     return value;
   }
-  num(parent: Obj, key: string, where: string, opts: { int?: boolean; min?: number; optional?: boolean } = {}): number | null {
+  num(
+    parent: Obj,
+    key: string,
+    where: string,
+    opts: { int?: boolean; min?: number; optional?: boolean } = {},
+  ): number | null {
     const value = parent[key];
     if (value === undefined && opts.optional) return null;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -52,7 +57,8 @@ class Checker {
       return null;
     }
     if (opts.int && !Number.isInteger(value)) this.fault(where, 'must be a whole number');
-    else if (opts.min !== undefined && value < opts.min) this.fault(where, `must be at least ${opts.min}`);
+    else if (opts.min !== undefined && value < opts.min)
+      this.fault(where, `must be at least ${opts.min}`);
     return value;
   }
   oneOf(parent: Obj, key: string, where: string, allowed: string[]): void {
@@ -63,18 +69,26 @@ class Checker {
   bool(parent: Obj, key: string, where: string, optional = false): void {
     const value = parent[key];
     if (value === undefined && optional) return;
-    if (typeof value !== 'boolean') this.fault(where, value === undefined ? 'is missing' : 'must be true or false');
+    if (typeof value !== 'boolean')
+      this.fault(where, value === undefined ? 'is missing' : 'must be true or false');
   }
   pair(parent: Obj, key: string, where: string): void {
     const value = parent[key];
-    if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number' && Number.isFinite(v)))
+    if (
+      !Array.isArray(value) ||
+      value.length !== 2 ||
+      !value.every((v) => typeof v === 'number' && Number.isFinite(v))
+    )
       this.fault(where, 'must be a pair of numbers [min, max]');
     else if ((value[0] as number) > (value[1] as number)) this.fault(where, 'must have min <= max');
   }
 }
 
 function checkPath(c: Checker, path: string, where: string): void {
-  if (path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '' || part === '.'))
+  if (
+    path.startsWith('/') ||
+    path.split('/').some((part) => part === '..' || part === '' || part === '.')
+  )
     c.fault(where, `"${path}" must be a relative path without "..", "." or empty parts`);
 }
 
@@ -118,7 +132,11 @@ export function manifestFaults(value: unknown): string[] {
     c.num(scheduler, 'betaStart', 'scheduler.betaStart', { min: 0 });
     c.num(scheduler, 'betaEnd', 'scheduler.betaEnd', { min: 0 });
     c.oneOf(scheduler, 'betaSchedule', 'scheduler.betaSchedule', ['scaled_linear', 'linear']);
-    c.num(scheduler, 'originalSteps', 'scheduler.originalSteps', { int: true, min: 1, optional: true });
+    c.num(scheduler, 'originalSteps', 'scheduler.originalSteps', {
+      int: true,
+      min: 1,
+      optional: true,
+    });
     c.num(scheduler, 'timestepScaling', 'scheduler.timestepScaling', { optional: true });
   }
   if (value.guidanceEmbedding !== undefined) {
@@ -131,7 +149,8 @@ export function manifestFaults(value: unknown): string[] {
 
   // Files first: variants and the tokenizer must point into them.
   const paths = new Set<string>();
-  if (!Array.isArray(value.files) || value.files.length === 0) c.fault('files', 'must be a non-empty list');
+  if (!Array.isArray(value.files) || value.files.length === 0)
+    c.fault('files', 'must be a non-empty list');
   else
     value.files.forEach((file: unknown, i) => {
       const where = `files[${i}]`;
@@ -143,7 +162,10 @@ export function manifestFaults(value: unknown): string[] {
         paths.add(path);
       }
       if (file.size !== null) c.num(file, 'size', `${where}.size`, { int: true, min: 0 });
-      if (file.sha256 !== null && (typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256)))
+      if (
+        file.sha256 !== null &&
+        (typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256))
+      )
         c.fault(`${where}.sha256`, 'must be 64 lower-case hex digits, or null when unpublished');
       if (file.url !== undefined) {
         const url = c.str(file, 'url', `${where}.url`);
@@ -165,7 +187,8 @@ export function manifestFaults(value: unknown): string[] {
       c.num(tokenizer, key, `tokenizer.${key}`, { int: true, min: 0 });
   }
 
-  if (!Array.isArray(value.variants) || value.variants.length === 0) c.fault('variants', 'must be a non-empty list');
+  if (!Array.isArray(value.variants) || value.variants.length === 0)
+    c.fault('variants', 'must be a non-empty list');
   else {
     const ids = new Set<string>();
     value.variants.forEach((variant: unknown, i) => {
@@ -193,8 +216,10 @@ export function manifestFaults(value: unknown): string[] {
         for (const key of REQUIRED_COMPONENTS)
           if (comps[key] === undefined) c.fault(`${where}.components.${key}`, 'is missing');
         for (const [key, path] of Object.entries(comps)) {
-          if (!COMPONENTS.includes(key)) c.fault(`${where}.components.${key}`, 'is not a known component');
-          else if (typeof path !== 'string') c.fault(`${where}.components.${key}`, 'must be a file path');
+          if (!COMPONENTS.includes(key))
+            c.fault(`${where}.components.${key}`, 'is not a known component');
+          else if (typeof path !== 'string')
+            c.fault(`${where}.components.${key}`, 'must be a file path');
           else known(path, `${where}.components.${key}`);
         }
       }
@@ -217,17 +242,23 @@ export function manifestFaults(value: unknown): string[] {
 export function parseManifest(value: unknown): PackManifestInput {
   const faults = manifestFaults(value);
   if (faults.length > 0) {
-    const list = faults.slice(0, 5).join('; ') + (faults.length > 5 ? `; and ${faults.length - 5} more` : '');
+    const list =
+      faults.slice(0, 5).join('; ') + (faults.length > 5 ? `; and ${faults.length - 5} more` : '');
     throw new GessoError('invalid-manifest', `This is not a usable pack manifest: ${list}.`);
   }
   return value as PackManifestInput;
 }
 
 /** Which files a variant needs: its components, the tokenizer, and any file no variant names (e.g. external data). */
-export function filesForVariant(manifest: PackManifestInput, variantId: string): ManifestFileInput[] {
+export function filesForVariant(
+  manifest: PackManifestInput,
+  variantId: string,
+): ManifestFileInput[] {
   const variant = manifest.variants.find((v) => v.id === variantId);
   if (!variant) return [];
-  const ofVariant = new Set<string>(Object.values(variant.components).filter((p): p is string => !!p));
+  const ofVariant = new Set<string>(
+    Object.values(variant.components).filter((p): p is string => !!p),
+  );
   const ofAny = new Set<string>(
     manifest.variants.flatMap((v) => Object.values(v.components).filter((p): p is string => !!p)),
   );

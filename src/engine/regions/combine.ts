@@ -22,12 +22,15 @@ export function combinePredictions(
   const plane = shape.height * shape.width;
   const size = shape.channels * plane;
   if (predictions.length !== weights.length)
-    throw new Error(`combinePredictions: ${predictions.length} predictions for ${weights.length} weights`);
+    throw new Error(
+      `combinePredictions: ${predictions.length} predictions for ${weights.length} weights`,
+    );
   const out = new Float32Array(size);
   for (let k = 0; k < predictions.length; k++) {
     const p = predictions[k]!;
     const w = weights[k]!;
-    if (p.length !== size || w.length !== plane) throw new Error('combinePredictions: shape mismatch');
+    if (p.length !== size || w.length !== plane)
+      throw new Error('combinePredictions: shape mismatch');
     for (let c = 0; c < shape.channels; c++) {
       const off = c * plane;
       for (let i = 0; i < plane; i++) out[off + i]! += w[i]! * p[off + i]!;

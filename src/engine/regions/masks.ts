@@ -5,7 +5,13 @@
  * sum to 1 in every latent cell (index 0 is the main prompt).
  */
 
-import { activeRegions, type LayoutPoint, type Region, type RegionLayout, type Stroke } from './layout';
+import {
+  activeRegions,
+  type LayoutPoint,
+  type Region,
+  type RegionLayout,
+  type Stroke,
+} from './layout';
 
 export interface Size {
   width: number;
@@ -128,7 +134,10 @@ export interface WeightOptions {
  * at most 1 the main prompt takes the rest; where they overlap beyond 1
  * they share the cell in proportion and the main prompt gets none.
  */
-export function normalizeWeights(coverage: readonly Float32Array[], strengths: readonly number[]): Float32Array[] {
+export function normalizeWeights(
+  coverage: readonly Float32Array[],
+  strengths: readonly number[],
+): Float32Array[] {
   const n = coverage[0]?.length ?? 0;
   const base = new Float32Array(n);
   const out = coverage.map(() => new Float32Array(n));
@@ -154,10 +163,17 @@ export function regionWeights(
   downscale: number,
   options: WeightOptions = {},
 ): RegionWeights {
-  const latent = { width: Math.floor(image.width / downscale), height: Math.floor(image.height / downscale) };
+  const latent = {
+    width: Math.floor(image.width / downscale),
+    height: Math.floor(image.height / downscale),
+  };
   const regions = activeRegions(layout);
   const coverage = regions.map((r) =>
-    blur(downsample(rasterizeRegion(layout.strokes, r.id, image), image, downscale), latent, options.blurPasses ?? 1),
+    blur(
+      downsample(rasterizeRegion(layout.strokes, r.id, image), image, downscale),
+      latent,
+      options.blurPasses ?? 1,
+    ),
   );
   const weights = regions.length
     ? normalizeWeights(

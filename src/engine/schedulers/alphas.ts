@@ -7,7 +7,9 @@ import type { SchedulerConfig } from '../../shared/pack-manifest';
  * "scaled_linear" betas are linear in sqrt(beta) (Stable Diffusion's
  * schedule); "linear" are linear in beta. Computed in float64.
  */
-export function alphasCumprod(config: Pick<SchedulerConfig, 'trainTimesteps' | 'betaStart' | 'betaEnd' | 'betaSchedule'>): Float64Array {
+export function alphasCumprod(
+  config: Pick<SchedulerConfig, 'trainTimesteps' | 'betaStart' | 'betaEnd' | 'betaSchedule'>,
+): Float64Array {
   const n = config.trainTimesteps;
   const out = new Float64Array(n);
   let product = 1;
@@ -15,7 +17,8 @@ export function alphasCumprod(config: Pick<SchedulerConfig, 'trainTimesteps' | '
     const f = n === 1 ? 0 : t / (n - 1);
     let beta: number;
     if (config.betaSchedule === 'scaled_linear') {
-      const root = Math.sqrt(config.betaStart) + f * (Math.sqrt(config.betaEnd) - Math.sqrt(config.betaStart));
+      const root =
+        Math.sqrt(config.betaStart) + f * (Math.sqrt(config.betaEnd) - Math.sqrt(config.betaStart));
       beta = root * root;
     } else {
       beta = config.betaStart + f * (config.betaEnd - config.betaStart);

@@ -17,14 +17,18 @@ import { alphasCumprod, sigmaOf } from './alphas';
 import type { Scheduler, SchedulerOptions, StepResult } from './types';
 
 export function trailingTimesteps(trainTimesteps: number, steps: number): number[] {
-  if (steps < 1 || steps > trainTimesteps) throw new RangeError(`Steps must be 1 to ${trainTimesteps}.`);
+  if (steps < 1 || steps > trainTimesteps)
+    throw new RangeError(`Steps must be 1 to ${trainTimesteps}.`);
   const ratio = trainTimesteps / steps;
   const out: number[] = [];
   for (let i = 0; i < steps; i++) out.push(Math.round(trainTimesteps - i * ratio) - 1);
   return out;
 }
 
-export function createEulerAncestralScheduler(config: SchedulerConfig, options: SchedulerOptions): Scheduler {
+export function createEulerAncestralScheduler(
+  config: SchedulerConfig,
+  options: SchedulerOptions,
+): Scheduler {
   const abar = alphasCumprod(config);
   const all = trailingTimesteps(config.trainTimesteps, options.steps);
   // img2img as diffusers' img2img pipelines do it: skip the first steps.

@@ -18,7 +18,12 @@ export interface Scheduler {
    * One update from the model's noise prediction `eps` at step i. `noise`
    * supplies fresh N(0,1) samples when the rule re-injects noise.
    */
-  step(i: number, sample: Float32Array, eps: Float32Array, noise: (length: number) => Float32Array): StepResult;
+  step(
+    i: number,
+    sample: Float32Array,
+    eps: Float32Array,
+    noise: (length: number) => Float32Array,
+  ): StepResult;
   /**
    * Noise clean latents `x0` to the level of step i (img2img: start at i
    * with addNoise(x0, noise, 0) when built with a strength below 1).

@@ -12,7 +12,8 @@ export function bytesToUnicode(): string[] {
   const table = new Array<string>(256);
   for (const b of printable) table[b] = String.fromCharCode(b);
   let n = 0;
-  for (let b = 0; b < 256; b++) if (table[b] === undefined) table[b] = String.fromCharCode(256 + n++);
+  for (let b = 0; b < 256; b++)
+    if (table[b] === undefined) table[b] = String.fromCharCode(256 + n++);
   return table;
 }
 

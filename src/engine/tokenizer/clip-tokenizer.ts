@@ -4,7 +4,10 @@ import type { TokenizerConfig } from '../../shared/pack-manifest';
 import { bytesToUnicode } from './byte-encoder';
 import { preTokenize } from './pretokenize';
 
-export type TokenizerLimits = Pick<TokenizerConfig, 'maxLength' | 'bosTokenId' | 'eosTokenId' | 'padTokenId'>;
+export type TokenizerLimits = Pick<
+  TokenizerConfig,
+  'maxLength' | 'bosTokenId' | 'eosTokenId' | 'padTokenId'
+>;
 
 const END_OF_WORD = '</w>';
 const BYTE_TABLE = bytesToUnicode();
@@ -46,7 +49,7 @@ export class ClipTokenizer {
       const first = word[best]!;
       const second = word[best + 1]!;
       const merged: string[] = [];
-      for (let i = 0; i < word.length; ) {
+      for (let i = 0; i < word.length;) {
         if (i < word.length - 1 && word[i] === first && word[i + 1] === second) {
           merged.push(first + second);
           i += 2;
@@ -93,7 +96,9 @@ export class ClipTokenizer {
 
 /** Merge rules from a merges.txt: drops a "#version" header and blank lines. */
 export function parseMerges(text: string): string[] {
-  return text.split(/\r?\n/).filter((line, i) => line.length > 0 && !(i === 0 && line.startsWith('#')));
+  return text
+    .split(/\r?\n/)
+    .filter((line, i) => line.length > 0 && !(i === 0 && line.startsWith('#')));
 }
 
 export function parseVocab(json: string): Map<string, number> {
@@ -101,6 +106,10 @@ export function parseVocab(json: string): Map<string, number> {
   return new Map(Object.entries(object));
 }
 
-export function loadClipTokenizer(vocabJson: string, mergesText: string, limits: TokenizerLimits): ClipTokenizer {
+export function loadClipTokenizer(
+  vocabJson: string,
+  mergesText: string,
+  limits: TokenizerLimits,
+): ClipTokenizer {
   return new ClipTokenizer(parseVocab(vocabJson), parseMerges(mergesText), limits);
 }

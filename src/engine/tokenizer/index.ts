@@ -1,3 +1,9 @@
-export { ClipTokenizer, loadClipTokenizer, parseMerges, parseVocab, type TokenizerLimits } from './clip-tokenizer';
+export {
+  ClipTokenizer,
+  loadClipTokenizer,
+  parseMerges,
+  parseVocab,
+  type TokenizerLimits,
+} from './clip-tokenizer';
 export { bytesToUnicode, byteSymbolsInVocabOrder } from './byte-encoder';
 export { cleanText, preTokenize } from './pretokenize';

@@ -1,14 +1,9 @@
-/** Pure helpers for the gallery: paging cursors, thumbnail sizes, undo windows. */
+/** Pure helpers for the gallery: paging cursors, thumbnail sizes, ids. */
 
 /** Where the next page starts: the last item seen (newest-first order). */
 export interface PageCursor {
   createdAt: number;
   id: string;
-}
-
-/** The index key below which the next page lies, or undefined for the first page. */
-export function pageRange(cursor: PageCursor | null): IDBKeyRange | undefined {
-  return cursor ? IDBKeyRange.upperBound([cursor.createdAt, cursor.id], true) : undefined;
 }
 
 /** The cursor after a page, or null when the page was the last one. */
@@ -18,7 +13,11 @@ export function nextCursor<T extends PageCursor>(page: T[], limit: number): Page
 }
 
 /** A size no larger than `max` on its longer side, keeping the aspect ratio; never enlarges. */
-export function fitWithin(width: number, height: number, max: number): { width: number; height: number } {
+export function fitWithin(
+  width: number,
+  height: number,
+  max: number,
+): { width: number; height: number } {
   const scale = Math.min(1, max / Math.max(width, height));
   return {
     width: Math.max(1, Math.round(width * scale)),
@@ -27,6 +26,9 @@ export function fitWithin(width: number, height: number, max: number): { width: 
 }
 
 /** A sortable, unique id: creation time first, then randomness. */
-export function newItemId(createdAt: number, random: () => string = () => crypto.randomUUID()): string {
+export function newItemId(
+  createdAt: number,
+  random: () => string = () => crypto.randomUUID(),
+): string {
   return `${createdAt.toString(36).padStart(9, '0')}-${random().slice(0, 8)}`;
 }

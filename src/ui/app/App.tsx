@@ -1,4 +1,6 @@
 import { CreateScreen } from '../create/CreateScreen';
+import { ModelsScreen } from '../models/ModelsScreen';
+import { GalleryScreen } from '../gallery/GalleryScreen';
 import { SettingsScreen } from '../settings/SettingsScreen';
 import { LimitationsBanner } from './LimitationsBanner';
 import { NavBar } from './NavBar';
@@ -15,19 +17,10 @@ function Screen({ route }: { route: Route }) {
     case 'settings':
       return <SettingsScreen />;
     case 'gallery':
-      return <Placeholder title="Gallery" text="Your images will appear here." />;
+      return <GalleryScreen />;
     case 'models':
-      return <Placeholder title="Models" text="Model packs will appear here." />;
+      return <ModelsScreen />;
   }
-}
-
-function Placeholder({ title, text }: { title: string; text: string }) {
-  return (
-    <section class="screen" aria-labelledby="screen-title">
-      <h1 id="screen-title">{title}</h1>
-      <p>{text}</p>
-    </section>
-  );
 }
 
 export function App() {

@@ -1,29 +1,63 @@
 import { useState } from 'preact/hooks';
+import { randomSeed } from '../../engine/random';
+import { ProgressBar } from './ProgressBar';
+import { PromptBar } from './PromptBar';
+import { ResultView } from './ResultView';
+import { SettingsRow, type SettingsValue } from './SettingsRow';
+import { StatusLine } from './StatusLine';
+import { useGeneration } from './useGeneration';
+import './create.css';
+
+const DEFAULT_STEP_RANGE: [number, number] = [1, 8];
 
 export function CreateScreen() {
   const [prompt, setPrompt] = useState('');
+  const [settings, setSettings] = useState<SettingsValue>(() => ({
+    steps: 4,
+    seed: randomSeed(),
+    fixedSeed: false,
+  }));
+  const { state, generate, cancel } = useGeneration();
+  const busy = state.status === 'loading' || state.status === 'running';
+  const stepRange = state.pack?.ranges.steps ?? DEFAULT_STEP_RANGE;
+
+  const start = () => {
+    const text = prompt.trim();
+    if (!text) return;
+    const seed = settings.fixedSeed ? settings.seed : randomSeed();
+    setSettings((s) => ({ ...s, seed }));
+    void generate({ prompt: text, steps: settings.steps, seed });
+  };
+
   return (
     <section class="screen create" aria-labelledby="screen-title">
       <h1 id="screen-title" class="visually-hidden">
         Create
       </h1>
-      <div class="canvas-area" aria-hidden="true" />
-      <form class="prompt-bar" onSubmit={(event) => event.preventDefault()}>
-        <label for="prompt" class="visually-hidden">
-          Prompt
-        </label>
-        <textarea
-          id="prompt"
-          name="prompt"
-          rows={2}
-          placeholder="Describe an image, e.g. “red heart”"
-          value={prompt}
-          onInput={(event) => setPrompt(event.currentTarget.value)}
+      <ResultView preview={state.preview} result={state.result} busy={busy} />
+      {busy && (
+        <ProgressBar
+          label={state.status === 'loading' ? 'Loading the model' : 'Generating'}
+          done={state.done}
+          total={state.total}
+          text={
+            state.status === 'loading'
+              ? `Loading the model… ${state.total > 0 ? Math.floor((100 * state.done) / state.total) : 0}%`
+              : `Step ${state.done} of ${state.total}`
+          }
         />
-        <button type="submit" class="primary">
-          Generate
-        </button>
-      </form>
+      )}
+      <StatusLine state={state} />
+      <div class="controls">
+        <SettingsRow value={settings} stepRange={stepRange} onChange={setSettings} />
+        <PromptBar
+          prompt={prompt}
+          busy={busy}
+          onPrompt={setPrompt}
+          onGenerate={start}
+          onCancel={cancel}
+        />
+      </div>
     </section>
   );
 }

@@ -66,7 +66,10 @@ export interface GestureState {
   brush: number;
 }
 
-export function createGesture(frame: { width: number; height: number }, brush: number): GestureState {
+export function createGesture(
+  frame: { width: number; height: number },
+  brush: number,
+): GestureState {
   return {
     pointers: new Map(),
     mode: 'idle',
@@ -177,7 +180,10 @@ export function pointerMove(state: GestureState, p: PointerInput): GestureAction
     // Keep the content point that was under the starting centre under the current centre.
     const cx = (start.centre.x - start.view.x) / start.view.scale;
     const cy = (start.centre.y - start.view.y) / start.view.scale;
-    state.view = clampView({ scale, x: centre.x - cx * scale, y: centre.y - cy * scale }, state.frame);
+    state.view = clampView(
+      { scale, x: centre.x - cx * scale, y: centre.y - cy * scale },
+      state.frame,
+    );
     return [{ type: 'view', view: { ...state.view } }];
   }
   return [];

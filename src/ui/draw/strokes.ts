@@ -54,7 +54,10 @@ export function createDrawing(): Drawing {
 
 function unusedColour(regions: Region[]): string {
   const used = new Set(regions.map((r) => r.colour));
-  return REGION_COLOURS.find((c) => !used.has(c)) ?? REGION_COLOURS[regions.length % REGION_COLOURS.length]!;
+  return (
+    REGION_COLOURS.find((c) => !used.has(c)) ??
+    REGION_COLOURS[regions.length % REGION_COLOURS.length]!
+  );
 }
 
 export function addRegion(d: Drawing): Drawing {
@@ -103,11 +106,12 @@ export function setEraser(d: Drawing, eraser: boolean): Drawing {
   return { ...d, eraser };
 }
 
-/** Starts a stroke in the selected region (nothing happens when no region is selected). */
+/** Starts a stroke in the selected region; painting before any region exists adds Region 1 first. */
 export function beginStroke(d: Drawing, point: StrokePoint): Drawing {
-  if (d.selected === null) return d;
-  const stroke: Stroke = { region: d.selected, erase: d.eraser, points: [point] };
-  return { ...d, active: stroke };
+  const target = d.selected === null && !d.eraser ? addRegion(d) : d;
+  if (target.selected === null) return d;
+  const stroke: Stroke = { region: target.selected, erase: target.eraser, points: [point] };
+  return { ...target, active: stroke };
 }
 
 export function extendStroke(d: Drawing, point: StrokePoint): Drawing {

@@ -4,14 +4,20 @@ import { Random } from '../../../src/engine/random';
 describe('Random (xoshiro128** + Box-Muller)', () => {
   it('matches the xoshiro128** reference output for state (1, 2, 3, 4)', () => {
     const random = Random.fromState([1, 2, 3, 4]);
-    expect([1, 2, 3, 4, 5].map(() => random.nextUint32())).toEqual([11520, 0, 5927040, 70819200, 2031721883]);
+    expect([1, 2, 3, 4, 5].map(() => random.nextUint32())).toEqual([
+      11520, 0, 5927040, 70819200, 2031721883,
+    ]);
   });
 
   it('seeds through the SplitMix-style expander (values from an independent Python implementation)', () => {
     const zero = new Random(0);
-    expect([1, 2, 3, 4].map(() => zero.nextUint32())).toEqual([3809008728, 1133695204, 53579671, 2891528803]);
+    expect([1, 2, 3, 4].map(() => zero.nextUint32())).toEqual([
+      3809008728, 1133695204, 53579671, 2891528803,
+    ]);
     const answer = new Random(42);
-    expect([1, 2, 3, 4].map(() => answer.nextUint32())).toEqual([2837322924, 544945897, 479756282, 3500138142]);
+    expect([1, 2, 3, 4].map(() => answer.nextUint32())).toEqual([
+      2837322924, 544945897, 479756282, 3500138142,
+    ]);
   });
 
   it('draws Gaussians in Box-Muller pairs from two uniforms', () => {

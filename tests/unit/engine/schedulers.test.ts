@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { SchedulerConfig } from '../../../src/shared/pack-manifest';
 import { alphasCumprod, sigmaOf } from '../../../src/engine/schedulers/alphas';
-import { createEulerAncestralScheduler, trailingTimesteps } from '../../../src/engine/schedulers/euler-ancestral';
+import {
+  createEulerAncestralScheduler,
+  trailingTimesteps,
+} from '../../../src/engine/schedulers/euler-ancestral';
 import { guidanceEmbedding } from '../../../src/engine/schedulers/guidance';
 import { createLcmScheduler, lcmBoundary, lcmTimesteps } from '../../../src/engine/schedulers/lcm';
 
@@ -29,8 +32,16 @@ describe('noise schedule', () => {
   });
 
   it('builds linear betas too', () => {
-    const abar = alphasCumprod({ ...LCM, betaSchedule: 'linear', trainTimesteps: 3, betaStart: 0.1, betaEnd: 0.3 });
-    expect(Array.from(abar)).toEqual([0.9, 0.9 * 0.8, 0.9 * 0.8 * 0.7].map((v) => expect.closeTo(v, 12)));
+    const abar = alphasCumprod({
+      ...LCM,
+      betaSchedule: 'linear',
+      trainTimesteps: 3,
+      betaStart: 0.1,
+      betaEnd: 0.3,
+    });
+    expect(Array.from(abar)).toEqual(
+      [0.9, 0.9 * 0.8, 0.9 * 0.8 * 0.7].map((v) => expect.closeTo(v, 12)),
+    );
   });
 });
 
@@ -61,7 +72,10 @@ describe('LCM scheduler', () => {
     const { cSkip, cOut } = lcmBoundary(999, 10);
     const { next, denoised } = scheduler.step(0, x, eps, (n) => new Float32Array(n).fill(2));
     expect(denoised[0]).toBeCloseTo(cOut * x0 + cSkip * 1, 4);
-    expect(next[0]).toBeCloseTo(Math.sqrt(abar[499]!) * denoised[0]! + Math.sqrt(1 - abar[499]!) * 2, 4);
+    expect(next[0]).toBeCloseTo(
+      Math.sqrt(abar[499]!) * denoised[0]! + Math.sqrt(1 - abar[499]!) * 2,
+      4,
+    );
     // The last step draws no noise and returns the denoised latents.
     const last = scheduler.step(1, x, eps, noNoise);
     expect(last.next).toBe(last.denoised);
@@ -80,7 +94,12 @@ describe('Euler ancestral, trailing spacing (SD-Turbo)', () => {
     expect(scheduler.timesteps).toEqual([999]);
     expect(scheduler.initNoiseSigma).toBeCloseTo(14.6146, 4);
     expect(scheduler.modelInputScale(0)).toBeCloseTo(1 / Math.sqrt(14.6146 ** 2 + 1), 6);
-    const { next, denoised } = scheduler.step(0, Float32Array.from([10]), Float32Array.from([0.5]), noNoise);
+    const { next, denoised } = scheduler.step(
+      0,
+      Float32Array.from([10]),
+      Float32Array.from([0.5]),
+      noNoise,
+    );
     expect(denoised[0]).toBeCloseTo(10 - 14.61464 * 0.5, 3);
     expect(next).toBe(denoised);
   });
@@ -94,13 +113,17 @@ describe('Euler ancestral, trailing spacing (SD-Turbo)', () => {
     const up = Math.sqrt((to ** 2 * (from ** 2 - to ** 2)) / from ** 2);
     const down = Math.sqrt(to ** 2 - up ** 2);
     // x = 10, eps = 0.5: x0 = 10 - 0.5 from, derivative = 0.5, x' = x + 0.5 (down - from) + z up.
-    const { next } = scheduler.step(0, Float32Array.from([10]), Float32Array.from([0.5]), (n) => new Float32Array(n).fill(1));
+    const { next } = scheduler.step(0, Float32Array.from([10]), Float32Array.from([0.5]), (n) =>
+      new Float32Array(n).fill(1),
+    );
     expect(next[0]).toBeCloseTo(10 + 0.5 * (down - from) + up, 4);
     expect(up ** 2 + down ** 2).toBeCloseTo(to ** 2, 10);
   });
 
   it('skips early steps for img2img strength', () => {
-    expect(createEulerAncestralScheduler(TURBO, { steps: 4, strength: 0.5 }).timesteps).toEqual([499, 249]);
+    expect(createEulerAncestralScheduler(TURBO, { steps: 4, strength: 0.5 }).timesteps).toEqual([
+      499, 249,
+    ]);
   });
 });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { chwToRgba, scaled } from '../../../src/engine/image';
-import { floatTensor, fromHalfBits, numberTensor, toFloat32, toHalfBits } from '../../../src/engine/tensors';
+import {
+  floatTensor,
+  fromHalfBits,
+  numberTensor,
+  toFloat32,
+  toHalfBits,
+} from '../../../src/engine/tensors';
 
 describe('float16 conversion', () => {
   it('encodes known values', () => {
@@ -32,7 +38,9 @@ describe('float16 conversion', () => {
 
   it('builds tensors in the dtype a model asks for', () => {
     const values = Float32Array.from([0.5, -1]);
-    expect(Array.from(floatTensor('float16', [2], values).data)).toEqual([0x3800, 0xbc00]);
+    expect(Array.from(floatTensor('float16', [2], values).data as Uint16Array)).toEqual([
+      0x3800, 0xbc00,
+    ]);
     expect(toFloat32(floatTensor('float16', [2], values))).toEqual(values);
     expect(numberTensor('int64', [1], [999]).data).toEqual(BigInt64Array.from([999n]));
     expect(numberTensor('int32', [2], [1, 2]).data).toEqual(Int32Array.from([1, 2]));
@@ -43,7 +51,11 @@ describe('float16 conversion', () => {
 describe('decoder output to RGBA', () => {
   it('maps [-1, 1] CHW to bytes with clamping', () => {
     // 1x3x1x2: pixel 0 = (-1, 0, 1), pixel 1 = (2, -3, 0.5)
-    const image = chwToRgba(Float32Array.from([-1, 2, 0, -3, 1, 0.5]), [1, 3, 1, 2], 'minus-one-to-one');
+    const image = chwToRgba(
+      Float32Array.from([-1, 2, 0, -3, 1, 0.5]),
+      [1, 3, 1, 2],
+      'minus-one-to-one',
+    );
     expect(image.width).toBe(2);
     expect(image.height).toBe(1);
     expect(Array.from(image.data)).toEqual([0, 128, 255, 255, 255, 0, 191, 255]);

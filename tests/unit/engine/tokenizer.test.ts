@@ -1,6 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytesToUnicode, ClipTokenizer, cleanText, parseMerges, preTokenize } from '../../../src/engine/tokenizer';
-import { HAVE_CLIP, realClipTokenizer, SD1_LIMITS, SD2_LIMITS, SKIP_REASON } from './helpers/clip-files';
+import {
+  bytesToUnicode,
+  ClipTokenizer,
+  cleanText,
+  parseMerges,
+  preTokenize,
+} from '../../../src/engine/tokenizer';
+import {
+  HAVE_CLIP,
+  realClipTokenizer,
+  SD1_LIMITS,
+  SD2_LIMITS,
+  SKIP_REASON,
+} from './helpers/clip-files';
 
 if (!HAVE_CLIP) console.warn(SKIP_REASON);
 
@@ -38,7 +50,12 @@ describe('BPE on a tiny hand-made vocabulary', () => {
     ['w', 12],
     ['er</w>', 13],
   ]);
-  const tokenizer = new ClipTokenizer(vocab, merges, { maxLength: 6, bosTokenId: 1, eosTokenId: 2, padTokenId: 0 });
+  const tokenizer = new ClipTokenizer(vocab, merges, {
+    maxLength: 6,
+    bosTokenId: 1,
+    eosTokenId: 2,
+    padTokenId: 0,
+  });
 
   it('drops the header and applies merges by rank', () => {
     expect(merges).toEqual(['l o', 'lo w</w>', 'e r</w>']);
@@ -74,12 +91,19 @@ describe.skipIf(!HAVE_CLIP)('real CLIP vocabulary (bpe_simple_vocab_16e6)', () =
   });
 
   it('encodes a common prompt with the well-known ids', () => {
-    expect(Array.from(tokenizer.encode('a photo of a cat').slice(0, 8))).toEqual([49406, 320, 1125, 539, 320, 2368, 49407, 0]);
+    expect(Array.from(tokenizer.encode('a photo of a cat').slice(0, 8))).toEqual([
+      49406, 320, 1125, 539, 320, 2368, 49407, 0,
+    ]);
   });
 
   it('ignores case and punctuation spacing the way CLIP does', () => {
     expect(tokenizer.encodeText('Hello, WORLD!!')).toEqual(tokenizer.encodeText('hello ,world !!'));
-    expect(tokenizer.tokenize('Hello, WORLD!!')).toEqual(['hello</w>', ',</w>', 'world</w>', '!!</w>']);
+    expect(tokenizer.tokenize('Hello, WORLD!!')).toEqual([
+      'hello</w>',
+      ',</w>',
+      'world</w>',
+      '!!</w>',
+    ]);
     // "wor ld</w>" and "! !</w>" are merges; their ids are 512 + their rank.
     expect(tokenizer.encodeText('world !!')).toEqual([mergeId('wor ld</w>'), mergeId('! !</w>')]);
     expect(mergeId('wor ld</w>')).toBe(1002);

@@ -142,7 +142,10 @@ describe('setPngText and readPngText', () => {
       { keyword: 'Software', text: 'Gesso' },
     ]);
     const text = await readPngText(twice);
-    expect(text.map((t) => `${t.keyword}=${t.text}`)).toEqual(['parameters=second ☃', 'Software=Gesso']);
+    expect(text.map((t) => `${t.keyword}=${t.text}`)).toEqual([
+      'parameters=second ☃',
+      'Software=Gesso',
+    ]);
   });
 
   it('round-trips long prompts (100 000 characters) in tEXt and compressed iTXt', async () => {
@@ -166,7 +169,11 @@ describe('setPngText and readPngText', () => {
     );
     const itxt = nodeChunk(
       'iTXt',
-      concat(Buffer.from('Title\0\x01\0en\0', 'latin1'), Buffer.from('Titel\0'), deflateSync('ein Bild 🖼')),
+      concat(
+        Buffer.from('Title\0\x01\0en\0', 'latin1'),
+        Buffer.from('Titel\0'),
+        deflateSync('ein Bild 🖼'),
+      ),
     );
     const withText = concat(png.subarray(0, 33), ztxt, itxt, png.subarray(33));
     const text = await readPngText(withText);
@@ -211,7 +218,7 @@ describe('bad files are rejected with a clear error', () => {
 
   it('a chunk whose CRC does not match', async () => {
     const damaged = png.slice();
-    damaged[45] ^= 0x01; // a byte inside IDAT's data
+    damaged[45] = damaged[45]! ^ 0x01; // a byte inside IDAT's data
     const error = await rejection(readPngText(damaged));
     expect(error.message).toMatch(/damaged: the CRC of its IDAT chunk at byte 33 does not match/);
   });
@@ -224,7 +231,10 @@ describe('bad files are rejected with a clear error', () => {
   });
 
   it('a text chunk that is not valid UTF-8', async () => {
-    const bad = nodeChunk('iTXt', concat(Buffer.from('k\0\0\0\0\0', 'latin1'), Uint8Array.of(0xc3, 0x28)));
+    const bad = nodeChunk(
+      'iTXt',
+      concat(Buffer.from('k\0\0\0\0\0', 'latin1'), Uint8Array.of(0xc3, 0x28)),
+    );
     const withBad = concat(png.subarray(0, 33), bad, png.subarray(33));
     expect((await rejection(readPngText(withBad))).message).toMatch(/not valid UTF-8/);
   });

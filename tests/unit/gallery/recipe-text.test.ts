@@ -93,7 +93,11 @@ describe('gesso-recipe JSON', () => {
       prompt: '猫 and 🐶, "quoted"\nnext line',
       regions: { version: 1, regions: [{ prompt: 'sky', mask: [0, 1, 1, 0] }] },
     };
-    const text = formatGessoRecipe(full, { backend: 'webgpu', timings: { total: 812.5 } }, 1700000000000);
+    const text = formatGessoRecipe(
+      full,
+      { backend: 'webgpu', timings: { totalMs: 812.5, unetMs: [100, 120] } },
+      1700000000000,
+    );
     expect(JSON.parse(text)).toMatchObject({ format: 'gesso-recipe@1', createdAt: 1700000000000 });
     expect(parseGessoRecipe(text)).toEqual(full);
   });
@@ -101,7 +105,9 @@ describe('gesso-recipe JSON', () => {
   it('returns null for JSON that is not a Gesso recipe', () => {
     expect(parseGessoRecipe('not json')).toBeNull();
     expect(parseGessoRecipe('{"format":"other","recipe":{}}')).toBeNull();
-    const missingSeed = JSON.parse(formatGessoRecipe(recipe)) as { recipe: Record<string, unknown> };
+    const missingSeed = JSON.parse(formatGessoRecipe(recipe)) as {
+      recipe: Record<string, unknown>;
+    };
     delete missingSeed.recipe.seed;
     expect(parseGessoRecipe(JSON.stringify(missingSeed))).toBeNull();
   });

@@ -20,19 +20,22 @@ const p = (id: number, kind: PointerKind, x: number, y: number, pressure = 0.5):
 const types = (actions: { type: string }[]) => actions.map((a) => a.type);
 
 describe('gesture: one pointer draws', () => {
-  it.each(['touch', 'pen', 'mouse'] as const)('%s: start, move, end in image coordinates', (kind) => {
-    const g = createGesture(FRAME, 0.1);
-    const start = pointerDown(g, p(1, kind, 100, 200));
-    expect(start).toEqual([
-      { type: 'stroke-start', pointerId: 1, point: { x: 0.25, y: 0.5, width: 0.1 } },
-    ]);
-    expect(pointerMove(g, p(1, kind, 300, 200))).toEqual([
-      { type: 'stroke-move', point: { x: 0.75, y: 0.5, width: 0.1 } },
-    ]);
-    expect(types(pointerUp(g, 1))).toEqual(['stroke-end']);
-    expect(g.mode).toBe('idle');
-    expect(g.pointers.size).toBe(0);
-  });
+  it.each(['touch', 'pen', 'mouse'] as const)(
+    '%s: start, move, end in image coordinates',
+    (kind) => {
+      const g = createGesture(FRAME, 0.1);
+      const start = pointerDown(g, p(1, kind, 100, 200));
+      expect(start).toEqual([
+        { type: 'stroke-start', pointerId: 1, point: { x: 0.25, y: 0.5, width: 0.1 } },
+      ]);
+      expect(pointerMove(g, p(1, kind, 300, 200))).toEqual([
+        { type: 'stroke-move', point: { x: 0.75, y: 0.5, width: 0.1 } },
+      ]);
+      expect(types(pointerUp(g, 1))).toEqual(['stroke-end']);
+      expect(g.mode).toBe('idle');
+      expect(g.pointers.size).toBe(0);
+    },
+  );
 
   it('ignores secondary mouse buttons and moves of unknown pointers', () => {
     const g = createGesture(FRAME, 0.1);
@@ -53,14 +56,14 @@ describe('gesture: two fingers pan and zoom', () => {
     const g = createGesture(FRAME, 0.1);
     pointerDown(g, p(1, 'touch', 100, 200));
     pointerMove(g, p(1, 'touch', 110, 200));
-    expect(types(pointerDown(g, p(2, 'touch', 300, 200)))).toEqual(['stroke-cancel']);
+    expect(types(pointerDown(g, p(2, 'touch', 310, 200)))).toEqual(['stroke-cancel']);
     expect(g.mode).toBe('pinch');
-    // Spread the fingers to twice the distance around the same centre: scale 2.
+    // Spread the fingers (200 px apart, centre 210) to twice the distance around the same centre.
     pointerMove(g, p(1, 'touch', 10, 200));
     const actions = pointerMove(g, p(2, 'touch', 410, 200));
     expect(types(actions)).toEqual(['view']);
-    expect(g.view.scale).toBeCloseTo(400 / 200 * (200 / 200), 5);
-    // The content under the centre (x = 0.5 of the image... at frame 210 initially) stays under it.
+    expect(g.view.scale).toBeCloseTo(2, 5);
+    // The content that was under the centre (frame x 210 at 1x) stays under it.
     const centre = 210;
     const contentX = (centre - g.view.x) / g.view.scale;
     expect(contentX).toBeCloseTo(210, 5);

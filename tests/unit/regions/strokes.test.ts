@@ -41,9 +41,13 @@ describe('strokes', () => {
     expect(d.regions.length).toBe(MAX_REGIONS);
   });
 
-  it('nothing is painted before a region exists', () => {
+  it('painting before any region exists adds Region 1; erasing does not', () => {
     const d = draw(createDrawing(), [0.1, 0.1], [0.2, 0.2]);
-    expect(visibleStrokes(d)).toEqual([]);
+    expect(d.regions.map((r) => r.name)).toEqual(['Region 1']);
+    expect(visibleStrokes(d).map((s) => s.region)).toEqual([d.regions[0]!.id]);
+    const erased = draw(setEraser(createDrawing(), true), [0.1, 0.1]);
+    expect(erased.regions).toEqual([]);
+    expect(visibleStrokes(erased)).toEqual([]);
   });
 
   it('paints the selected region, with the eraser flag', () => {
@@ -98,7 +102,13 @@ describe('strokes', () => {
     let d = addRegion(addRegion(createDrawing()));
     const [r1, r2] = d.regions;
     d = updateRegion(d, r1!.id, { name: 'Sky', colour: '#123456', hidden: true, strength: 0.5 });
-    expect(d.regions[0]).toMatchObject({ id: r1!.id, name: 'Sky', colour: '#123456', hidden: true, strength: 0.5 });
+    expect(d.regions[0]).toMatchObject({
+      id: r1!.id,
+      name: 'Sky',
+      colour: '#123456',
+      hidden: true,
+      strength: 0.5,
+    });
     d = selectRegion(d, r1!.id);
     d = draw(d, [0.1, 0.1]);
     d = selectRegion(d, r2!.id);

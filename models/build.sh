@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Rebuild the demo pack from scratch: data -> tokenizer -> autoencoder ->
+# teacher -> LCM student -> ONNX (fp32/fp16/int8) -> manifest -> checks.
+# Stages whose checkpoint exists in models/.cache/ are skipped (delete the
+# cache for a clean rebuild). Seeded; every stage is time-capped so a busy
+# 2-core machine shortens training instead of overrunning.
+#   models/build.sh            full build (about 2 hours), writes public/packs/demo/
+#   models/build.sh --smoke    a few steps on a few images, temp dir, about 2 minutes (CI)
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+
+DEBS="python3-torch python3-onnx python3-fonttools python3-pil python3-numpy fonts-noto-color-emoji unicode-data"
+missing=$(for p in $DEBS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
+  $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends $missing
+fi
+
+if [ "${1:-}" = "--smoke" ]; then
+  export GESSO_SMOKE=1
+  export GESSO_CACHE="${GESSO_CACHE:-$(mktemp -d)}"
+  export GESSO_PACK_DIR="$GESSO_CACHE/pack"
+  AE_STEPS=10 TEACHER_STEPS=10 LCM_STEPS=5
+else
+  export GESSO_AE_MINUTES=${GESSO_AE_MINUTES:-14} GESSO_TEACHER_MINUTES=${GESSO_TEACHER_MINUTES:-38}
+  export GESSO_LCM_MINUTES=${GESSO_LCM_MINUTES:-45}
+  AE_STEPS=${AE_STEPS:-4000} TEACHER_STEPS=${TEACHER_STEPS:-3000} LCM_STEPS=${LCM_STEPS:-3000}
+fi
+CACHE="${GESSO_CACHE:-.cache}"
+PACK="${GESSO_PACK_DIR:-../public/packs/demo}"
+mkdir -p "$CACHE"
+echo "cache: $CACHE  pack: $PACK"
+
+$PY data.py
+$PY tokenizer.py
+$PY train_ae.py "$AE_STEPS"
+$PY train_teacher.py "$TEACHER_STEPS"
+$PY train_lcm.py "$LCM_STEPS"
+
+STAGE="$CACHE/pack.staging"
+rm -rf "$STAGE"
+$PY export.py "$STAGE"
+$PY manifest.py "$STAGE"
+rm -rf "$PACK"
+mkdir -p "$(dirname "$PACK")"
+mv "$STAGE" "$PACK"
+
+if command -v node >/dev/null && [ -d ../node_modules/onnxruntime-node ]; then
+  node js/check.mjs "$PACK" "$CACHE/ref/reference.json" \
+    "$([ -n "${GESSO_SMOKE:-}" ] && echo "$CACHE/tokenizer_examples.json" || echo tokenizer_examples.json)"
+  node js/sample.mjs "$PACK" "$CACHE/ort_sample.png" "red heart" "blue circle" "cat face"
+fi
+$PY evaluate.py
+echo "done: $PACK"

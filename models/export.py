@@ -1,0 +1,84 @@
+"""Stage: export the four components to ONNX (fp32), derive the fp16 and int8
+variants, and write reference inputs/outputs from PyTorch for ort_check.mjs."""
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from autoencoder import Decoder, DecoderExport, Encoder
+from config import GUIDANCE_DIM, HIDDEN, IMAGE, LATENT_CH, MAX_LEN, DOWNSCALE, PACK_DIR, SEED, path, threads
+from fp16 import convert_fp16
+from quantize import quantize_file
+from tokenizer import Tokenizer
+from train_teacher import build_models
+from trainutil import log
+from unet import guidance_embedding
+
+OPSET = 17
+L = IMAGE // DOWNSCALE
+
+
+class UNetExport(torch.nn.Module):
+    def __init__(self, unet):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, sample, timestep, encoder_hidden_states, timestep_cond):
+        return self.unet(sample, timestep, encoder_hidden_states, timestep_cond)
+
+
+def load_modules():
+    ae = torch.load(path("ae.pt"))
+    teacher = torch.load(path("teacher.pt"))
+    student = torch.load(path("student.pt"))
+    enc, dec = Encoder(), Decoder()
+    enc.load_state_dict(ae["encoder"])
+    dec.load_state_dict(ae["decoder"])
+    te, unet = build_models(teacher["vocab_size"])
+    te.load_state_dict(teacher["text_encoder"])
+    unet.load_state_dict(student["target"])
+    return {
+        "text_encoder": (te, ["input_ids"], ["last_hidden_state"]),
+        "unet": (UNetExport(unet), ["sample", "timestep", "encoder_hidden_states", "timestep_cond"], ["out_sample"]),
+        "vae_decoder": (DecoderExport(dec), ["latent_sample"], ["sample"]),
+        "vae_encoder": (enc, ["sample"], ["latent_sample"]),
+    }
+
+
+def fixed_inputs(name):
+    g = torch.Generator().manual_seed(SEED)
+    if name == "text_encoder":
+        return (torch.tensor([Tokenizer.load(path("tokenizer")).encode("red heart")], dtype=torch.int32),)
+    if name == "unet":
+        return (torch.randn(1, LATENT_CH, L, L, generator=g), torch.tensor([759], dtype=torch.int64),
+                torch.randn(1, MAX_LEN, HIDDEN, generator=g), guidance_embedding(torch.tensor([4.0]), GUIDANCE_DIM))
+    if name == "vae_decoder":
+        return (torch.randn(1, LATENT_CH, L, L, generator=g),)
+    return (torch.rand(1, 3, IMAGE, IMAGE, generator=g) * 2 - 1,)
+
+
+def export_all(out_dir: Path):
+    threads()
+    refs = {}
+    for name, (module, inputs, outputs) in load_modules().items():
+        module.eval()
+        d = out_dir / name
+        d.mkdir(parents=True, exist_ok=True)
+        args = fixed_inputs(name)
+        fp32 = d / "model.fp32.onnx"
+        torch.onnx.export(module, args, str(fp32), input_names=inputs, output_names=outputs,
+                          opset_version=OPSET, do_constant_folding=True)
+        convert_fp16(fp32, d / "model.fp16.onnx")
+        quantize_file(fp32, d / "model.int8.onnx")
+        with torch.no_grad():
+            y = module(*args)
+        refs[name] = {"inputs": {n: {"dtype": str(a.dtype).replace("torch.", ""), "dims": list(a.shape),
+                                     "data": a.flatten().tolist()} for n, a in zip(inputs, args)},
+                      "output": outputs[0], "expected": y.flatten().tolist()}
+        log(f"export: {name} -> {', '.join(p.name for p in sorted(d.glob('*.onnx')))}")
+    json.dump(refs, open(path("ref", "reference.json"), "w"))
+
+
+if __name__ == "__main__":
+    export_all(Path(sys.argv[1]) if len(sys.argv) > 1 else PACK_DIR)

@@ -1,0 +1,90 @@
+"""Weight-only int8 quantisation for any ONNX model.
+
+Every float initializer used as a MatMul/Gemm/Conv weight (or a Gather
+table, e.g. token embeddings) with at least MIN_ELEMENTS entries is stored
+as int8 with per-output-channel symmetric scales and dequantized in the
+graph by DequantizeLinear(axis=channel); compute stays float.
+Usage: python3 quantize.py in.onnx out.onnx [--min-elements N]
+"""
+import sys
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+MIN_ELEMENTS = 1024
+
+
+def channel_axis(node, k, ndim):
+    """Axis of the output channel for the weight at input k of node, or None."""
+    if node.op_type == "Conv" and k == 1:
+        return 0
+    if node.op_type == "MatMul" and k == 1 and ndim == 2:
+        return 1
+    if node.op_type == "Gemm" and k == 1 and ndim == 2:
+        trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+        return 0 if trans_b else 1
+    if node.op_type == "Gather" and k == 0:
+        return 0
+    return None
+
+
+def quantize_model(model, min_elements=MIN_ELEMENTS):
+    g = model.graph
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    if opset < 13:
+        raise ValueError(f"per-channel DequantizeLinear needs opset >= 13, model has {opset}")
+    inits = {i.name: i for i in g.initializer}
+    axes = {}
+    for n in g.node:
+        for k, name in enumerate(n.input):
+            init = inits.get(name)
+            if init is None or init.data_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16):
+                continue
+            axis = channel_axis(n, k, len(init.dims))
+            if axis is None or int(np.prod(init.dims)) < min_elements:
+                axes[name] = None  # used somewhere it cannot be quantised: leave it
+                continue
+            axes.setdefault(name, axis)
+            if axes[name] != axis:
+                axes[name] = None
+    dq_nodes, new_inits, done = [], [], set()
+    for name, axis in axes.items():
+        if axis is None:
+            continue
+        w = numpy_helper.to_array(inits[name])
+        other = tuple(d for d in range(w.ndim) if d != axis)
+        scale = np.abs(w.astype(np.float32)).max(axis=other) / 127.0
+        scale = np.where(scale == 0, 1.0, scale).astype(w.dtype)
+        shape = [1] * w.ndim
+        shape[axis] = -1
+        q = np.clip(np.round(w.astype(np.float32) / scale.reshape(shape).astype(np.float32)), -127, 127).astype(np.int8)
+        new_inits += [numpy_helper.from_array(q, name + "_quantized"), numpy_helper.from_array(scale, name + "_scale"),
+                      numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), name + "_zero_point")]
+        dq_nodes.append(helper.make_node("DequantizeLinear", [name + "_quantized", name + "_scale", name + "_zero_point"],
+                                         [name], axis=axis, name=name + "_dequantize"))
+        done.add(name)
+    kept = [i for i in g.initializer if i.name not in done]
+    del g.initializer[:]
+    g.initializer.extend(kept + new_inits)
+    nodes = dq_nodes + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    return model, len(done)
+
+
+def quantize_file(src, dst, min_elements=MIN_ELEMENTS):
+    model, n = quantize_model(onnx.load(str(src)), min_elements)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(dst))
+    return n
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    m = MIN_ELEMENTS
+    if "--min-elements" in args:
+        i = args.index("--min-elements")
+        m = int(args[i + 1])
+        del args[i : i + 2]
+    print(f"quantized {quantize_file(args[0], args[1], m)} weights", file=sys.stderr)

@@ -1,0 +1,127 @@
+/** The worker's loaded pack: one at a time, loaded on demand, kept across generations. */
+
+import { chooseBackend } from '../shared/capabilities';
+import type { Capabilities } from '../shared/capabilities';
+import type {
+  GenerateArgs,
+  GenerateOutput,
+  GenerateProgress,
+  LoadedPackInfo,
+  LoadPackArgs,
+} from './api';
+import { chooseVariant } from './fit';
+import { createOrtSession, type OrtApi } from './ort-session';
+import { loadRuntime } from './ort-runtime';
+import { openPack } from './pack-opener';
+import { Pipeline, type LoadProgress } from './pipelines';
+
+/** Packs whose estimated working memory is above this free the text encoder after each prompt. */
+const RELEASE_TEXT_ENCODER_ABOVE = 1024 ** 3;
+
+interface Loaded {
+  key: string;
+  pipeline: Pipeline;
+  info: LoadedPackInfo;
+}
+
+export class EngineState {
+  private loaded: Loaded | null = null;
+
+  constructor(private readonly capabilities: () => Promise<Readonly<Capabilities>>) {}
+
+  async load(
+    args: LoadPackArgs,
+    signal: AbortSignal,
+    onProgress?: (progress: LoadProgress) => void,
+  ): Promise<LoadedPackInfo> {
+    const started = performance.now();
+    const caps = await this.capabilities();
+    const choice = chooseBackend(caps, args.preference ?? 'auto');
+    const key = JSON.stringify([args.packId ?? null, choice.backend, args.variantId ?? null]);
+    if (this.loaded?.key === key) return this.loaded.info;
+    await this.unload();
+    const source = await openPack(args.packId, signal);
+    const variant = chooseVariant(source.manifest, choice.backend, caps, args.variantId);
+    const ort = await loadRuntime(choice.backend);
+    signal.throwIfAborted();
+    const releaseTextEncoder = variant.requires.memoryBytes > RELEASE_TEXT_ENCODER_ABOVE;
+    const keepTextOnDevice = choice.backend === 'webgpu' && !releaseTextEncoder;
+    const pipeline = await Pipeline.load(source, {
+      variant,
+      releaseTextEncoder,
+      keepTextOnDevice,
+      signal,
+      onProgress,
+      factory: (bytes, label, hints) =>
+        createOrtSession(ort as unknown as OrtApi, bytes, label, {
+          backend: choice.backend,
+          deviceOutputs: hints?.deviceOutputs,
+        }),
+    });
+    const { manifest } = source;
+    const info: LoadedPackInfo = {
+      packId: manifest.id,
+      name: manifest.name,
+      version: manifest.version,
+      pipeline: manifest.pipeline,
+      variantId: variant.id,
+      backend: choice.backend,
+      backendReason: choice.reason,
+      image: manifest.image,
+      defaults: manifest.defaults,
+      ranges: manifest.ranges,
+      guidance: pipeline.guidanceMode,
+      hasPreview: pipeline.hasPreview,
+      memoryBytes: variant.requires.memoryBytes,
+      releasesTextEncoder: releaseTextEncoder,
+      textStatesOnGpu: keepTextOnDevice,
+      loadMs: performance.now() - started,
+    };
+    this.loaded = { key, pipeline, info };
+    return info;
+  }
+
+  async generate(
+    args: GenerateArgs,
+    signal: AbortSignal,
+    onProgress: (progress: GenerateProgress) => void,
+  ): Promise<GenerateOutput> {
+    if (!this.loaded) await this.load({}, signal);
+    const { pipeline, info } = this.loaded!;
+    const result = await pipeline.generate(
+      {
+        prompt: args.prompt,
+        negativePrompt: args.negativePrompt,
+        steps: args.steps,
+        guidance: args.guidance ?? info.defaults.guidance,
+        seed: args.seed >>> 0,
+        width: args.width,
+        height: args.height,
+        preview: args.preview,
+      },
+      {
+        signal,
+        onStep: (step) =>
+          onProgress({
+            step: step.step,
+            steps: step.steps,
+            preview: step.step < step.steps ? step.preview : null,
+          }),
+      },
+    );
+    return {
+      image: result.image,
+      seed: result.seed,
+      steps: result.steps,
+      backend: info.backend,
+      timings: result.timings,
+      textStatesOnGpu: result.textStatesOnGpu,
+    };
+  }
+
+  async unload(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = null;
+    await loaded?.pipeline.release();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * ModelSession over onnxruntime (web or node: both expose the
+ * onnxruntime-common API), with onnxruntime's failures turned into
+ * GessoErrors that say what to do.
+ */
+
+import type * as Ort from 'onnxruntime-common';
+import { GessoError } from '../shared/errors';
+import type { ModelSession, Value, ValueInfo } from './session';
+import { isDeviceTensor } from './session';
+import type { DType, TensorData } from './tensors';
+
+export type OrtApi = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
+
+export interface OrtSessionOptions {
+  executionProviders?: Ort.InferenceSession.SessionOptions['executionProviders'];
+  /** Where the session runs, for error messages and device outputs. */
+  backend?: 'wasm' | 'webgpu' | 'cpu';
+  freeDimensionOverrides?: Record<string, number>;
+  /** Outputs to leave on the GPU (WebGPU only), returned as DeviceTensor. */
+  deviceOutputs?: readonly string[];
+}
+
+function toInfo(meta: Ort.InferenceSession.ValueMetadata): ValueInfo {
+  if (!meta.isTensor) return { name: meta.name, type: 'non-tensor', shape: [] };
+  return {
+    name: meta.name,
+    type: meta.type,
+    shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))),
+  };
+}
+
+/** Maps an onnxruntime failure to the user-facing error it is. */
+export function classifyOrtError(error: unknown, label: string, backend: string): GessoError {
+  if (error instanceof GessoError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = { cause: error };
+  if (
+    /out of memory|\boom\b|bad_alloc|allocation failed|Cannot allocate|memory access out of bounds|RangeError: Array buffer allocation/i.test(
+      message,
+    )
+  )
+    return new GessoError(
+      'out-of-memory',
+      `The device ran out of memory while running the ${label}. Close other tabs or apps, or choose a smaller model variant, and try again.`,
+      cause,
+    );
+  if (/device (was )?lost|GPUDevice|context lost|DXGI_ERROR_DEVICE/i.test(message))
+    return new GessoError(
+      'backend-lost',
+      `The graphics processor stopped responding while running the ${label}. Reload the page, or switch to WebAssembly in Settings.`,
+      cause,
+    );
+  if (
+    /not implemented|NOT_IMPLEMENTED|Could not find an implementation|unsupported|no kernel|opset/i.test(
+      message,
+    )
+  )
+    return new GessoError(
+      'unsupported-operator',
+      `The ${label} uses an operation that ${backend === 'webgpu' ? 'WebGPU' : 'this runtime'} cannot run here. Try the other backend in Settings or a different model variant.`,
+      cause,
+    );
+  if (
+    /protobuf|parse|invalid model|load model|Failed to load|corrupt|INVALID_GRAPH|INVALID_PROTOBUF/i.test(
+      message,
+    )
+  )
+    return new GessoError(
+      'pack-corrupt',
+      `The ${label} file is damaged or not an ONNX model. Delete the model pack in Models and download it again.`,
+      cause,
+    );
+  return new GessoError('internal', `Running the ${label} failed: ${message}`, cause);
+}
+
+export async function createOrtSession(
+  ort: OrtApi,
+  bytes: Uint8Array,
+  label: string,
+  options: OrtSessionOptions = {},
+): Promise<ModelSession> {
+  const backend = options.backend ?? 'wasm';
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: options.executionProviders ?? [backend === 'webgpu' ? 'webgpu' : backend],
+      graphOptimizationLevel: 'all',
+      ...(options.freeDimensionOverrides
+        ? { freeDimensionOverrides: options.freeDimensionOverrides }
+        : {}),
+      ...(backend === 'webgpu' && options.deviceOutputs?.length
+        ? {
+            preferredOutputLocation: Object.fromEntries(
+              options.deviceOutputs.map((name) => [name, 'gpu-buffer' as const]),
+            ),
+          }
+        : {}),
+    });
+  } catch (error) {
+    throw classifyOrtError(error, label, backend);
+  }
+  const inputs = session.inputMetadata.map(toInfo);
+  const outputs = session.outputMetadata.map(toInfo);
+
+  return {
+    inputs,
+    outputs,
+    async run(feeds: Record<string, Value>) {
+      const ortFeeds: Record<string, Ort.Tensor> = {};
+      for (const [name, value] of Object.entries(feeds)) {
+        ortFeeds[name] = isDeviceTensor(value)
+          ? (value.handle as Ort.Tensor)
+          : new ort.Tensor(value.type, value.data as Ort.Tensor.DataType, value.dims as number[]);
+      }
+      let results: Ort.InferenceSession.ReturnType;
+      try {
+        results = await session.run(ortFeeds);
+      } catch (error) {
+        throw classifyOrtError(error, label, backend);
+      }
+      const out: Record<string, Value> = {};
+      for (const [name, tensor] of Object.entries(results)) {
+        if (tensor.location === 'gpu-buffer') {
+          out[name] = {
+            type: tensor.type as DType,
+            dims: [...tensor.dims],
+            location: 'gpu-buffer',
+            handle: tensor,
+            dispose: () => tensor.dispose(),
+          };
+          continue;
+        }
+        // A copy: on WebGPU, CPU outputs can be views that a later run overwrites.
+        const data = ((await tensor.getData(true)) as TensorData).slice();
+        out[name] = { type: tensor.type as DType, dims: [...tensor.dims], data };
+      }
+      return out;
+    },
+    release: () => session.release(),
+  };
+}

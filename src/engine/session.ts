@@ -1,0 +1,77 @@
+/**
+ * The small session interface the pipelines depend on, so they run the same
+ * in Node tests (onnxruntime-node, onnxruntime-web's wasm build) and in the
+ * worker. Names, dtypes and shapes come from the model's own metadata.
+ */
+
+import type { CpuTensor, DType } from './tensors';
+
+export interface ValueInfo {
+  name: string;
+  /** 'float32' | 'float16' | 'int32' | 'int64' for the tensors pipelines use; other dtypes pass through as text. */
+  type: DType | string;
+  /** Numbers for fixed dimensions, strings for symbolic ones (e.g. "batch_size"); empty when unknown. */
+  shape: readonly (number | string)[];
+}
+
+/**
+ * A tensor left where the runtime produced it (e.g. a WebGPU buffer), fed
+ * back to another session without a copy to the CPU. Only the session
+ * adapter looks inside `handle`.
+ */
+export interface DeviceTensor {
+  type: DType;
+  dims: readonly number[];
+  location: 'gpu-buffer';
+  handle: unknown;
+  dispose(): void;
+}
+
+export type Value = CpuTensor | DeviceTensor;
+
+export function isDeviceTensor(value: Value): value is DeviceTensor {
+  return 'location' in value && value.location === 'gpu-buffer';
+}
+
+export interface ModelSession {
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  /** Outputs come back as CpuTensor, or as DeviceTensor where the session was asked to keep them on the GPU. */
+  run(feeds: Record<string, Value>): Promise<Record<string, Value>>;
+  release(): Promise<void>;
+}
+
+export interface SessionHints {
+  /** Outputs worth leaving on the GPU (the text states fed to every UNet step). */
+  deviceOutputs?: readonly string[];
+}
+
+/** Creates a session from a model file's bytes; `label` names the component in error messages. */
+export type SessionFactory = (
+  bytes: Uint8Array,
+  label: string,
+  hints?: SessionHints,
+) => Promise<ModelSession>;
+
+export function findInput(session: ModelSession, name: string): ValueInfo | undefined {
+  return session.inputs.find((input) => input.name === name);
+}
+
+/** The named input, or the only/first one when the export names it differently. */
+export function inputOr(session: ModelSession, name: string, index = 0): ValueInfo {
+  const info = findInput(session, name) ?? session.inputs[index];
+  if (!info) throw new TypeError(`The model has no input "${name}".`);
+  return info;
+}
+
+export function outputOr(session: ModelSession, name: string, index = 0): ValueInfo {
+  const info = session.outputs.find((output) => output.name === name) ?? session.outputs[index];
+  if (!info) throw new TypeError(`The model has no output "${name}".`);
+  return info;
+}
+
+/** A dimension from metadata when fixed, otherwise `fallback`. */
+export function dimOr(info: ValueInfo, axis: number, fallback: number): number {
+  const dim = info.shape[axis];
+  return typeof dim === 'number' && dim > 0 ? dim : fallback;
+}

@@ -1,0 +1,202 @@
+/**
+ * A whole pack download: file records for the chosen variant under a new
+ * slot, each file fetched by downloadFile, every file checked again, then
+ * one transaction makes the slot the pack's ready version (an update never
+ * half-replaces the version it updates).
+ */
+
+import { GessoError } from '../shared/errors';
+import type { PackManifest } from '../shared/pack-manifest';
+import { formatBytes } from '../ui/format';
+import { chunkCount } from './chunks';
+import { downloadFile, type DownloadDeps } from './download-file';
+import type { ModelStore } from './model-store';
+import { slotOf, type DownloadJob, type FileRecord, type PackRecord } from './records';
+import { fileUrl, filesForVariant, type PackManifestInput } from './validate-manifest';
+
+export interface JobRequest {
+  manifest: PackManifestInput;
+  manifestUrl: string;
+  variant: string;
+  chunkSize: number;
+  origin: PackRecord['origin'];
+  licenseAccepted: boolean;
+}
+
+/** Creates (or keeps) the pack record and a download job with its file records. */
+export async function prepareJob(
+  store: ModelStore,
+  request: JobRequest,
+  now = Date.now(),
+): Promise<PackRecord> {
+  const { manifest } = request;
+  const existing = await store.getPack(manifest.id);
+  const slot = slotOf(manifest.id, manifest.version);
+  const files = filesForVariant(manifest, request.variant);
+  if (files.length === 0)
+    throw new GessoError('invalid-manifest', `The pack has no variant "${request.variant}".`);
+  const sameJob = existing?.job?.slot === slot && existing.job.variant === request.variant;
+  if (!sameJob && existing?.job) await store.deleteSlot(existing.job.slot);
+  for (const f of files) {
+    const have = sameJob ? await store.getFile(slot, f.path) : undefined;
+    if (have && have.size === f.size && have.sha256 === f.sha256) continue;
+    const record: FileRecord = {
+      slot,
+      path: f.path,
+      url: fileUrl(f, request.manifestUrl),
+      size: f.size,
+      sha256: f.sha256,
+      chunkSize: request.chunkSize,
+      chunksDone: 0,
+      bytesDone: 0,
+      hashState: null,
+      etag: null,
+      lastModified: null,
+      computedSha256: null,
+      done: false,
+    };
+    if (have) await store.resetFile(have, { etag: null, lastModified: null });
+    await store.putFile(record);
+  }
+  const job: DownloadJob = {
+    version: manifest.version,
+    slot,
+    variant: request.variant,
+    manifest,
+    manifestUrl: request.manifestUrl,
+    state: 'downloading',
+    error: null,
+    paths: files.map((f) => f.path),
+    startedAt: sameJob ? existing.job!.startedAt : now,
+  };
+  const pack: PackRecord = {
+    id: manifest.id,
+    manifestUrl: request.manifestUrl,
+    origin: existing?.origin ?? request.origin,
+    manifest,
+    licenseAccepted: request.licenseAccepted || (existing?.licenseAccepted ?? false),
+    installed: existing?.installed ?? null,
+    job,
+    addedAt: existing?.addedAt ?? now,
+  };
+  await store.putPack(pack);
+  return pack;
+}
+
+export interface JobProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  /** Files whose size is not known yet (their bytes are missing from bytesTotal). */
+  unknownSizes: number;
+}
+
+export async function jobProgress(store: ModelStore, job: DownloadJob): Promise<JobProgress> {
+  const files = await store.listFiles(job.slot);
+  return tally(files.filter((f) => job.paths.includes(f.path)));
+}
+
+function tally(files: FileRecord[]): JobProgress {
+  let bytesDone = 0;
+  let bytesTotal = 0;
+  let unknownSizes = 0;
+  for (const f of files) {
+    bytesDone += f.bytesDone;
+    if (f.size === null) unknownSizes++;
+    else bytesTotal += f.size;
+  }
+  return { bytesDone, bytesTotal, unknownSizes };
+}
+
+export type RunDeps = Omit<DownloadDeps, 'onChunk'> & {
+  onProgress?: (progress: JobProgress) => void;
+};
+
+/** Downloads what is missing, verifies everything, installs. Resolves with the installed record. */
+export async function runJob(deps: RunDeps, packId: string): Promise<PackRecord> {
+  const { store } = deps;
+  const pack = await store.getPack(packId);
+  const job = pack?.job;
+  if (!pack || !job)
+    throw new GessoError('pack-missing', 'There is no download to run for this pack.');
+  const files = new Map<string, FileRecord>();
+  for (const path of job.paths) {
+    const file = await store.getFile(job.slot, path);
+    if (!file)
+      throw new GessoError(
+        'internal',
+        `The download of ${path} lost its record; cancel and start again.`,
+      );
+    files.set(path, file);
+  }
+  const report = () => deps.onProgress?.(tally([...files.values()]));
+  report();
+  for (const path of job.paths) {
+    const file = files.get(path)!;
+    if (file.done) continue;
+    try {
+      const done = await downloadFile(
+        {
+          ...deps,
+          onChunk: (f) => {
+            files.set(path, f);
+            report();
+          },
+        },
+        file,
+      );
+      files.set(path, done);
+    } catch (error) {
+      if (!(error instanceof GessoError && error.code === 'storage-full')) throw error;
+      const { bytesDone, bytesTotal } = tally([...files.values()]);
+      throw new GessoError(
+        'storage-full',
+        `The device ran out of storage space while saving ${path}: ${pack.manifest.name} needs ${formatBytes(bytesTotal - bytesDone)} more. Free some space (delete other packs or images), then resume; what is downloaded is kept.`,
+        { cause: error },
+      );
+    }
+    report();
+  }
+  await verifyJob(store, job);
+  const installedFiles = await store.listFiles(job.slot);
+  const byPath = new Map(installedFiles.map((f) => [f.path, f]));
+  const variant = job.manifest.variants.find((v) => v.id === job.variant)!;
+  const manifest: PackManifest = {
+    ...job.manifest,
+    variants: [variant],
+    files: job.manifest.files
+      .filter((f) => byPath.has(f.path))
+      .map((f) => ({ ...f, size: byPath.get(f.path)!.size! })),
+  };
+  return store.install(packId, {
+    version: job.version,
+    slot: job.slot,
+    variant: job.variant,
+    manifest,
+    unverified: job.manifest.files
+      .filter((f) => byPath.has(f.path) && f.sha256 === null)
+      .map((f) => f.path),
+    bytes: installedFiles.reduce((sum, f) => sum + f.bytesDone, 0),
+    installedAt: Date.now(),
+  });
+}
+
+/** Every file whole (all chunks present, sizes agree) and its hash checked: else pack-corrupt, and the file is reset. */
+export async function verifyJob(store: ModelStore, job: DownloadJob): Promise<void> {
+  for (const path of job.paths) {
+    const file = await store.getFile(job.slot, path);
+    let fault: string | null = null;
+    if (!file || !file.done || file.size === null) fault = 'it is incomplete';
+    else if (file.bytesDone !== file.size) fault = `it has ${file.bytesDone} of ${file.size} bytes`;
+    else if (file.sha256 !== null && file.computedSha256 !== file.sha256)
+      fault = 'its SHA-256 does not match';
+    else if ((await store.countChunks(job.slot, path)) !== chunkCount(file.size, file.chunkSize))
+      fault = 'parts of it are missing';
+    if (fault) {
+      if (file) await store.resetFile(file, { etag: null, lastModified: null });
+      throw new GessoError(
+        'pack-corrupt',
+        `${path} failed its final check (${fault}) and was discarded. Resume to download it again.`,
+      );
+    }
+  }
+}

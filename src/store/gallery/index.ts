@@ -1,0 +1,23 @@
+/** The gallery store: generated images with their recipes, in their own IndexedDB database. */
+
+export {
+  clearGallery,
+  countItems,
+  deleteItem,
+  galleryUsage,
+  gallerySizeBytes,
+  getImage,
+  getItem,
+  listPage,
+  onGalleryChange,
+  saveGeneration,
+  type DeletedItem,
+  type GalleryEntry,
+  type GalleryItem,
+  type GalleryPage,
+  type GalleryUsage,
+  type PageCursor,
+} from './gallery';
+export { GALLERY_DB_NAME } from './db';
+export type { RgbaPixels } from './encode';
+export { keepGeneration, recipeOf, type FinishedGeneration } from './keep';

@@ -1,0 +1,39 @@
+import { useEffect, useRef } from 'preact/hooks';
+import type { RgbaImage } from '../../engine/api';
+import { drawRgba } from './rgba';
+import type { GenerationResult } from './useGeneration';
+
+/** The picture area: the live preview while generating, then the result. */
+export function ResultView({
+  preview,
+  result,
+  busy,
+}: {
+  preview: RgbaImage | null;
+  result: GenerationResult | null;
+  busy: boolean;
+}) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (preview && canvas.current) drawRgba(canvas.current, preview);
+  }, [preview]);
+  const showPreview = busy && preview !== null;
+  return (
+    <div class="canvas-area" aria-busy={busy}>
+      {showPreview && (
+        <canvas
+          ref={canvas}
+          class="picture"
+          aria-label="Preview of the image being made"
+          role="img"
+        />
+      )}
+      {!showPreview && result && (
+        <img class="picture" src={result.url} alt={`Generated image: ${result.prompt}`} />
+      )}
+      {!showPreview && !result && (
+        <p class="canvas-hint">{busy ? 'Starting…' : 'Your image will appear here.'}</p>
+      )}
+    </div>
+  );
+}

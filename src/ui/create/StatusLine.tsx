@@ -1,0 +1,21 @@
+import type { GenerationState } from './useGeneration';
+
+function backendName(backend: string): string {
+  return backend === 'webgpu' ? 'WebGPU' : 'WebAssembly';
+}
+
+/** One line about the last run: time, backend, seed; or what went wrong. */
+export function StatusLine({ state }: { state: GenerationState }) {
+  if (state.status === 'error') return <p role="alert">{state.error}</p>;
+  if (state.status === 'cancelled') return <p role="status">Cancelled.</p>;
+  if (state.status === 'done' && state.result) {
+    const { result } = state;
+    return (
+      <p role="status" class="status-line">
+        Made in {(result.elapsedMs / 1000).toFixed(2)} s on {backendName(result.output.backend)},{' '}
+        {result.steps} {result.steps === 1 ? 'step' : 'steps'}, seed {result.seed}.
+      </p>
+    );
+  }
+  return null;
+}

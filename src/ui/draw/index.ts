@@ -1,0 +1,6 @@
+/** The drawing feature's public face for the Create screen. */
+
+export { DrawingLayer } from './DrawingLayer';
+export { DrawingTools } from './DrawingTools';
+export { RegionsPanel } from './RegionsPanel';
+export { currentLayout, layoutForGenerate, restoreLayout } from './store';

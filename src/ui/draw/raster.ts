@@ -1,0 +1,85 @@
+/**
+ * What the drawing canvas shows, computed without a canvas: committed layers
+ * are rasterised once per history change, the stroke under the finger is
+ * painted segment by segment, and the result composited into RGBA bytes.
+ */
+
+import { paintSegment, rasterizeRegion, type Size } from '../../engine/regions/masks';
+import { parseColour } from '../../engine/regions/sketch';
+import type { Stroke } from '../../engine/regions/layout';
+import { visibleStrokes, type Drawing } from './strokes';
+
+export class DrawingRaster {
+  readonly pixels: Uint8ClampedArray<ArrayBuffer>;
+  private history: Drawing['history'] | null = null;
+  private layers = new Map<number, Float32Array>();
+  private activeStroke: Stroke | null = null;
+  private activeLayer: Float32Array | null = null;
+  private painted = 0;
+
+  constructor(readonly size: Size) {
+    this.pixels = new Uint8ClampedArray(size.width * size.height * 4);
+  }
+
+  /** Brings the pixels up to date with `d`; returns them. */
+  render(d: Drawing): Uint8ClampedArray<ArrayBuffer> {
+    if (d.history !== this.history) {
+      const strokes = visibleStrokes(d);
+      this.layers = new Map(
+        d.regions.map((r) => [r.id, rasterizeRegion(strokes, r.id, this.size)]),
+      );
+      this.history = d.history;
+      this.activeStroke = null;
+    }
+    this.updateActive(d.active);
+    this.composite(d);
+    return this.pixels;
+  }
+
+  private updateActive(active: Stroke | null): void {
+    if (!active) {
+      this.activeStroke = null;
+      this.activeLayer = null;
+      return;
+    }
+    let base = this.layers.get(active.region);
+    if (!base) {
+      base = new Float32Array(this.size.width * this.size.height);
+      this.layers.set(active.region, base);
+    }
+    if (!this.activeStroke || this.activeStroke.points[0] !== active.points[0]) {
+      this.activeLayer = base.slice();
+      this.painted = 0;
+    }
+    this.activeStroke = active;
+    const layer = this.activeLayer!;
+    const value = active.erase ? 0 : 1;
+    const pts = active.points;
+    if (this.painted === 0 && pts.length > 0)
+      paintSegment(layer, this.size, pts[0]!, pts[0]!, value);
+    for (let i = Math.max(1, this.painted); i < pts.length; i++)
+      paintSegment(layer, this.size, pts[i - 1]!, pts[i]!, value);
+    this.painted = pts.length;
+  }
+
+  private composite(d: Drawing): void {
+    this.pixels.fill(0);
+    const n = this.size.width * this.size.height;
+    for (const region of d.regions) {
+      if (region.hidden) continue;
+      const layer =
+        this.activeStroke?.region === region.id && this.activeLayer
+          ? this.activeLayer
+          : this.layers.get(region.id);
+      if (!layer) continue;
+      const [r, g, b] = parseColour(region.colour);
+      for (let i = 0; i < n; i++) {
+        if (layer[i]! < 0.5) continue;
+        this.pixels[i * 4] = r;
+        this.pixels[i * 4 + 1] = g;
+        this.pixels[i * 4 + 2] = b;
+        this.pixels[i * 4 + 3] = 255;
+      }
+    }
+  }
+}

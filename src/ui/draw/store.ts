@@ -1,0 +1,138 @@
+/**
+ * The drawing as app state: one module-level store, so the drawing survives
+ * switching screens and the Create screen can read the layout when it
+ * generates. Components subscribe through useDrawingState(). The drawing is
+ * also kept in sessionStorage, so a reload does not lose it.
+ */
+
+import { useEffect, useState } from 'preact/hooks';
+import {
+  activeRegions,
+  decodeLayout,
+  encodeLayout,
+  serializeLayout,
+  type RegionLayout,
+  type RegionLayoutJson,
+} from '../../engine/regions/layout';
+import { createDrawing, fromLayout, toLayout, type Drawing } from './strokes';
+
+export interface SketchSettings {
+  /** Use the drawing as the starting image. */
+  enabled: boolean;
+  /** 0..1: how much the drawing shapes the result. */
+  strength: number;
+}
+
+export interface DrawingStore {
+  drawing: Drawing;
+  sketch: SketchSettings;
+  /** The drawing is shown over the picture (hide it to look at the result). */
+  showDrawing: boolean;
+}
+
+const SAVED = 'gesso.drawing';
+const listeners = new Set<() => void>();
+
+/** The drawing saved in this tab (it survives reloads, e.g. the first visit's reload for isolation). */
+function loadSaved(): DrawingStore {
+  const fresh: DrawingStore = {
+    drawing: createDrawing(),
+    sketch: { enabled: false, strength: 0.5 },
+    showDrawing: true,
+  };
+  try {
+    const json = globalThis.sessionStorage?.getItem(SAVED);
+    if (!json) return fresh;
+    const layout = decodeLayout(json);
+    return {
+      ...fresh,
+      drawing: fromLayout(layout),
+      sketch: layout.startImage
+        ? { enabled: true, strength: layout.startImage.strength }
+        : fresh.sketch,
+    };
+  } catch {
+    return fresh;
+  }
+}
+
+let saveTimer: ReturnType<typeof setTimeout> | null = null;
+function saveSoon(): void {
+  if (saveTimer !== null || !globalThis.sessionStorage) return;
+  saveTimer = setTimeout(() => {
+    saveTimer = null;
+    try {
+      sessionStorage.setItem(SAVED, serializeLayout(currentLayout()));
+    } catch {
+      // Storage full or refused: the drawing just won't survive a reload.
+    }
+  }, 300);
+}
+
+let state: DrawingStore = loadSaved();
+
+function changed(): void {
+  listeners.forEach((l) => l());
+  if (!state.drawing.active) saveSoon();
+}
+
+export function getDrawingState(): DrawingStore {
+  return state;
+}
+
+export function setDrawing(update: (d: Drawing) => Drawing): void {
+  const next = update(state.drawing);
+  if (next === state.drawing) return;
+  state = { ...state, drawing: next };
+  changed();
+}
+
+export function setSketch(patch: Partial<SketchSettings>): void {
+  state = { ...state, sketch: { ...state.sketch, ...patch } };
+  changed();
+}
+
+export function setShowDrawing(showDrawing: boolean): void {
+  state = { ...state, showDrawing };
+  listeners.forEach((l) => l());
+}
+
+export function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function useDrawingState(): DrawingStore {
+  const [snapshot, setSnapshot] = useState(state);
+  useEffect(() => {
+    setSnapshot(state);
+    return subscribe(() => setSnapshot(state));
+  }, []);
+  return snapshot;
+}
+
+/** The layout to generate with (and to save with the result). */
+export function currentLayout(): RegionLayout {
+  const layout = toLayout(state.drawing);
+  if (state.sketch.enabled) layout.startImage = { strength: state.sketch.strength };
+  return layout;
+}
+
+/** Puts a saved layout back on the canvas (e.g. "edit again" from the gallery). */
+export function restoreLayout(layout: RegionLayout): void {
+  state = {
+    ...state,
+    drawing: fromLayout(layout),
+    sketch: layout.startImage
+      ? { enabled: true, strength: layout.startImage.strength }
+      : { ...state.sketch, enabled: false },
+  };
+  changed();
+}
+
+/** The layout in its JSON form for a generate call, or undefined when the drawing changes nothing. */
+export function layoutForGenerate(): RegionLayoutJson | undefined {
+  const layout = currentLayout();
+  if (!layout.startImage && activeRegions(layout).length === 0) return undefined;
+  return encodeLayout(layout);
+}

@@ -1,0 +1,57 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Capabilities } from '../../shared/capabilities';
+import { variantFits } from '../../store/fits';
+import { defaultVariant, type PackManifestInput } from '../../store/validate-manifest';
+import { getEngine } from '../app/engine';
+import { AddPack } from './AddPack';
+import { PackCard } from './PackCard';
+import { StorageSummary } from './StorageSummary';
+import { usePacks } from './usePacks';
+import './models.css';
+
+function useCapabilities(): Capabilities | null {
+  const [caps, setCaps] = useState<Capabilities | null>(null);
+  useEffect(() => {
+    let live = true;
+    getEngine()
+      .call('detect', undefined)
+      .then((c) => live && setCaps(c))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, []);
+  return caps;
+}
+
+export function ModelsScreen() {
+  const { entries, loaded } = usePacks();
+  const caps = useCapabilities();
+  const memory = (navigator as { deviceMemory?: number }).deviceMemory;
+  const fitFor = (manifest: PackManifestInput) => {
+    const variant = manifest.variants.find((v) => v.id === defaultVariant(manifest));
+    return variant ? variantFits(variant, caps, memory) : null;
+  };
+  const stateKey = entries
+    .map((e) => `${e.key}:${e.record?.installed?.version}:${e.record?.job?.state}`)
+    .join();
+
+  return (
+    <section class="screen models" aria-labelledby="screen-title">
+      <h1 id="screen-title">Models</h1>
+      <StorageSummary refresh={stateKey} />
+      <h2>Packs</h2>
+      {!loaded && <p>Loading…</p>}
+      <div class="pack-list">
+        {entries.map((entry) => (
+          <PackCard
+            key={entry.key}
+            entry={entry}
+            fit={entry.manifest ? fitFor(entry.manifest) : null}
+          />
+        ))}
+      </div>
+      <AddPack fitFor={fitFor} />
+    </section>
+  );
+}

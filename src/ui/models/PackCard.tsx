@@ -1,0 +1,154 @@
+import { useState } from 'preact/hooks';
+import { requestPersistence, sendStoreCommand, startDownload } from '../../store/client';
+import type { Fit } from '../../store/fits';
+import type { StoreCommand } from '../../store/protocol';
+import type { PackManifestInput } from '../../store/validate-manifest';
+import { packStatus, progressText, sizeText, statusText } from './pack-status';
+import type { PackEntry } from './usePacks';
+
+export interface PackCardProps {
+  entry: PackEntry;
+  fit: Fit | null;
+  /** Called once a download has been handed to the service worker. */
+  onStarted?: () => void;
+}
+
+/** Starts (or updates) a download: persistence first, then the service worker takes over. */
+export async function download(
+  manifest: PackManifestInput,
+  manifestUrl: string,
+  origin: PackEntry['origin'],
+  licenseAccepted: boolean,
+) {
+  await requestPersistence();
+  await startDownload({ manifest, manifestUrl, origin, licenseAccepted });
+}
+
+export function PackCard({ entry, fit, onStarted }: PackCardProps) {
+  const { manifest, record, progress } = entry;
+  const [accepted, setAccepted] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const name = manifest?.name ?? record?.manifest.name ?? 'Demo pack';
+  const status = packStatus(record, manifest);
+  const licence = manifest?.license;
+  const needsAccept = !!licence?.restricted && !record?.licenseAccepted;
+
+  const act = (work: () => Promise<unknown>) => async () => {
+    setError(null);
+    setBusy(true);
+    try {
+      await work();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const command = (cmd: Exclude<StoreCommand['cmd'], 'download' | 'wake' | 'configure'>) =>
+    act(() => sendStoreCommand({ cmd, packId: record!.id } as StoreCommand));
+  const start = act(async () => {
+    if (!manifest) return;
+    await download(manifest, entry.manifestUrl, entry.origin, accepted || !needsAccept);
+    onStarted?.();
+  });
+
+  const button = (label: string, onClick: () => void, primary = false, blocked = false) => (
+    <button
+      type="button"
+      class={primary ? 'primary' : undefined}
+      aria-label={`${label} ${name}`}
+      disabled={busy || blocked}
+      onClick={onClick}
+    >
+      {label}
+    </button>
+  );
+
+  const running =
+    status.kind === 'downloading' || status.kind === 'paused' || status.kind === 'failed';
+  return (
+    <article class="pack" aria-label={name} data-status={status.kind}>
+      <h2>{name}</h2>
+      {manifest ? (
+        <p class="pack-description">{manifest.description}</p>
+      ) : (
+        <p>The pack's manifest can't be loaded right now.</p>
+      )}
+      <dl class="facts">
+        <div>
+          <dt>Download size</dt>
+          <dd>{manifest ? sizeText(manifest) : 'unknown'}</dd>
+        </div>
+        {licence && (
+          <div>
+            <dt>Licence</dt>
+            <dd>
+              <a href={licence.url} target="_blank" rel="noreferrer noopener">
+                {licence.name}
+              </a>
+              {licence.restricted ? ' (restricted)' : ''}. {licence.summary}
+            </dd>
+          </div>
+        )}
+        <div>
+          <dt>This device</dt>
+          <dd class={fit?.fits === false ? 'pack-misfit' : undefined}>
+            {fit?.reason ?? 'Unknown'}
+          </dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd class="pack-status">{statusText(status)}</dd>
+        </div>
+        {record?.installed && record.installed.unverified.length > 0 && (
+          <div>
+            <dt>Unverified files</dt>
+            <dd>
+              {record.installed.unverified.length} file(s) have no published SHA-256; Gesso recorded
+              the hash it computed.
+            </dd>
+          </div>
+        )}
+      </dl>
+      {(status.kind === 'downloading' || status.kind === 'paused') && progress && (
+        <div class="pack-progress">
+          <progress
+            max={progress.bytesTotal || 1}
+            value={progress.bytesDone}
+            aria-label={`${name} download progress`}
+          />
+          <p>{progressText(progress)}</p>
+        </div>
+      )}
+      {status.kind === 'failed' && <p role="alert">{status.reason}</p>}
+      {error && <p role="alert">{error}</p>}
+      {needsAccept && (status.kind === 'none' || status.kind === 'update') && (
+        <label class="pack-accept">
+          <input
+            type="checkbox"
+            checked={accepted}
+            onChange={(e) => setAccepted(e.currentTarget.checked)}
+          />
+          I accept the licence terms of {name}
+        </label>
+      )}
+      <div class="pack-actions">
+        {status.kind === 'none' &&
+          manifest &&
+          button('Download', () => void start(), true, needsAccept && !accepted)}
+        {status.kind === 'update' &&
+          button('Update', () => void start(), true, needsAccept && !accepted)}
+        {status.kind === 'downloading' && button('Pause', () => void command('pause')())}
+        {(status.kind === 'paused' || status.kind === 'failed') &&
+          button(
+            status.kind === 'failed' ? 'Retry' : 'Resume',
+            () => void command('resume')(),
+            true,
+          )}
+        {running && button('Cancel', () => void command('cancel')())}
+        {record?.installed && button('Delete', () => void command('delete')())}
+      </div>
+    </article>
+  );
+}

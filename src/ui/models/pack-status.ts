@@ -1,0 +1,77 @@
+/** What the Models screen says about a pack: pure, from its record, the newest manifest and live progress. */
+
+import type { StoreEvent } from '../../store/protocol';
+import type { PackRecord } from '../../store/records';
+import {
+  defaultVariant,
+  filesForVariant,
+  sizeOf,
+  type PackManifestInput,
+} from '../../store/validate-manifest';
+import { formatBytes, formatDuration } from '../format';
+
+export type Progress = Extract<StoreEvent, { type: 'progress' }>;
+
+export type PackStatus =
+  | { kind: 'none' }
+  | { kind: 'downloading'; update: boolean }
+  | { kind: 'paused'; update: boolean }
+  | { kind: 'failed'; update: boolean; reason: string }
+  | { kind: 'ready'; version: string }
+  | { kind: 'update'; version: string; latest: string };
+
+export function packStatus(
+  record: PackRecord | null,
+  latest: PackManifestInput | null,
+): PackStatus {
+  const job = record?.job;
+  if (job) {
+    const update = !!record.installed;
+    if (job.state === 'failed')
+      return {
+        kind: 'failed',
+        update,
+        reason: job.error?.message ?? 'The download stopped for an unknown reason.',
+      };
+    return { kind: job.state, update };
+  }
+  const installed = record?.installed;
+  if (!installed) return { kind: 'none' };
+  if (latest && latest.version !== installed.version)
+    return { kind: 'update', version: installed.version, latest: latest.version };
+  return { kind: 'ready', version: installed.version };
+}
+
+export function statusText(status: PackStatus): string {
+  switch (status.kind) {
+    case 'none':
+      return 'Not downloaded';
+    case 'downloading':
+      return status.update ? 'Ready; downloading an update' : 'Downloading';
+    case 'paused':
+      return status.update ? 'Ready; update paused' : 'Paused';
+    case 'failed':
+      return status.update ? 'Ready; the update failed' : 'Download failed';
+    case 'ready':
+      return 'Ready';
+    case 'update':
+      return `Ready (version ${status.version}); version ${status.latest} is available`;
+  }
+}
+
+/** "12.3 MB of 880 MB · 2.10 MB/s · 6 min 40 s left" */
+export function progressText(p: Progress): string {
+  const parts = [
+    `${formatBytes(p.bytesDone)} of ${p.unknownSizes ? 'at least ' : ''}${formatBytes(p.bytesTotal)}`,
+  ];
+  if (p.rate !== null) parts.push(`${formatBytes(p.rate)}/s`);
+  if (p.secondsLeft !== null) parts.push(`${formatDuration(p.secondsLeft)} left`);
+  return parts.join(' · ');
+}
+
+/** Download size of the variant that would be installed, with unknown sizes said so. */
+export function sizeText(manifest: PackManifestInput): string {
+  const { bytes, unknown } = sizeOf(filesForVariant(manifest, defaultVariant(manifest)));
+  if (unknown === 0) return formatBytes(bytes);
+  return `${formatBytes(bytes)} plus ${unknown} file${unknown > 1 ? 's' : ''} of unpublished size`;
+}

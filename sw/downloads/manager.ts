@@ -1,0 +1,398 @@
+/**
+ * The service worker's download manager: one job per pack, driven by
+ * commands from pages, progress broadcast to every page. The download loop
+ * itself is src/store/download-pack.ts; this adds job control (pause,
+ * resume, cancel, delete), the space check, the demo pack's automatic
+ * install and waking interrupted downloads after a restart.
+ */
+
+import { createSHA256 } from 'hash-wasm';
+import { GessoError, isAbortError, toErrorData } from '../../src/shared/errors';
+import { catalog } from '../../src/store/catalog';
+import { DEFAULT_CHUNK_SIZE } from '../../src/store/chunks';
+import { jobProgress, prepareJob, runJob, type JobProgress } from '../../src/store/download-pack';
+import { asStorageError, type ModelStore } from '../../src/store/model-store';
+import {
+  bgFetchId,
+  bgFetchManager,
+  bgFetchResponses,
+  findBgFetch,
+  slotOfBgFetch,
+  type BgFetchRegistration,
+} from './background-fetch';
+import { RateMeter, secondsLeft } from '../../src/store/progress';
+import {
+  STORE_CHANNEL,
+  type BackgroundFetchHandOff,
+  type StoreCommand,
+  type StoreEvent,
+} from '../../src/store/protocol';
+import type { PackRecord } from '../../src/store/records';
+import { checkSpace } from '../../src/store/space';
+import {
+  defaultVariant,
+  parseManifest,
+  type PackManifestInput,
+} from '../../src/store/validate-manifest';
+
+export interface ManagerConfig {
+  chunkSize: number;
+  retryDelayMs: number;
+  backgroundFetch: boolean;
+  /** Packs smaller than this use the fetch loop even where Background Fetch exists. */
+  backgroundFetchMinBytes: number;
+}
+
+/**
+ * How start() gets the bytes. 'auto': a Background Fetch already running, else
+ * the fetch loop. 'offer': like 'auto', but when Background Fetch suits a fresh
+ * download, start nothing and return a hand-off for the page (Chromium only
+ * lets a page start one). 'loop': the fetch loop. A Map: the responses of a
+ * finished Background Fetch.
+ */
+type Via = 'auto' | 'offer' | 'loop' | Map<string, Response>;
+
+interface Active {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class DownloadManager {
+  readonly config: ManagerConfig = {
+    chunkSize: DEFAULT_CHUNK_SIZE,
+    retryDelayMs: 1000,
+    backgroundFetch: true,
+    backgroundFetchMinBytes: 20_000_000,
+  };
+  private readonly active = new Map<string, Active>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly channel = new BroadcastChannel(STORE_CHANNEL);
+  private demoChecked: Promise<void> | null = null;
+
+  constructor(
+    private readonly openStore: () => Promise<ModelStore>,
+    private readonly baseUrl: string,
+    private readonly registration: ServiceWorkerRegistration | null = null,
+  ) {}
+
+  /** Resolves when no download is running. */
+  async idle(): Promise<void> {
+    while (this.active.size > 0)
+      await Promise.allSettled([...this.active.values()].map((a) => a.done));
+  }
+
+  handle(command: StoreCommand): Promise<unknown> {
+    switch (command.cmd) {
+      case 'configure':
+        if (command.chunkSize) this.config.chunkSize = command.chunkSize;
+        if (command.retryDelayMs !== undefined) this.config.retryDelayMs = command.retryDelayMs;
+        if (command.backgroundFetch !== undefined)
+          this.config.backgroundFetch = command.backgroundFetch;
+        if (command.backgroundFetchMinBytes !== undefined)
+          this.config.backgroundFetchMinBytes = command.backgroundFetchMinBytes;
+        return Promise.resolve();
+      case 'wake':
+        return this.wake();
+      case 'download':
+        return this.download(command);
+      case 'pause':
+        return this.locked(command.packId, () => this.pause(command.packId));
+      case 'resume':
+        return this.locked(command.packId, () => this.resume(command.packId));
+      case 'cancel':
+        return this.locked(command.packId, () => this.cancel(command.packId));
+      case 'delete':
+        return this.locked(command.packId, () => this.remove(command.packId));
+    }
+  }
+
+  /** Resumes downloads a restart interrupted, and installs the demo pack once. */
+  async wake(): Promise<void> {
+    const store = await this.openStore();
+    for (const pack of await store.listPacks())
+      if (pack.job?.state === 'downloading' && !this.active.has(pack.id))
+        await this.locked(pack.id, () => this.start(pack.id)).catch(() => {});
+    await (this.demoChecked ??= this.ensureBuiltins().catch(() => {
+      this.demoChecked = null;
+    }));
+  }
+
+  private async ensureBuiltins(): Promise<void> {
+    for (const entry of catalog(this.baseUrl)) {
+      if (!entry.autoInstall) continue;
+      let manifest: PackManifestInput;
+      try {
+        const response = await fetch(entry.manifestUrl, { cache: 'no-cache' });
+        if (!response.ok) continue;
+        manifest = parseManifest(await response.json());
+      } catch {
+        continue; // Offline or not built yet: try again on the next wake.
+      }
+      if (manifest.license.restricted) continue;
+      const store = await this.openStore();
+      const pack = await store.getPack(manifest.id);
+      if (pack?.installed?.version === manifest.version) continue;
+      if (pack?.job?.version === manifest.version && pack.job.state === 'paused') continue;
+      await this.download(
+        {
+          cmd: 'download',
+          manifest,
+          manifestUrl: entry.manifestUrl,
+          licenseAccepted: false,
+          origin: 'builtin',
+        },
+        false,
+      );
+    }
+  }
+
+  /** `offer`: the command came from a page that can start a Background Fetch. */
+  private async download(
+    command: Extract<StoreCommand, { cmd: 'download' }>,
+    offer = true,
+  ): Promise<BackgroundFetchHandOff | null> {
+    let manifest: PackManifestInput;
+    try {
+      manifest = parseManifest(command.manifest);
+    } catch (error) {
+      this.emit({ type: 'changed', packId: '' });
+      throw error;
+    }
+    if (manifest.license.restricted && !command.licenseAccepted) {
+      const store = await this.openStore();
+      if (!(await store.getPack(manifest.id))?.licenseAccepted)
+        throw new GessoError(
+          'storage-refused',
+          `${manifest.name} has a restricted licence: accept it first.`,
+        );
+    }
+    return this.locked(manifest.id, async () => {
+      const store = await this.openStore();
+      const existing = await store.getPack(manifest.id);
+      if (existing?.installed?.version === manifest.version) return null;
+      if (existing?.job?.version === manifest.version && this.active.has(manifest.id)) return null;
+      await prepareJob(store, {
+        manifest,
+        manifestUrl: command.manifestUrl,
+        variant: command.variant ?? existing?.job?.variant ?? defaultVariant(manifest),
+        chunkSize: this.config.chunkSize,
+        origin: command.origin,
+        licenseAccepted: command.licenseAccepted,
+      });
+      this.emit({ type: 'changed', packId: manifest.id });
+      return this.start(manifest.id, offer ? 'offer' : 'auto');
+    });
+  }
+
+  private async pause(packId: string): Promise<void> {
+    const store = await this.openStore();
+    await store.updatePack(packId, (p) =>
+      p.job ? { ...p, job: { ...p.job, state: 'paused' } } : null,
+    );
+    await this.stop(packId);
+    this.emit({ type: 'changed', packId });
+  }
+
+  private async resume(packId: string): Promise<void> {
+    if (this.active.has(packId)) return;
+    const store = await this.openStore();
+    const pack = await store.updatePack(packId, (p) =>
+      p.job ? { ...p, job: { ...p.job, state: 'downloading', error: null } } : null,
+    );
+    if (!pack) return;
+    this.emit({ type: 'changed', packId });
+    await this.start(packId);
+  }
+
+  private async cancel(packId: string): Promise<void> {
+    await this.stop(packId);
+    const store = await this.openStore();
+    const pack = await store.getPack(packId);
+    if (!pack?.job) return;
+    await store.deleteSlot(pack.job.slot);
+    await store.putPack({ ...pack, job: null });
+    this.emit({ type: 'changed', packId });
+  }
+
+  private async remove(packId: string): Promise<void> {
+    await this.stop(packId);
+    const store = await this.openStore();
+    await store.deletePack(packId);
+    this.emit({ type: 'changed', packId });
+  }
+
+  private async stop(packId: string): Promise<void> {
+    const slot = (await (await this.openStore()).getPack(packId))?.job?.slot;
+    if (slot && this.registration) await (await findBgFetch(this.registration, slot))?.abort();
+    const active = this.active.get(packId);
+    if (!active) return;
+    active.controller.abort();
+    await active.done;
+  }
+
+  /** Checks space, then runs the job in the background. Must be called under the pack's lock. */
+  private async start(packId: string, via: Via = 'auto'): Promise<BackgroundFetchHandOff | null> {
+    if (this.active.has(packId)) return null;
+    const store = await this.openStore();
+    const pack = await store.getPack(packId);
+    if (!pack?.job) return null;
+    const progress = await jobProgress(store, pack.job);
+    const estimate = await navigator.storage?.estimate?.().catch(() => null);
+    const space = checkSpace(
+      pack.manifest.name,
+      progress.bytesTotal - progress.bytesDone,
+      estimate?.quota !== undefined ? { usage: estimate.usage ?? 0, quota: estimate.quota } : null,
+    );
+    if (!space.ok) {
+      const refusal = new GessoError('storage-full', space.message);
+      await this.fail(store, packId, refusal);
+      throw refusal;
+    }
+    if (via === 'auto' || via === 'offer') {
+      const background = await this.background(store, pack, progress, via === 'offer');
+      if (background === 'running') return null;
+      if (background) return background;
+    }
+    const responses = via instanceof Map ? via : null;
+    const controller = new AbortController();
+    const meter = new RateMeter();
+    let lastSent = 0;
+    const report = (p: JobProgress, force = false) => {
+      const now = Date.now();
+      meter.add(now, p.bytesDone);
+      if (!force && now - lastSent < 200) return;
+      lastSent = now;
+      const rate = meter.rate();
+      this.emit({
+        type: 'progress',
+        packId,
+        ...p,
+        rate,
+        secondsLeft: secondsLeft(p.bytesTotal - p.bytesDone, rate),
+      });
+    };
+    const done = (async () => {
+      try {
+        await runJob(
+          {
+            store,
+            fetch: (url, init) => {
+              // Each Background Fetch response is used once; anything after goes to the network.
+              const response = responses?.get(url);
+              responses?.delete(url);
+              return response ? Promise.resolve(response) : fetch(url, init);
+            },
+            createHasher: createSHA256,
+            signal: controller.signal,
+            retryDelayMs: this.config.retryDelayMs,
+            onProgress: (p) => report(p),
+          },
+          packId,
+        );
+      } catch (error) {
+        if (!(isAbortError(error) && controller.signal.aborted))
+          await this.fail(store, packId, error);
+      } finally {
+        this.active.delete(packId);
+        const after = await store.getPack(packId);
+        if (after?.job) report(await jobProgress(store, after.job), true);
+        this.emit({ type: 'changed', packId });
+      }
+    })();
+    this.active.set(packId, { controller, done });
+    return null;
+  }
+
+  /**
+   * 'running' when a Background Fetch already downloads this job (progress is
+   * relayed); a hand-off when `offer` and a fresh, big download suits one;
+   * null for the fetch loop.
+   */
+  private async background(
+    store: ModelStore,
+    pack: PackRecord,
+    progress: JobProgress,
+    offer: boolean,
+  ): Promise<'running' | BackgroundFetchHandOff | null> {
+    const job = pack.job;
+    if (!job || !this.registration || !bgFetchManager(this.registration)) return null;
+    const running = await findBgFetch(this.registration, job.slot);
+    if (running) {
+      running.addEventListener('progress', () =>
+        this.emit({
+          type: 'progress',
+          packId: pack.id,
+          bytesDone: running.downloaded,
+          bytesTotal: progress.bytesTotal,
+          unknownSizes: progress.unknownSizes,
+          rate: null,
+          secondsLeft: null,
+        }),
+      );
+      return 'running';
+    }
+    if (!offer || !this.config.backgroundFetch) return null;
+    if (progress.bytesDone > 0 || progress.bytesTotal < this.config.backgroundFetchMinBytes)
+      return null;
+    const files = (await store.listFiles(job.slot)).filter((f) => job.paths.includes(f.path));
+    return {
+      id: bgFetchId(job.slot),
+      packId: pack.id,
+      title: pack.manifest.name,
+      urls: files.map((f) => f.url),
+      downloadTotal: progress.unknownSizes ? null : progress.bytesTotal,
+      icon: new URL('icons/icon-192.png', this.registration.scope).href,
+    };
+  }
+
+  /** Background Fetch finished: store and verify its responses (network for anything missing). */
+  async backgroundFetchSucceeded(id: string, registration: BgFetchRegistration): Promise<void> {
+    const packId = await this.packOfBgFetch(id);
+    if (!packId) return;
+    const responses = await bgFetchResponses(registration);
+    await this.locked(packId, () => this.start(packId, responses));
+    await this.idle();
+  }
+
+  /** Background Fetch failed or was cancelled in the browser's own UI. */
+  async backgroundFetchEnded(id: string, aborted: boolean): Promise<void> {
+    const packId = await this.packOfBgFetch(id);
+    if (!packId) return;
+    const store = await this.openStore();
+    if ((await store.getPack(packId))?.job?.state !== 'downloading') return; // paused or cancelled here
+    if (aborted) {
+      await this.locked(packId, () => this.pause(packId));
+      return;
+    }
+    await this.locked(packId, () => this.start(packId, 'loop'));
+    await this.idle();
+  }
+
+  private async packOfBgFetch(id: string): Promise<string | null> {
+    const slot = slotOfBgFetch(id);
+    if (!slot) return null;
+    const packs = await (await this.openStore()).listPacks();
+    return packs.find((p) => p.job?.slot === slot)?.id ?? null;
+  }
+
+  private async fail(store: ModelStore, packId: string, error: unknown): Promise<void> {
+    await store.updatePack(packId, (p: PackRecord) =>
+      p.job
+        ? { ...p, job: { ...p.job, state: 'failed', error: toErrorData(asStorageError(error)) } }
+        : null,
+    );
+    this.emit({ type: 'changed', packId });
+  }
+
+  /** Runs `task` after every earlier task for the same pack. */
+  private locked<T>(packId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(packId) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(task);
+    this.locks.set(packId, next);
+    return next;
+  }
+
+  private emit(event: StoreEvent): void {
+    this.channel.postMessage(event);
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * `npm run bench` (after `vite build`): the demo pack, stage by stage, at 1,
+ * 2 and 4 steps, on wasm in Chromium (threads on: the page is cross-origin
+ * isolated by `vite preview`'s COOP/COEP headers) and natively with
+ * onnxruntime-node in the same run, with the browser/native ratio. WebGPU on
+ * SwiftShader is run for correctness only (agreement with wasm), never timed.
+ *
+ * Options: --repeats N (default 5), --pack DIR (default dist/packs/demo),
+ * --variant ID (default: the pack's default variant).
+ */
+
+import { existsSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { preview, runnerImport } from 'vite';
+import { benchRegions } from './regions.mjs';
+import { fmt, median, summarise, table } from './stats.mjs';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const repeats = Number(option('--repeats', '5'));
+const packDir = resolve(option('--pack', 'dist/packs/demo'));
+const variantId = option('--variant', undefined);
+const STEPS = [1, 2, 4];
+
+if (!existsSync(resolve(packDir, 'manifest.json'))) {
+  console.error(
+    `No pack at ${packDir}: build the demo pack (models/build.sh) and run \`vite build\` first.`,
+  );
+  process.exit(1);
+}
+
+const { launchBrowser } = (await runnerImport(resolve('tests/helpers/browser.ts'))).module;
+function workerAsset() {
+  const name = readdirSync('dist/assets').find((f) => /^worker-.*\.js$/.test(f));
+  if (!name) throw new Error('No engine worker in dist/assets: run `vite build` first.');
+  return `/assets/${name}`;
+}
+const { openNative } = (await runnerImport(resolve('tests/bench/native.ts'))).module;
+
+const server = await preview({
+  logLevel: 'silent',
+  preview: { port: 0, host: '127.0.0.1', open: false },
+});
+const base = server.resolvedUrls.local[0];
+const browser = await launchBrowser();
+
+async function isolatedPage() {
+  const page = await (await browser.newContext({ serviceWorkers: 'block' })).newPage();
+  await page.goto(new URL('#/settings', base).href);
+  return page;
+}
+
+/** Starts a fresh engine worker in `page`; returns a call function (Node side). */
+async function startWorker(page) {
+  await page.evaluate((url) => {
+    const worker = new Worker(url, { type: 'module' });
+    let nextId = 1;
+    const pending = new Map();
+    worker.addEventListener('message', (event) => {
+      const m = event.data;
+      const entry = pending.get(m.id);
+      if (!entry) return;
+      if (m.type === 'progress') entry.progress.push(m.data);
+      else {
+        pending.delete(m.id);
+        if (m.type === 'result')
+          entry.resolve({
+            result: m.data,
+            progress: entry.progress,
+            wallMs: performance.now() - entry.start,
+          });
+        else entry.reject(new Error(JSON.stringify(m.error)));
+      }
+    });
+    globalThis.engineCall = (method, callArgs) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject, progress: [], start: performance.now() });
+        worker.postMessage({ type: 'call', id, method, args: callArgs });
+      });
+  }, workerAsset());
+  return (method, callArgs) =>
+    page.evaluate(
+      async ({ method, callArgs }) => {
+        const out = await globalThis.engineCall(method, callArgs);
+        // Typed arrays do not cross page.evaluate: send the pixels as a plain array.
+        if (out.result?.image?.data)
+          out.result.image = {
+            width: out.result.image.width,
+            height: out.result.image.height,
+            data: Array.from(out.result.image.data),
+          };
+        out.progress = out.progress.length;
+        return out;
+      },
+      { method, callArgs },
+    );
+}
+
+/**
+ * Browser (wasm) and native runs interleaved, one of each in turn, so both
+ * see the same background load on a shared machine; one warm-up each.
+ */
+async function pairedRuns(call, native) {
+  const browserRuns = [];
+  const nativeRuns = [];
+  let n = 0;
+  for (const steps of STEPS)
+    for (let i = -1; i < repeats; i++) {
+      n++;
+      const { result, wallMs } = await call('generate', {
+        prompt: `red heart ${n}`,
+        steps,
+        seed: n,
+      });
+      const nativeRun = await native.run(steps, `red heart ${n}`, n);
+      if (i < 0) continue;
+      browserRuns.push({ steps, timings: result.timings, wallMs });
+      nativeRuns.push(nativeRun);
+    }
+  return { browserRuns, nativeRuns };
+}
+
+/** Click on Generate to the <img> decoded, on the real Create screen, 4 steps (after one warm-up run). */
+async function clickToPixels(page) {
+  await page.goto(new URL('#/create', base).href);
+  await page.getByLabel('Prompt').fill('red heart');
+  await page.getByLabel('Steps').fill('4');
+  const times = [];
+  for (let i = -1; i < repeats; i++) {
+    const ms = await page.evaluate(async () => {
+      const previous = document.querySelector('img')?.src ?? '';
+      const button = [...document.querySelectorAll('button')].find(
+        (b) => b.textContent === 'Generate',
+      );
+      const start = performance.now();
+      button.click();
+      for (;;) {
+        await new Promise((r) => requestAnimationFrame(r));
+        const img = document.querySelector('img');
+        if (img && img.src !== previous) {
+          await img.decode();
+          return performance.now() - start;
+        }
+        if (document.querySelector('[role="alert"]'))
+          throw new Error(document.querySelector('[role="alert"]').textContent);
+      }
+    });
+    if (i >= 0) times.push(ms);
+  }
+  return median(times);
+}
+
+const loadBefore = loadavg()[0];
+try {
+  const page = await isolatedPage();
+  const caps = await page.evaluate(() => ({
+    isolated: crossOriginIsolated,
+    cores: navigator.hardwareConcurrency,
+  }));
+  const call = await startWorker(page);
+  const loaded = (await call('loadPack', { preference: 'wasm', variantId })).result;
+  const native = await openNative(packDir, variantId);
+  const { browserRuns, nativeRuns } = await pairedRuns(call, native);
+  const nativeRss = native.peakRssGrowthBytes();
+  await native.release();
+  const click = await clickToPixels(page);
+
+  // WebGPU (SwiftShader): correctness only. Same seed on both backends; compare pixels.
+  const gpuPage = await isolatedPage();
+  const gpuCall = await startWorker(gpuPage);
+  let gpuNote;
+  try {
+    const gpuLoad = await gpuCall('loadPack', { preference: 'webgpu', variantId });
+    const a = (await call('generate', { prompt: 'red heart', steps: 4, seed: 7 })).result;
+    const b = (await gpuCall('generate', { prompt: 'red heart', steps: 4, seed: 7 })).result;
+    let worst = 0;
+    let sum = 0;
+    for (let i = 0; i < a.image.data.length; i++) {
+      const d = Math.abs(a.image.data[i] - b.image.data[i]);
+      worst = Math.max(worst, d);
+      sum += d;
+    }
+    gpuNote = `WebGPU (${gpuLoad.result.backend}, SwiftShader software adapter): CORRECTNESS ONLY, not a speed figure. 4 steps, seed 7: max |wasm - WebGPU| ${worst}/255, mean ${(sum / a.image.data.length).toFixed(4)}; text states on GPU: ${b.textStatesOnGpu}.`;
+  } catch (error) {
+    gpuNote = `WebGPU (SwiftShader): failed: ${error.message}`;
+  }
+
+  const manifest = loaded;
+  console.log(
+    `\nGesso bench: pack ${manifest.packId} ${manifest.version}, variant ${manifest.variantId}, ${repeats} runs per cell (median), after one warm-up.`,
+  );
+  console.log(
+    `Chromium wasm: crossOriginIsolated ${caps.isolated}, ${caps.cores} cores (onnxruntime-web threads = min(4, cores) when isolated). Native: onnxruntime-node, variant ${native.variant}, CPU EP, default threads; runs interleaved with the browser's.`,
+  );
+  console.log(
+    `Machine load average (1 min): ${loadBefore.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end; other jobs on the same cores make every figure noisy.`,
+  );
+  console.log(
+    `Load: browser ${fmt(manifest.loadMs)} ms (fetch + sessions), native ${fmt(native.loadMs)} ms.`,
+  );
+  console.log(
+    `Memory: native peak RSS growth from before loading to the end of the runs ${(nativeRss / 1024 / 1024).toFixed(1)} MiB (includes harness growth); manifest estimate ${(manifest.memoryBytes / 1024 / 1024).toFixed(1)} MiB.\n`,
+  );
+
+  const stages = [
+    ['tokenize', 'tokenize'],
+    ['text encode', 'textEncode'],
+    ['UNet per step', 'unetPerStep'],
+    ['previews + scheduler', 'stepOverhead'],
+    ['decode', 'decode'],
+    ['engine total', 'engineTotal'],
+  ];
+  const header = [
+    'ms (median)',
+    ...STEPS.flatMap((s) => [`wasm ${s}`, `native ${s}`, `ratio ${s}`]),
+  ];
+  const rows = stages.map(([label, key]) => [
+    label,
+    ...STEPS.flatMap((steps) => {
+      const b = summarise(browserRuns.filter((r) => r.steps === steps))[key];
+      const n = summarise(nativeRuns.filter((r) => r.steps === steps))[key];
+      return [fmt(b), fmt(n), n > 0.05 ? (b / n).toFixed(2) : '-'];
+    }),
+  ]);
+  rows.push([
+    'worker call (page)',
+    ...STEPS.flatMap((steps) => [
+      fmt(summarise(browserRuns.filter((r) => r.steps === steps)).wall),
+      '',
+      '',
+    ]),
+  ]);
+  console.log(table(header, rows));
+  console.log(
+    `\nClick to pixels on the Create screen (wasm, 4 steps, PNG encode + <img> decode included): ${fmt(click)} ms (median of ${repeats}).`,
+  );
+  console.log(gpuNote);
+
+  const regions = await benchRegions({ call, repeats });
+  if (regions)
+    console.log(
+      '\nRegions\n' +
+        table(
+          ['regions', 'steps', 'total ms', 'UNet ms/step'],
+          regions.map((r) => [r.label, r.steps, fmt(r.totalMs), fmt(r.unetMsPerStep)]),
+        ),
+    );
+  else console.log('\nRegions: not measured yet (tests/bench/regions.mjs, issue 6).');
+} finally {
+  await browser.close();
+  await new Promise((done) => server.httpServer.close(done));
+}

@@ -1,0 +1,195 @@
+/** Driving the Models screen of the production build, and reading IndexedDB directly (not through Gesso's code). */
+
+import { createHash } from 'node:crypto';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { TestPack } from './pack-host';
+
+export const CHUNK = 16 * 1024;
+/** Small chunks, short retry delays, and the service worker's own fetch loop (not Background Fetch). */
+export const LOOP_CONFIG = {
+  cmd: 'configure',
+  chunkSize: CHUNK,
+  retryDelayMs: 100,
+  backgroundFetch: false,
+};
+
+export async function waitForIsolatedControl(page: Page): Promise<void> {
+  // The first visit reloads once when the worker takes control; retry across that navigation.
+  for (let attempt = 0; attempt < 60; attempt++) {
+    try {
+      if (
+        await page.evaluate(
+          () => Boolean(navigator.serviceWorker.controller) && globalThis.crossOriginIsolated,
+        )
+      )
+        return;
+    } catch {
+      // navigating
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('the service worker never controlled an isolated page');
+}
+
+/** Sends a store command straight to the service worker and returns its answer. */
+export async function command(
+  page: Page,
+  cmd: Record<string, unknown>,
+): Promise<{ ok: boolean; error?: { message: string } }> {
+  return page.evaluate(async (command) => {
+    const registration = await navigator.serviceWorker.ready;
+    const channel = new MessageChannel();
+    const answer = new Promise<{ ok: boolean; error?: { message: string } }>((done) => {
+      channel.port1.onmessage = (event) => done(event.data);
+    });
+    registration.active!.postMessage({ type: 'gesso-store', command }, [channel.port2]);
+    return answer;
+  }, cmd);
+}
+
+export async function openModels(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${url}/#/models`);
+  await waitForIsolatedControl(page);
+  await page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
+  expect(await command(page, LOOP_CONFIG)).toMatchObject({ ok: true });
+  return page;
+}
+
+export function card(page: Page, pack: Pick<TestPack, 'name'>) {
+  return page.locator('.pack-list').getByRole('article', { name: pack.name, exact: true });
+}
+
+export async function addPack(page: Page, pack: TestPack): Promise<void> {
+  await page.getByLabel('Manifest URL').fill(pack.manifestUrl);
+  await page.getByRole('button', { name: 'Add pack' }).click();
+  await page.getByRole('button', { name: `Download ${pack.name}` }).waitFor();
+}
+
+export async function addAndDownload(page: Page, pack: TestPack): Promise<void> {
+  // The worker forgets its settings when the browser stops it between tests.
+  expect(await command(page, LOOP_CONFIG)).toMatchObject({ ok: true });
+  await addPack(page, pack);
+  await page.getByRole('button', { name: `Download ${pack.name}` }).click();
+  await card(page, pack).waitFor();
+}
+
+export async function waitForStatus(
+  page: Page,
+  pack: Pick<TestPack, 'name'>,
+  status: string | RegExp,
+  timeout = 60_000,
+) {
+  await expect
+    .poll(
+      async () =>
+        (await card(page, pack)
+          .locator('.pack-status')
+          .textContent()
+          .catch(() => null)) ?? '',
+      {
+        timeout,
+        interval: 200,
+      },
+    )
+    .toMatch(typeof status === 'string' ? new RegExp(`^${status}$`) : status);
+}
+
+export interface StoredPack {
+  installedVersion: string | null;
+  jobState: string | null;
+  jobError: string | null;
+  /** Per path: SHA-256 of the stored chunks concatenated, chunk count, the file record's bytesDone. */
+  files: Record<string, { sha256: string; chunks: number; bytesDone: number; done: boolean }>;
+}
+
+/** Reads a pack's record and chunks with the raw IndexedDB API. */
+export async function readStored(page: Page, packId: string): Promise<StoredPack | null> {
+  const raw = await page.evaluate(async (id) => {
+    const db = await new Promise<IDBDatabase>((done, fail) => {
+      const open = indexedDB.open('gesso-models');
+      open.onsuccess = () => done(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    const get = <T>(store: string, key: IDBValidKey) =>
+      new Promise<T>((done, fail) => {
+        const request = db.transaction(store).objectStore(store).get(key);
+        request.onsuccess = () => done(request.result as T);
+        request.onerror = () => fail(request.error);
+      });
+    const all = <T>(store: string, range: IDBKeyRange) =>
+      new Promise<T[]>((done, fail) => {
+        const request = db.transaction(store).objectStore(store).getAll(range);
+        request.onsuccess = () => done(request.result as T[]);
+        request.onerror = () => fail(request.error);
+      });
+    type Rec = {
+      installed: { slot: string; version: string } | null;
+      job: { slot: string; state: string; error: { message: string } | null } | null;
+    };
+    const pack = await get<Rec | undefined>('packs', id);
+    if (!pack) return null;
+    const slot = pack.installed?.slot ?? pack.job?.slot;
+    const files: Record<
+      string,
+      { bytes: number[]; chunks: number; bytesDone: number; done: boolean }
+    > = {};
+    if (slot) {
+      const records = await all<{ path: string; bytesDone: number; done: boolean }>(
+        'files',
+        IDBKeyRange.bound([slot], [slot, []]),
+      );
+      for (const f of records) {
+        const chunks = await all<Uint8Array>(
+          'chunks',
+          IDBKeyRange.bound([slot, f.path], [slot, f.path, []]),
+        );
+        const joined = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+        let at = 0;
+        for (const c of chunks) {
+          joined.set(c, at);
+          at += c.byteLength;
+        }
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', joined));
+        files[f.path] = {
+          bytes: [...digest],
+          chunks: chunks.length,
+          bytesDone: f.bytesDone,
+          done: f.done,
+        };
+      }
+    }
+    db.close();
+    return {
+      installedVersion: pack.installed?.version ?? null,
+      jobState: pack.job?.state ?? null,
+      jobError: pack.job?.error?.message ?? null,
+      files,
+    };
+  }, packId);
+  if (!raw) return null;
+  const files: StoredPack['files'] = {};
+  for (const [path, f] of Object.entries(raw.files))
+    files[path] = {
+      sha256: Buffer.from(f.bytes).toString('hex'),
+      chunks: f.chunks,
+      bytesDone: f.bytesDone,
+      done: f.done,
+    };
+  return { ...raw, files };
+}
+
+/** Every file of the pack is stored whole and hashes to the bytes the host serves. */
+export async function expectStoredIntact(page: Page, pack: TestPack): Promise<void> {
+  const stored = await readStored(page, pack.id);
+  expect(stored?.installedVersion).toBe(pack.manifest.version);
+  for (const [path, bytes] of Object.entries(pack.files)) {
+    expect(stored!.files[path], path).toEqual({
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      chunks: Math.ceil(bytes.length / CHUNK),
+      bytesDone: bytes.length,
+      done: true,
+    });
+  }
+}

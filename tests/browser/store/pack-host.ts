@@ -1,0 +1,183 @@
+/**
+ * Test packs served from memory through the static server's intercept hook,
+ * with Range support and injectable faults, and a log of the body bytes each
+ * request really sent (the static server's own log has no sizes).
+ */
+
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StaticServer } from '../../helpers/static-server';
+import { randomBytes } from '../../unit/store/fake-server';
+import { testManifest } from '../../unit/store/fixtures';
+import type { PackManifestInput } from '../../../src/store/validate-manifest';
+
+export interface Fault {
+  /** HTTP status to answer with instead of the file. */
+  status?: number;
+  /** Answer ranged requests with 200 and the whole file. */
+  ignoreRange?: boolean;
+  /** Destroy the connection after this many body bytes (once). */
+  cutAfter?: number;
+  /** Milliseconds between 4 KB pieces. */
+  pieceDelayMs?: number;
+  /** After the cut, the host replaces the file with other bytes of the same size (new ETag). */
+  changeAfterCut?: boolean;
+}
+
+export interface Sent {
+  method: string;
+  path: string;
+  range: string | undefined;
+  status: number;
+  sent: number;
+  /** The request's Sec-Fetch-Dest and Sec-Fetch-Mode headers (who fetched it). */
+  fetchedBy: string;
+}
+
+export interface TestPack {
+  id: string;
+  name: string;
+  manifestUrl: string;
+  manifest: PackManifestInput;
+  files: Record<string, Uint8Array>;
+  faults: Record<string, Fault>;
+}
+
+export const PREFIX = '/test-packs/';
+
+export class PackHost {
+  readonly packs = new Map<string, TestPack>();
+  readonly log: Sent[] = [];
+
+  /**
+   * `cors`: serve as another origin would, like Hugging Face: CORS allowed,
+   * but no Access-Control-Expose-Headers, so Content-Range and ETag are
+   * unreadable to the app. Preflights (OPTIONS) are refused.
+   */
+  constructor(
+    private readonly server: StaticServer,
+    private readonly options: { cors?: boolean } = {},
+  ) {
+    server.intercept = (req, res) => this.handle(req, res);
+  }
+
+  /** A pack of `sizes.length` random files; hashes published unless `sha256` says otherwise. */
+  add(
+    id: string,
+    sizes: number[],
+    options: { sha256?: 'wrong' | 'null'; version?: string } = {},
+  ): TestPack {
+    const files: Record<string, Uint8Array> = {};
+    sizes.forEach((size, i) => (files[`f${i}.onnx`] = randomBytes(size, id.length * 31 + i)));
+    const entries = Object.entries(files).map(([path, bytes]) => ({
+      path,
+      size: bytes.length,
+      sha256:
+        options.sha256 === 'null'
+          ? null
+          : options.sha256 === 'wrong'
+            ? '0'.repeat(64)
+            : createHash('sha256').update(bytes).digest('hex'),
+    }));
+    const manifest = testManifest(id, entries, { version: options.version ?? '1.0.0' });
+    const pack: TestPack = {
+      id,
+      name: manifest.name,
+      manifestUrl: `${this.server.url}${PREFIX}${id}/manifest.json`,
+      manifest,
+      files,
+      faults: {},
+    };
+    this.packs.set(id, pack);
+    return pack;
+  }
+
+  sentFor(id: string, path: string): Sent[] {
+    return this.log.filter((s) => s.path === `${PREFIX}${id}/${path}`);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith(PREFIX)) return false;
+    const [id, ...rest] = url.pathname.slice(PREFIX.length).split('/');
+    const pack = this.packs.get(id ?? '');
+    const path = rest.join('/');
+    const entry: Sent = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      range: req.headers.range,
+      status: 200,
+      sent: 0,
+      fetchedBy: `${req.headers['sec-fetch-dest']}/${req.headers['sec-fetch-mode']}/${req.headers['cache-control'] ?? ''}`,
+    };
+    this.log.push(entry);
+    const respond = (
+      status: number,
+      headers: Record<string, string | number>,
+      body?: Uint8Array | string,
+    ) => {
+      entry.status = status;
+      res.writeHead(status, headers).end(body);
+    };
+    if (!pack) return (respond(404, {}, 'no such pack'), true);
+    if (path === 'manifest.json')
+      return (
+        respond(200, { 'Content-Type': 'application/json' }, JSON.stringify(pack.manifest)),
+        true
+      );
+    const bytes = pack.files[path];
+    const fault = pack.faults[path] ?? {};
+    if (!bytes) return (respond(404, {}, 'not found'), true);
+    if (fault.status)
+      return (respond(fault.status, { 'Content-Type': 'text/plain' }, 'fault'), true);
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    let start = 0;
+    const headers: Record<string, string | number> = {
+      ...cors,
+      'Content-Type': 'application/octet-stream',
+      'Accept-Ranges': 'bytes',
+      ETag: `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`,
+    };
+    if (range && !fault.ignoreRange) {
+      start = Number(range[1]);
+      headers['Content-Range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
+      entry.status = 206;
+    }
+    const body = bytes.subarray(start);
+    headers['Content-Length'] = body.length;
+    res.writeHead(entry.status, headers);
+    const cut = fault.cutAfter;
+    if (cut !== undefined) fault.cutAfter = undefined;
+    if (cut !== undefined && fault.changeAfterCut)
+      pack.files[path] = randomBytes(bytes.length, 999);
+    void this.stream(res, body, entry, cut, fault.pieceDelayMs ?? 0);
+    return true;
+  }
+
+  private async stream(
+    res: ServerResponse,
+    body: Uint8Array,
+    entry: Sent,
+    cut: number | undefined,
+    delay: number,
+  ) {
+    const PIECE = 4096;
+    for (let at = 0; at < body.length; at += PIECE) {
+      if (res.destroyed) return;
+      let piece = body.subarray(at, at + PIECE);
+      if (cut !== undefined && entry.sent + piece.length >= cut) {
+        piece = piece.subarray(0, cut - entry.sent);
+        res.write(piece);
+        entry.sent += piece.length;
+        // Let the bytes reach the browser, then drop the connection.
+        await new Promise((done) => setTimeout(done, 300));
+        res.destroy();
+        return;
+      }
+      if (!res.write(piece)) await new Promise((done) => res.once('drain', done));
+      entry.sent += piece.length;
+      if (delay) await new Promise((done) => setTimeout(done, delay));
+    }
+    res.end();
+  }
+}

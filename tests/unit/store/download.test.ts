@@ -1,0 +1,271 @@
+import { createSHA256 } from 'hash-wasm';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { GessoError } from '../../../src/shared/errors';
+import { prepareJob, runJob, type RunDeps } from '../../../src/store/download-pack';
+import { MemoryKV } from '../../../src/store/kv';
+import { ModelStore } from '../../../src/store/model-store';
+import { openStoredPack } from '../../../src/store/pack-reader';
+import { FakeServer, randomBytes } from './fake-server';
+import { testManifest } from './fixtures';
+
+const BASE = 'https://host.test/pack/';
+const CHUNK = 1000;
+
+async function sha(bytes: Uint8Array): Promise<string> {
+  const h = await createSHA256();
+  h.init();
+  h.update(bytes);
+  return h.digest('hex');
+}
+
+let kv: MemoryKV;
+let store: ModelStore;
+let server: FakeServer;
+
+function deps(signal = new AbortController().signal): RunDeps {
+  return {
+    store,
+    fetch: server.fetch,
+    createHasher: createSHA256,
+    signal,
+    sleep: async () => {},
+    retryDelayMs: 0,
+    maxAttempts: 3,
+  };
+}
+
+async function setup(
+  id: string,
+  contents: Record<string, Uint8Array>,
+  hashes: 'known' | 'null' | 'wrong' = 'known',
+  version = '1.0.0',
+) {
+  const files = [];
+  for (const [path, bytes] of Object.entries(contents)) {
+    server.files.set(BASE + path, { bytes });
+    const sha256 =
+      hashes === 'null' ? null : hashes === 'wrong' ? 'f'.repeat(64) : await sha(bytes);
+    files.push({ path, size: bytes.length, sha256 });
+  }
+  const manifest = testManifest(id, files, { version });
+  await prepareJob(store, {
+    manifest,
+    manifestUrl: BASE + 'manifest.json',
+    variant: 'main',
+    chunkSize: CHUNK,
+    origin: 'user',
+    licenseAccepted: false,
+  });
+  return manifest;
+}
+
+/** Body bytes the server sent for one URL, over all requests. */
+const sentFor = (path: string) =>
+  server.log.filter((r) => r.url === BASE + path).reduce((s, r) => s + r.sent, 0);
+
+beforeEach(() => {
+  kv = new MemoryKV();
+  store = new ModelStore(kv);
+  server = new FakeServer();
+});
+
+describe('downloading a pack', () => {
+  it('stores, verifies and installs; the reader returns the same bytes with no network', async () => {
+    const a = randomBytes(4321, 1);
+    const b = randomBytes(1000, 2);
+    await setup('p', { 'a.onnx': a, 'b.onnx': b });
+    const seen: number[] = [];
+    const pack = await runJob({ ...deps(), onProgress: (p) => seen.push(p.bytesDone) }, 'p');
+    expect(pack.installed?.version).toBe('1.0.0');
+    expect(pack.job).toBeNull();
+    expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!)).toBe(true);
+    expect(seen.at(-1)).toBe(5321);
+    expect(await kv.count('chunks', ['p@1.0.0', 'a.onnx'])).toBe(5);
+    const source = await openStoredPack('p', kv);
+    server.files.clear();
+    expect(await source.read('a.onnx')).toEqual(a);
+    expect(await source.read('b.onnx')).toEqual(b);
+    expect(source.manifest.files.map((f) => f.size)).toEqual([4321, 1000]);
+  });
+
+  it('resumes after a cut from the last whole chunk, fetching no byte twice beyond the partial chunk', async () => {
+    const a = randomBytes(10_500, 3);
+    await setup('p', { 'a.onnx': a });
+    server.files.get(BASE + 'a.onnx')!.cutAfter = 4_700;
+    await runJob(deps(), 'p');
+    const requests = server.log.filter((r) => r.url === BASE + 'a.onnx');
+    expect(requests.map((r) => r.range)).toEqual([null, 'bytes=4000-']);
+    expect(sentFor('a.onnx')).toBe(10_500 + 700);
+    expect(await (await openStoredPack('p', kv)).read('a.onnx')).toEqual(a);
+  });
+
+  it('resumes the hash after a pause (a new run, as after a service-worker restart)', async () => {
+    const a = randomBytes(6_000, 4);
+    await setup('p', { 'a.onnx': a });
+    const controller = new AbortController();
+    let chunks = 0;
+    const pausing: RunDeps = {
+      ...deps(controller.signal),
+      onProgress: (p) => {
+        if (p.bytesDone > 0 && ++chunks === 3) controller.abort();
+      },
+    };
+    await expect(runJob(pausing, 'p')).rejects.toMatchObject({ name: 'AbortError' });
+    const file = await store.getFile('p@1.0.0', 'a.onnx');
+    expect(file?.chunksDone).toBe(3);
+    expect(file?.hashState).toBeInstanceOf(Uint8Array);
+    await runJob(deps(), 'p');
+    expect(server.log.at(-1)?.range).toBe('bytes=3000-');
+    expect((await store.getFile('p@1.0.0', 'a.onnx'))?.computedSha256).toBe(await sha(a));
+  });
+
+  it('starts the file over when the server ignores Range, and still verifies', async () => {
+    const a = randomBytes(5_000, 5);
+    await setup('p', { 'a.onnx': a });
+    const f = server.files.get(BASE + 'a.onnx')!;
+    f.cutAfter = 2_500;
+    f.ignoreRange = true;
+    await runJob(deps(), 'p');
+    expect(server.log.map((r) => r.range)).toEqual([null, 'bytes=2000-']);
+    expect(server.log[1]!.sent).toBe(5_000);
+    expect(await (await openStoredPack('p', kv)).read('a.onnx')).toEqual(a);
+  });
+
+  it('starts over from byte 0 when the file changed (new ETag)', async () => {
+    const a = randomBytes(5_000, 6);
+    await setup('p', { 'a.onnx': a });
+    const f = server.files.get(BASE + 'a.onnx')!;
+    f.etag = '"v1"';
+    f.cutAfter = 2_500;
+    const run = runJob(
+      {
+        ...deps(),
+        fetch: async (url, init) => {
+          if (server.log.length === 1) f.etag = '"v2"';
+          return server.fetch(url, init);
+        },
+      },
+      'p',
+    );
+    await run;
+    expect(server.log.map((r) => r.range)).toEqual([null, 'bytes=2000-', null]);
+    expect((await store.getFile('p@1.0.0', 'a.onnx'))?.etag).toBe('"v2"');
+  });
+
+  it('discards a file whose hash does not match and never marks the pack ready', async () => {
+    await setup('p', { 'a.onnx': randomBytes(2_500, 7) }, 'wrong');
+    const error = await runJob(deps(), 'p').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GessoError);
+    expect((error as GessoError).code).toBe('pack-corrupt');
+    expect((error as GessoError).message).toMatch(/did not match its published SHA-256/);
+    expect((await store.getPack('p'))?.installed).toBeNull();
+    expect(await kv.count('chunks', ['p@1.0.0'])).toBe(0);
+    expect((await store.getFile('p@1.0.0', 'a.onnx'))?.bytesDone).toBe(0);
+    await expect(openStoredPack('p', kv)).rejects.toMatchObject({ code: 'pack-missing' });
+  });
+
+  it('records the computed hash of an unverified file', async () => {
+    const a = randomBytes(1_234, 8);
+    await setup('p', { 'a.onnx': a }, 'null');
+    const pack = await runJob(deps(), 'p');
+    expect(pack.installed?.unverified).toEqual(['a.onnx']);
+    expect((await store.getFile('p@1.0.0', 'a.onnx'))?.computedSha256).toBe(await sha(a));
+  });
+
+  it('learns an unpublished size from the server and fills it into the installed manifest', async () => {
+    const a = randomBytes(2_345, 16);
+    server.files.set(BASE + 'a.onnx', { bytes: a });
+    const manifest = testManifest('p', [{ path: 'a.onnx', size: null, sha256: await sha(a) }]);
+    await prepareJob(store, {
+      manifest,
+      manifestUrl: BASE + 'manifest.json',
+      variant: 'main',
+      chunkSize: CHUNK,
+      origin: 'builtin',
+      licenseAccepted: false,
+    });
+    const pack = await runJob(deps(), 'p');
+    expect(pack.installed?.manifest.files[0]?.size).toBe(2_345);
+    expect((await store.getFile('p@1.0.0', 'a.onnx'))?.size).toBe(2_345);
+    expect(await (await openStoredPack('p', kv)).read('a.onnx')).toEqual(a);
+  });
+
+  it('fails at once on 404 and after retries on 500, with the reason', async () => {
+    await setup('p', { 'a.onnx': randomBytes(10, 9) });
+    server.files.get(BASE + 'a.onnx')!.status = 404;
+    await expect(runJob(deps(), 'p')).rejects.toMatchObject({
+      code: 'network',
+      message: expect.stringContaining('HTTP 404'),
+    });
+    expect(server.log).toHaveLength(1);
+    server.log = [];
+    server.files.get(BASE + 'a.onnx')!.status = 500;
+    await expect(runJob(deps(), 'p')).rejects.toMatchObject({
+      code: 'network',
+      message: expect.stringContaining('HTTP 500'),
+    });
+    expect(server.log).toHaveLength(3);
+  });
+
+  it('refuses a body longer than the manifest says', async () => {
+    const manifest = await setup('p', { 'a.onnx': randomBytes(3_000, 10) });
+    server.files.set(BASE + 'a.onnx', { bytes: randomBytes(3_500, 10) });
+    expect(manifest.files[0]!.size).toBe(3_000);
+    await expect(runJob(deps(), 'p')).rejects.toMatchObject({
+      code: 'network',
+      message: expect.stringContaining('3500 bytes'),
+    });
+    expect((await store.getPack('p'))?.installed).toBeNull();
+  });
+});
+
+describe('updates, quota and other packs', () => {
+  it('an update downloads beside the ready version and switches atomically', async () => {
+    const v1 = randomBytes(2_000, 11);
+    await setup('p', { 'a.onnx': v1 });
+    await runJob(deps(), 'p');
+    const v2 = randomBytes(3_000, 12);
+    await setup('p', { 'a.onnx': v2 }, 'known', '2.0.0');
+    server.files.get(BASE + 'a.onnx')!.cutAfter = 1_500;
+    server.files.get(BASE + 'a.onnx')!.status = 500;
+    await expect(runJob(deps(), 'p')).rejects.toThrow();
+    // The failed update left v1 ready and readable.
+    expect((await store.getPack('p'))?.installed?.version).toBe('1.0.0');
+    expect(await (await openStoredPack('p', kv)).read('a.onnx')).toEqual(v1);
+    server.files.get(BASE + 'a.onnx')!.status = undefined;
+    await runJob(deps(), 'p');
+    expect((await store.getPack('p'))?.installed?.version).toBe('2.0.0');
+    expect(await (await openStoredPack('p', kv)).read('a.onnx')).toEqual(v2);
+    expect(await kv.count('chunks', ['p@1.0.0'])).toBe(0);
+    expect(await kv.count('files', ['p@1.0.0'])).toBe(0);
+  });
+
+  it('a quota error fails only the pack being written, as storage-full', async () => {
+    const other = randomBytes(1_500, 13);
+    await setup('other', { 'a.onnx': other });
+    await runJob(deps(), 'other');
+    await setup('big', { 'a.onnx': randomBytes(5_000, 14) });
+    let puts = 0;
+    kv.failPut = (s) =>
+      s === 'chunks' && ++puts > 2 ? new DOMException('full', 'QuotaExceededError') : null;
+    await expect(runJob(deps(), 'big')).rejects.toMatchObject({
+      code: 'storage-full',
+      message: expect.stringContaining('saving a.onnx: Test pack big needs 3.00 KB more.'),
+    });
+    expect((await store.getFile('big@1.0.0', 'a.onnx'))?.chunksDone).toBe(2);
+    kv.failPut = null;
+    expect(await (await openStoredPack('other', kv)).read('a.onnx')).toEqual(other);
+    // Space freed: it resumes from the two chunks it kept.
+    await runJob(deps(), 'big');
+    expect(server.log.at(-1)?.range).toBe('bytes=2000-');
+  });
+
+  it('the reader reports a missing chunk as pack-corrupt', async () => {
+    await setup('p', { 'a.onnx': randomBytes(3_000, 15) });
+    await runJob(deps(), 'p');
+    await kv.delete('chunks', ['p@1.0.0', 'a.onnx', 1]);
+    const source = await openStoredPack('p', kv);
+    await expect(source.read('a.onnx')).rejects.toMatchObject({ code: 'pack-corrupt' });
+    await expect(source.read('nope.onnx')).rejects.toMatchObject({ code: 'pack-missing' });
+  });
+});

@@ -1,0 +1,75 @@
+/** An in-memory HTTP file host for Node tests of the download loop: Range support, faults, a request log. */
+
+export interface FakeFile {
+  bytes: Uint8Array;
+  etag?: string;
+  /** Answer every request with 200 and the whole file. */
+  ignoreRange?: boolean;
+  status?: number;
+  /** Cut the connection after this many body bytes, once. */
+  cutAfter?: number;
+}
+
+export interface LoggedRequest {
+  url: string;
+  range: string | null;
+  /** Bytes of body actually sent. */
+  sent: number;
+}
+
+export class FakeServer {
+  files = new Map<string, FakeFile>();
+  log: LoggedRequest[] = [];
+
+  fetch = async (url: string, init: RequestInit): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    const entry: LoggedRequest = { url, range: headers.get('Range'), sent: 0 };
+    this.log.push(entry);
+    const file = this.files.get(url);
+    if (!file) return new Response('not found', { status: 404 });
+    if (file.status) return new Response('error', { status: file.status });
+    let start = 0;
+    let status = 200;
+    const h: Record<string, string> = { 'Content-Length': '' };
+    if (file.etag) h.ETag = file.etag;
+    const m = /^bytes=(\d+)-$/.exec(entry.range ?? '');
+    if (m && !file.ignoreRange) {
+      start = Number(m[1]);
+      status = 206;
+      h['Content-Range'] = `bytes ${start}-${file.bytes.length - 1}/${file.bytes.length}`;
+    }
+    const body = file.bytes.subarray(start);
+    h['Content-Length'] = String(body.length);
+    const cut = file.cutAfter;
+    if (cut !== undefined) file.cutAfter = undefined;
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < body.length; at += 777) pieces.push(body.subarray(at, at + 777));
+    let i = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const piece = pieces[i++];
+        if (!piece) return controller.close();
+        if (cut !== undefined && entry.sent + piece.length > cut) {
+          const part = piece.subarray(0, cut - entry.sent);
+          if (part.length) controller.enqueue(part);
+          entry.sent += part.length;
+          controller.error(new TypeError('network error'));
+          return;
+        }
+        entry.sent += piece.length;
+        controller.enqueue(piece);
+      },
+    });
+    return new Response(stream, { status, headers: h });
+  };
+}
+
+export function randomBytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
