@@ -39,7 +39,10 @@ export function registerServiceWorker(): void {
     else reloadForIsolation();
   });
   if (navigator.serviceWorker.controller) reloadForIsolation();
-  void workbox.register();
+  workbox.register().catch((error: unknown) => {
+    // Blocked by policy or private mode: the app still works, just not offline.
+    console.warn('Gesso could not install its service worker; offline use is off.', error);
+  });
 }
 
 /** Activate the waiting version; the page reloads when it takes control. */

@@ -12,6 +12,7 @@ import { startStaticServer, type StaticServer } from '../../helpers/static-serve
 let server: StaticServer;
 let browser: Browser;
 let page: Page;
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   server = await startStaticServer('dist');
@@ -30,6 +31,7 @@ beforeAll(async () => {
   });
   const context = await browser.newContext({ ...PHONE, serviceWorkers: 'block' });
   page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(server.url);
 });
 
@@ -42,6 +44,11 @@ describe('a limited browser', () => {
   it('still opens, with the main controls', async () => {
     await page.getByRole('textbox', { name: 'Prompt' }).waitFor();
     expect(await page.getByRole('button', { name: 'Generate' }).isVisible()).toBe(true);
+  });
+
+  it('throws no uncaught errors while degraded', async () => {
+    await page.waitForTimeout(1000);
+    expect(pageErrors).toEqual([]);
   });
 
   it('says in one sentence each what is limited and why', async () => {
