@@ -105,6 +105,26 @@ export function onStoreEvent(listener: (event: StoreEvent) => void): () => void 
   return () => channel.close();
 }
 
+/**
+ * While downloads run in the service worker, message it every 20 s: each
+ * message extends the worker's life (browsers stop an idle worker; the
+ * download would then wait for the next page load to resume). Call once per
+ * page, e.g. from main.tsx; returns a stop function.
+ */
+export function keepStoreAwake(): () => void {
+  let lastProgress = 0;
+  const stop = onStoreEvent((event) => {
+    if (event.type === 'progress') lastProgress = Date.now();
+  });
+  const timer = setInterval(() => {
+    if (Date.now() - lastProgress < 60_000) void sendStoreCommand({ cmd: 'wake' }).catch(() => {});
+  }, 20_000);
+  return () => {
+    stop();
+    clearInterval(timer);
+  };
+}
+
 export async function listStoredPacks(): Promise<PackRecord[]> {
   return new ModelStore(await openModelDb()).listPacks();
 }

@@ -14,7 +14,8 @@ function prefixRange(prefix: KeyPart[]): IDBKeyRange | undefined {
 export class IdbKV implements KV {
   private constructor(private readonly db: IDBPDatabase) {}
 
-  static async open(name = DB_NAME): Promise<IdbKV> {
+  /** `onGone`: the connection was closed under us (an upgrade elsewhere, or the browser). */
+  static async open(name = DB_NAME, onGone?: () => void): Promise<IdbKV> {
     const db = await openDB(name, DB_VERSION, {
       upgrade(db) {
         for (const store of STORES)
@@ -23,6 +24,10 @@ export class IdbKV implements KV {
       blocking() {
         // A newer version of the app wants to upgrade: let it.
         db.close();
+        onGone?.();
+      },
+      terminated() {
+        onGone?.();
       },
     });
     return new IdbKV(db);
@@ -65,10 +70,13 @@ export class IdbKV implements KV {
 
 let shared: Promise<IdbKV> | null = null;
 
-/** One connection per JavaScript context. */
+/** One connection per JavaScript context, reopened if the browser or an upgrade closes it. */
 export function openModelDb(): Promise<IdbKV> {
-  return (shared ??= IdbKV.open().catch((error: unknown) => {
+  const forget = () => {
     shared = null;
+  };
+  return (shared ??= IdbKV.open(DB_NAME, forget).catch((error: unknown) => {
+    forget();
     throw error;
   }));
 }

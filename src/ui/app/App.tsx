@@ -8,6 +8,7 @@ import { UpdatePrompt } from './UpdatePrompt';
 import { useRoute } from './useRoute';
 import { warmRuntimeCache } from './warm-runtime';
 import { useEffect } from 'preact/hooks';
+import { keepStoreAwake } from '../../store/client';
 import type { Route } from './routes';
 
 function Screen({ route }: { route: Route }) {
@@ -30,6 +31,8 @@ export function App() {
       // Offline or no cache: the runtime is fetched when it is first needed.
     });
   }, []);
+  // Downloads run in the service worker; an open page keeps it from being stopped mid-file.
+  useEffect(() => keepStoreAwake(), []);
   return (
     <div class="app">
       <header class="app-header">

@@ -2,7 +2,12 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { catalog } from '../../store/catalog';
-import { listStoredPacks, onStoreEvent, sendStoreCommand } from '../../store/client';
+import {
+  keepStoreAwake,
+  listStoredPacks,
+  onStoreEvent,
+  sendStoreCommand,
+} from '../../store/client';
 import type { PackRecord } from '../../store/records';
 import { parseManifest, type PackManifestInput } from '../../store/validate-manifest';
 import type { Progress } from './pack-status';
@@ -69,13 +74,7 @@ export function usePacks(): { entries: PackEntry[]; loaded: boolean; refresh: ()
     return stop;
   }, []);
 
-  const downloading = records.some((r) => r.job?.state === 'downloading');
-  useEffect(() => {
-    if (!downloading) return;
-    // Each message gives the service worker another lease of life while it downloads.
-    const timer = setInterval(() => void sendStoreCommand({ cmd: 'wake' }).catch(() => {}), 20_000);
-    return () => clearInterval(timer);
-  }, [downloading]);
+  useEffect(() => keepStoreAwake(), []);
 
   const entries: PackEntry[] = [];
   const used = new Set<string>();

@@ -66,7 +66,7 @@ describe('downloading packs in the service worker', () => {
       'Stability AI non-commercial research licence (restricted)',
     );
     expect(await sdTurbo.textContent()).toContain(
-      'Download size2.51 GB plus 1 file of unpublished size',
+      'Download size2.52 GB plus 2 files of unpublished size',
     );
     const download = page.getByRole('button', { name: 'Download SD-Turbo' });
     expect(await download.isDisabled()).toBe(true);
@@ -221,6 +221,39 @@ describe('downloading packs in the service worker', () => {
       undefined,
       `bytes=${chunks * CHUNK}-`,
     ]);
+  });
+
+  it('cancel stops the download and drops its bytes', async () => {
+    const pack = host.add('cancel', [300_000]);
+    pack.faults['f0.onnx'] = { pieceDelayMs: 40 };
+    await addAndDownload(page, pack);
+    await expect
+      .poll(async () => (await readStored(page, 'cancel'))?.files['f0.onnx']?.chunks ?? 0)
+      .toBeGreaterThan(1);
+    await page.getByRole('button', { name: `Cancel ${pack.name}` }).click();
+    await waitForStatus(page, pack, 'Not downloaded');
+    const sent = host.sentFor('cancel', 'f0.onnx').reduce((n, s) => n + s.sent, 0);
+    expect(await readStored(page, 'cancel')).toMatchObject({
+      installedVersion: null,
+      jobState: null,
+      files: {},
+    });
+    const chunks = await page.evaluate(
+      () =>
+        new Promise<number>((done) => {
+          const open = indexedDB.open('gesso-models');
+          open.onsuccess = () => {
+            const request = open.result
+              .transaction('chunks')
+              .objectStore('chunks')
+              .count(IDBKeyRange.bound(['cancel@1.0.0'], ['cancel@1.0.0', []]));
+            request.onsuccess = () => done(request.result);
+          };
+        }),
+    );
+    expect(chunks).toBe(0);
+    await sleep(500);
+    expect(host.sentFor('cancel', 'f0.onnx').reduce((n, s) => n + s.sent, 0)).toBe(sent);
   });
 
   it('survives a reload and a service-worker restart mid-download, resuming from the last chunk', async () => {

@@ -111,14 +111,18 @@ export class PackHost {
       fetchedBy: `${req.headers['sec-fetch-dest']}/${req.headers['sec-fetch-mode']}/${req.headers['cache-control'] ?? ''}`,
     };
     this.log.push(entry);
+    const cors: Record<string, string> = this.options.cors
+      ? { 'Access-Control-Allow-Origin': '*' }
+      : {};
     const respond = (
       status: number,
       headers: Record<string, string | number>,
       body?: Uint8Array | string,
     ) => {
       entry.status = status;
-      res.writeHead(status, headers).end(body);
+      res.writeHead(status, { ...cors, ...headers }).end(body);
     };
+    if (req.method === 'OPTIONS') return (respond(405, {}, 'no preflight'), true);
     if (!pack) return (respond(404, {}, 'no such pack'), true);
     if (path === 'manifest.json')
       return (

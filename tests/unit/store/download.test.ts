@@ -5,6 +5,7 @@ import { prepareJob, runJob, type RunDeps } from '../../../src/store/download-pa
 import { MemoryKV } from '../../../src/store/kv';
 import { ModelStore } from '../../../src/store/model-store';
 import { openStoredPack } from '../../../src/store/pack-reader';
+import type { FileRecord } from '../../../src/store/records';
 import { FakeServer, randomBytes } from './fake-server';
 import { testManifest } from './fixtures';
 
@@ -162,6 +163,34 @@ describe('downloading a pack', () => {
     expect(await kv.count('chunks', ['p@1.0.0'])).toBe(0);
     expect((await store.getFile('p@1.0.0', 'a.onnx'))?.bytesDone).toBe(0);
     await expect(openStoredPack('p', kv)).rejects.toMatchObject({ code: 'pack-missing' });
+  });
+
+  it('checks every file again before install: a stored file that no longer verifies is discarded', async () => {
+    for (const [id, damage, fault] of [
+      [
+        'p',
+        (a: FileRecord) => store.putFile({ ...a, computedSha256: '0'.repeat(64) }),
+        'its SHA-256 does not match',
+      ],
+      ['q', (a: FileRecord) => kv.delete('chunks', [a.slot, a.path, 1]), 'parts of it are missing'],
+    ] as const) {
+      await setup(id, { 'a.onnx': randomBytes(2_000, 17), 'b.onnx': randomBytes(3_000, 18) });
+      const b = server.files.get(BASE + 'b.onnx')!;
+      b.status = 500;
+      await expect(runJob(deps(), id)).rejects.toMatchObject({ code: 'network' });
+      const a = await store.getFile(`${id}@1.0.0`, 'a.onnx');
+      expect(a?.done).toBe(true);
+      await damage(a!); // as a crash or a bug could
+      b.status = undefined;
+      await expect(runJob(deps(), id)).rejects.toMatchObject({
+        code: 'pack-corrupt',
+        message: expect.stringContaining(`a.onnx failed its final check (${fault})`),
+      });
+      expect((await store.getPack(id))?.installed).toBeNull();
+      expect((await store.getFile(`${id}@1.0.0`, 'a.onnx'))?.done).toBe(false);
+      await runJob(deps(), id); // downloads a.onnx again, then installs
+      expect((await store.getPack(id))?.installed?.version).toBe('1.0.0');
+    }
   });
 
   it('records the computed hash of an unverified file', async () => {
