@@ -73,5 +73,6 @@ export function progressText(p: Progress): string {
 export function sizeText(manifest: PackManifestInput): string {
   const { bytes, unknown } = sizeOf(filesForVariant(manifest, defaultVariant(manifest)));
   if (unknown === 0) return formatBytes(bytes);
+  if (bytes === 0) return `unknown: the host publishes no sizes for its ${unknown} files`;
   return `${formatBytes(bytes)} plus ${unknown} file${unknown > 1 ? 's' : ''} of unpublished size`;
 }
