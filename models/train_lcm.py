@@ -22,6 +22,7 @@ from trainutil import Budget, ema_update, log, lr_at, set_lr
 from unet import guidance_embedding
 
 LR, G_MIN, G_MAX, TARGET_EMA, HUBER_C, DATA_W = 2e-4, 1.0, 8.0, 0.95, 0.001, 1.0
+SHAPE_WEIGHT = 10.0  # colours did not steer enough at 4x (see MODEL_CARD.md)
 
 
 def denoise(unet, x, t, ctx, cond):
@@ -37,7 +38,7 @@ def main(steps, batch=32):
         return
     seed_all(SEED)
     threads()
-    captions, tok, ids, empty, latents, weights = load()
+    captions, tok, ids, empty, latents, weights = load(SHAPE_WEIGHT)
     ckpt = torch.load(path("teacher.pt"))
     te, teacher = build_models(ckpt["vocab_size"])
     te.load_state_dict(ckpt["text_encoder"])
@@ -48,9 +49,15 @@ def main(steps, batch=32):
         states = torch.cat([te(ids[i : i + 256]) for i in range(0, len(ids), 256)])
         uncond = te(empty[None])
     student = copy.deepcopy(teacher).requires_grad_(True)
+    done, prior_s = 0, 0.0
+    if path("student.partial.pt").exists():  # resume an interrupted run (optimizer state restarts)
+        partial = torch.load(path("student.partial.pt"))
+        student.load_state_dict(partial["target"])
+        done, prior_s = partial["steps"], partial.get("seconds", 0.0)
+        log(f"lcm: resuming from step {done}")
     target = copy.deepcopy(student).requires_grad_(False)
     opt = torch.optim.AdamW(student.parameters(), lr=LR, weight_decay=0.0)
-    budget, step, avg = Budget("lcm", steps), 0, 0.0
+    budget, step, avg = Budget("lcm", steps - done), 0, 0.0
     grid = torch.arange(SKIP_K - 1, 1000, SKIP_K)  # 19, 39, ..., 999
     while budget.progress(step) < 1:
         set_lr(opt, lr_at(LR, budget.progress(step)))
@@ -84,10 +91,11 @@ def main(steps, batch=32):
         if step % 50 == 0:
             log(f"lcm step {step} loss {avg / (1 - 0.98**step):.5f} {budget.elapsed() / step:.2f}s/step")
         if step % 250 == 0:  # for watching quality while it trains
-            torch.save({"target": target.state_dict(), "steps": step}, path("student.partial.pt"))
+            torch.save({"target": target.state_dict(), "steps": done + step,
+                        "seconds": prior_s + budget.elapsed()}, path("student.partial.pt"))
     log(f"lcm: {step} steps in {budget.elapsed():.0f}s")
-    torch.save({"unet": student.state_dict(), "target": target.state_dict(), "steps": step,
-                "seconds": budget.elapsed(), "batch": batch}, out)
+    torch.save({"unet": student.state_dict(), "target": target.state_dict(), "steps": done + step,
+                "seconds": prior_s + budget.elapsed(), "batch": batch}, out)
 
 
 if __name__ == "__main__":

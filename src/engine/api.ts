@@ -3,6 +3,7 @@
 import type { BackendPreference, BackendChoice, Capabilities } from '../shared/capabilities';
 import type { Backend, PipelineKind } from '../shared/pack-manifest';
 import type { MethodSpec } from '../shared/rpc';
+import type { RegionLayoutJson } from './regions/layout'; // regions (issue 6)
 import type { RgbaImage } from './image';
 import type { LoadProgress, StageTimings } from './pipelines';
 
@@ -73,6 +74,8 @@ export interface GenerateArgs {
   height?: number;
   /** Previews after each step (default true). */
   preview?: boolean;
+  // regions (issue 6): regional prompts and the drawing as starting image.
+  regions?: RegionLayoutJson;
 }
 
 /** Sent after each step; `preview` is the current estimate (its buffer is transferred). */

@@ -14,6 +14,7 @@ import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
 import { openPack } from './pack-opener';
 import { Pipeline, type LoadProgress } from './pipelines';
+import { generateWithRegions } from './regions/generate'; // regions (issue 6)
 
 /** Packs whose estimated working memory is above this free the text encoder after each prompt. */
 const RELEASE_TEXT_ENCODER_ABOVE = 1024 ** 3;
@@ -88,7 +89,9 @@ export class EngineState {
   ): Promise<GenerateOutput> {
     if (!this.loaded) await this.load({}, signal);
     const { pipeline, info } = this.loaded!;
-    const result = await pipeline.generate(
+    // regions (issue 6): plain generate when args.regions is absent.
+    const result = await generateWithRegions(
+      pipeline,
       {
         prompt: args.prompt,
         negativePrompt: args.negativePrompt,
@@ -99,7 +102,9 @@ export class EngineState {
         height: args.height,
         preview: args.preview,
       },
+      args.regions,
       {
+        openEncoder: () => pipeline.openComponent('vaeEncoder', 'image encoder'),
         signal,
         onStep: (step) =>
           onProgress({

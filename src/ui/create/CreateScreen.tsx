@@ -6,6 +6,7 @@ import { ResultView } from './ResultView';
 import { SettingsRow, type SettingsValue } from './SettingsRow';
 import { StatusLine } from './StatusLine';
 import { useGeneration } from './useGeneration';
+import { DrawingTools, layoutForGenerate, RegionsPanel } from '../draw'; // regions (issue 6)
 import './create.css';
 
 const DEFAULT_STEP_RANGE: [number, number] = [1, 8];
@@ -26,7 +27,7 @@ export function CreateScreen() {
     if (!text) return;
     const seed = settings.fixedSeed ? settings.seed : randomSeed();
     setSettings((s) => ({ ...s, seed }));
-    void generate({ prompt: text, steps: settings.steps, seed });
+    void generate({ prompt: text, steps: settings.steps, seed, regions: layoutForGenerate() }); // regions (issue 6)
   };
 
   return (
@@ -48,8 +49,12 @@ export function CreateScreen() {
         />
       )}
       <StatusLine state={state} />
+      {/* regions (issue 6) */}
+      <DrawingTools />
       <div class="controls">
         <SettingsRow value={settings} stepRange={stepRange} onChange={setSettings} />
+        {/* regions (issue 6) */}
+        <RegionsPanel />
         <PromptBar
           prompt={prompt}
           busy={busy}

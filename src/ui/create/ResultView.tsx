@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { RgbaImage } from '../../engine/api';
 import { drawRgba } from './rgba';
+import { DrawingLayer } from '../draw'; // regions (issue 6)
 import type { GenerationResult } from './useGeneration';
 
 /** The picture area: the live preview while generating, then the result. */
@@ -20,20 +21,23 @@ export function ResultView({
   const showPreview = busy && preview !== null;
   return (
     <div class="canvas-area" aria-busy={busy}>
-      {showPreview && (
-        <canvas
-          ref={canvas}
-          class="picture"
-          aria-label="Preview of the image being made"
-          role="img"
-        />
-      )}
-      {!showPreview && result && (
-        <img class="picture" src={result.url} alt={`Generated image: ${result.prompt}`} />
-      )}
-      {!showPreview && !result && (
-        <p class="canvas-hint">{busy ? 'Starting…' : 'Your image will appear here.'}</p>
-      )}
+      {/* regions (issue 6): the drawing surface, over the picture and zooming with it */}
+      <DrawingLayer>
+        {showPreview && (
+          <canvas
+            ref={canvas}
+            class="picture"
+            aria-label="Preview of the image being made"
+            role="img"
+          />
+        )}
+        {!showPreview && result && (
+          <img class="picture" src={result.url} alt={`Generated image: ${result.prompt}`} />
+        )}
+        {!showPreview && !result && (
+          <p class="canvas-hint">{busy ? 'Starting…' : 'Your image will appear here.'}</p>
+        )}
+      </DrawingLayer>
     </div>
   );
 }

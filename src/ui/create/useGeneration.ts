@@ -5,6 +5,7 @@ import type { GenerateOutput, LoadedPackInfo, RgbaImage } from '../../engine/api
 import { isAbortError } from '../../shared/errors';
 import { getEngine, loadBackendPreference } from '../app/engine';
 import { rgbaToPngBlob } from './rgba';
+import type { RegionLayoutJson } from '../../engine/regions/layout'; // regions (issue 6)
 
 export interface GenerationResult {
   url: string;
@@ -15,6 +16,8 @@ export interface GenerationResult {
   output: GenerateOutput;
   /** Click to pixels, measured on the page. */
   elapsedMs: number;
+  // regions (issue 6): the layout it was made with, to save and re-run.
+  regions?: RegionLayoutJson;
 }
 
 export type GenerationStatus = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -34,6 +37,8 @@ export interface GenerationRequest {
   prompt: string;
   steps: number;
   seed: number;
+  // regions (issue 6): the region layout (JSON form), saved with the result.
+  regions?: RegionLayoutJson;
 }
 
 const INITIAL: GenerationState = {
@@ -76,7 +81,12 @@ export function useGeneration() {
       setState((s) => ({ ...s, pack, status: 'running', done: 0, total: request.steps }));
       const output = await engine.call(
         'generate',
-        { prompt: request.prompt, steps: request.steps, seed: request.seed },
+        {
+          prompt: request.prompt,
+          steps: request.steps,
+          seed: request.seed,
+          regions: request.regions,
+        },
         {
           signal,
           onProgress: (p) =>
@@ -105,6 +115,7 @@ export function useGeneration() {
           steps: output.steps,
           output,
           elapsedMs,
+          regions: request.regions, // regions (issue 6)
         },
       }));
     } catch (error) {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { decodeLayout } from '../../../src/engine/regions/layout';
+import {
+  currentLayout,
+  getDrawingState,
+  layoutForGenerate,
+  restoreLayout,
+  setDrawing,
+  setSketch,
+  subscribe,
+} from '../../../src/ui/draw/store';
+import { addRegion, beginStroke, endStroke, updateRegion } from '../../../src/ui/draw/strokes';
+
+describe('drawing store', () => {
+  it('sends no layout until a visible region with a prompt is painted, or the sketch is on', () => {
+    expect(layoutForGenerate()).toBeUndefined();
+    setDrawing(addRegion);
+    const id = getDrawingState().drawing.regions[0]!.id;
+    setDrawing((d) => endStroke(beginStroke(d, { x: 0.5, y: 0.5, width: 0.2 })));
+    expect(layoutForGenerate()).toBeUndefined(); // painted, but no prompt yet
+    setDrawing((d) => updateRegion(d, id, { prompt: 'red square' }));
+    const json = layoutForGenerate();
+    expect(json?.regions.map((r) => r.prompt)).toEqual(['red square']);
+    expect(json?.strokes[0]?.points).toEqual([0.5, 0.5, 0.2]);
+    setDrawing((d) => updateRegion(d, id, { hidden: true }));
+    expect(layoutForGenerate()).toBeUndefined();
+    setSketch({ enabled: true, strength: 0.7 });
+    expect(layoutForGenerate()?.startImage).toEqual({ strength: 0.7 });
+  });
+
+  it('restores a saved layout and tells subscribers', () => {
+    let calls = 0;
+    const stop = subscribe(() => calls++);
+    const saved = decodeLayout(
+      JSON.stringify({
+        version: 1,
+        regions: [
+          {
+            id: 7,
+            name: 'Sky',
+            colour: '#1e88e5',
+            prompt: 'blue square',
+            strength: 0.8,
+            hidden: false,
+          },
+        ],
+        strokes: [{ region: 7, erase: false, points: [0.1, 0.1, 0.1] }],
+      }),
+    );
+    restoreLayout(saved);
+    stop();
+    expect(calls).toBe(1);
+    expect(currentLayout().regions).toEqual(saved.regions);
+    expect(currentLayout().strokes).toEqual(saved.strokes);
+    expect(getDrawingState().sketch.enabled).toBe(false);
+  });
+});
