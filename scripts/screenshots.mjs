@@ -35,6 +35,7 @@ const PROMPTS = [
   'orange cat',
   'pink flower',
 ];
+const SEEDS = [1, 2, 3, 4, 5, 6];
 const EMOJI = ['❤️', '🌳', '⭐', '🌙', '🐱', '🌸'];
 
 const TYPES = {
@@ -72,11 +73,14 @@ function serve(root) {
 /** Tries the real Create screen; returns how many images it made. */
 async function generate(page, url) {
   let made = 0;
-  for (const prompt of PROMPTS.slice(0, 4)) {
+  for (const [index, prompt] of PROMPTS.entries()) {
     await page.goto(`${url}/#/create`);
-    const box = page.getByRole('textbox', { name: 'Prompt' });
+    const box = page.getByRole('textbox', { name: 'Prompt', exact: true });
     await box.waitFor();
     await box.fill(prompt);
+    // Fixed seeds, so the screenshots come out the same every time.
+    const seed = page.getByLabel('Seed', { exact: true });
+    if (await seed.count()) await seed.fill(String(SEEDS[index]));
     const button = page.getByRole('button', { name: 'Generate' });
     if (!(await button.isEnabled())) break;
     await button.click();
@@ -194,12 +198,18 @@ try {
     console.log(`Made ${made} images on the Create screen.`);
   }
   await page.goto(`${url}/#/create`);
-  await page.getByRole('textbox', { name: 'Prompt' }).waitFor();
+  await page.getByRole('textbox', { name: 'Prompt', exact: true }).waitFor();
+  // The last result at the top, not the prompt field that had focus.
+  await page.evaluate(() => {
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    document.scrollingElement?.scrollTo(0, 0);
+    document.querySelector('.app-main')?.scrollTo(0, 0);
+  });
   await shot(page, 'create');
   await page.goto(`${url}/#/gallery`);
   await page.locator('.gallery-grid img').first().waitFor();
   await shot(page, 'gallery');
-  await page.locator('.gallery-grid button').first().click();
+  await page.getByRole('button', { name: 'red heart', exact: true }).click();
   await page.getByRole('dialog').locator('img').waitFor();
   await shot(page, 'gallery-item');
   await page.goto(`${url}/#/models`);

@@ -5,7 +5,7 @@
  * - `gesso-recipe`: the full recipe as JSON, for an exact restore.
  */
 
-import type { PngTextEntry } from './png-text';
+import type { PngTextEntry, TextChunkOptions } from './png-text';
 
 /** Everything needed to make the same image again. */
 export interface Recipe {
@@ -206,15 +206,26 @@ export function parseGessoRecipe(text: string): Recipe | null {
 
 // ---------------------------------------------------------------- both, as PNG text
 
-/** The text chunks to write into a PNG for this recipe. */
+/** Above this many characters the Gesso recipe (long region strokes) is written zlib-compressed. */
+export const COMPRESS_RECIPE_ABOVE = 4096;
+
+/**
+ * The text chunks to write into a PNG for this recipe: `parameters` as plain
+ * tEXt/iTXt (what other tools read), and the Gesso recipe, compressed when long.
+ */
 export function recipeTextEntries(
   recipe: Recipe,
   run?: RunInfo,
   createdAt?: number,
-): { keyword: string; text: string }[] {
+): { keyword: string; text: string; options?: TextChunkOptions }[] {
+  const json = formatGessoRecipe(recipe, run, createdAt);
   return [
     { keyword: PARAMETERS_KEYWORD, text: formatParameters(recipe, run) },
-    { keyword: GESSO_RECIPE_KEYWORD, text: formatGessoRecipe(recipe, run, createdAt) },
+    {
+      keyword: GESSO_RECIPE_KEYWORD,
+      text: json,
+      options: { compress: json.length > COMPRESS_RECIPE_ABOVE },
+    },
   ];
 }
 

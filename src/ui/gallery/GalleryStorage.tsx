@@ -7,6 +7,7 @@ import {
   type GalleryUsage,
 } from '../../store/gallery';
 import { formatBytes } from '../format';
+import './gallery.css';
 
 /**
  * The gallery's line in a storage summary (the Models screen mounts it):

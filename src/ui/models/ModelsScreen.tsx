@@ -6,6 +6,7 @@ import { getEngine } from '../app/engine';
 import { AddPack } from './AddPack';
 import { PackCard } from './PackCard';
 import { StorageSummary } from './StorageSummary';
+import { GalleryStorage } from '../gallery/GalleryStorage'; // gallery (issue 7)
 import { usePacks } from './usePacks';
 import './models.css';
 
@@ -40,6 +41,8 @@ export function ModelsScreen() {
     <section class="screen models" aria-labelledby="screen-title">
       <h1 id="screen-title">Models</h1>
       <StorageSummary refresh={stateKey} />
+      {/* gallery (issue 7) */}
+      <GalleryStorage />
       <h2>Packs</h2>
       {!loaded && <p>Loading…</p>}
       <div class="pack-list">

@@ -144,12 +144,38 @@ describe('the Gallery', () => {
   });
 
   it('restores a recipe from an opened PNG and sends it to Create', async () => {
-    const png = await recipePng({ recipe: recipe('an opened owl', 77), createdAt: NOW });
+    const regions = {
+      version: 1,
+      regions: [
+        {
+          id: 1,
+          name: 'Sky',
+          colour: '#3366ff',
+          prompt: 'a starry sky',
+          strength: 0.8,
+          hidden: false,
+        },
+      ],
+      strokes: [{ region: 1, erase: false, points: [0.1, 0.1, 0.05, 0.9, 0.2, 0.05] }],
+    };
+    const png = await recipePng({
+      recipe: recipe('an opened owl', 77, { regions }),
+      createdAt: NOW,
+    });
     await page
       .locator('input[type=file]')
       .setInputFiles({ name: 'owl.png', mimeType: 'image/png', buffer: Buffer.from(png) });
     await page.waitForURL(/#\/create$/);
-    await page.getByRole('textbox', { name: 'Prompt' }).waitFor();
+    // Create takes the recipe: prompt, seed (fixed) and steps.
+    await expect
+      .poll(() => page.getByRole('textbox', { name: 'Prompt', exact: true }).inputValue())
+      .toBe('an opened owl');
+    expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('77');
+    expect(await page.getByLabel('Fixed seed', { exact: true }).isChecked()).toBe(true);
+    // ... and the regions it was made with.
+    expect(await page.getByLabel('Region 1 prompt', { exact: true }).inputValue()).toBe(
+      'a starry sky',
+    );
   });
 
   it('restores a recipe from a PNG dropped on the Gallery', async () => {
@@ -170,6 +196,11 @@ describe('the Gallery', () => {
       [...png],
     );
     await page.waitForURL(/#\/create$/);
+    await expect
+      .poll(() => page.getByRole('textbox', { name: 'Prompt', exact: true }).inputValue())
+      .toBe('a dropped duck');
+    // Its recipe has no regions, so those of the PNG opened before are gone.
+    expect(await page.getByLabel('Region 1 prompt', { exact: true }).count()).toBe(0);
   });
 
   it('says clearly why a PNG without a recipe, or a broken file, cannot be opened', async () => {
@@ -210,5 +241,44 @@ describe('the Gallery', () => {
     expect(order[60]).toBe(`many #${many - 61}`);
     console.log(`gallery with ${many + 2} items: first page shown ${firstPageMs} ms after reload`);
     expect(firstPageMs).toBeLessThan(5000);
+  });
+
+  it('shows the gallery size on the Models screen', async () => {
+    await page.goto(`${server.url}/#/models`);
+    const section = page.getByRole('region', { name: 'Gallery' });
+    await section.getByText(/^3002 images, \d/).waitFor();
+    expect(await section.getByRole('button', { name: 'Clear gallery' }).isEnabled()).toBe(true);
+  });
+
+  it('shares the PNG file through the Web Share API where the browser can share files', async () => {
+    // Headless desktop Chromium cannot share files: stand in for a phone's share sheet.
+    const phone = await context.newPage();
+    await phone.addInitScript(() => {
+      const shared: { name: string; type: string; size: number; text?: string }[] = [];
+      Object.assign(globalThis, { shared });
+      navigator.canShare = (data?: ShareData) => Boolean(data?.files?.length);
+      navigator.share = async (data?: ShareData) => {
+        for (const file of data?.files ?? [])
+          shared.push({ name: file.name, type: file.type, size: file.size, text: data?.text });
+      };
+    });
+    await phone.goto(`${server.url}/#/gallery`);
+    await phone.getByRole('button', { name: 'many #2999', exact: true }).click();
+    await phone.getByRole('dialog').getByRole('button', { name: 'Share' }).click();
+    await phone.waitForFunction(
+      () => (globalThis as unknown as { shared: unknown[] }).shared.length > 0,
+    );
+    const shared = await phone.evaluate(
+      () => (globalThis as unknown as { shared: unknown[] }).shared,
+    );
+    expect(shared).toEqual([
+      {
+        name: 'gesso-many-2999-5.png',
+        type: 'image/png',
+        size: expect.any(Number),
+        text: 'many #2999',
+      },
+    ]);
+    await phone.close();
   });
 });

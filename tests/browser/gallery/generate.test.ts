@@ -39,7 +39,7 @@ async function pixelsOf(selector: string): Promise<number[]> {
 }
 
 async function generate(prompt: string | null): Promise<void> {
-  const box = page.getByRole('textbox', { name: 'Prompt' });
+  const box = page.getByRole('textbox', { name: 'Prompt', exact: true });
   await box.waitFor();
   if (prompt !== null) await box.fill(prompt);
   await page.getByRole('button', { name: 'Generate' }).click();
@@ -113,7 +113,7 @@ describe('from Create to the Gallery and back', () => {
   it('Remix loads the recipe into Create, and the same recipe makes the same pixels', async () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Remix' }).click();
     await page.waitForURL(/#\/create$/);
-    const box = page.getByRole('textbox', { name: 'Prompt' });
+    const box = page.getByRole('textbox', { name: 'Prompt', exact: true });
     await expect.poll(() => box.inputValue()).toBe(PROMPT);
     await generate(null);
     const again = await pixelsOf('img.picture');

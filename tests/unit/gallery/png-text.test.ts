@@ -10,6 +10,7 @@ import {
   readPngText,
   setPngText,
 } from '../../../src/shared/png-text';
+import { recipeFromText, recipeTextEntries, type Recipe } from '../../../src/shared/recipe-text';
 
 /** A real 3x2 RGBA PNG, built by hand with Node's zlib (independent of the code under test's writer). */
 function tinyPng(width = 3, height = 2): Uint8Array {
@@ -188,6 +189,40 @@ describe('setPngText and readPngText', () => {
         translatedKeyword: 'Titel',
       },
     ]);
+  });
+
+  it('carries a recipe with long region strokes compressed, and restores it exactly', async () => {
+    const strokes = Array.from({ length: 40 }, (_, i) => ({
+      region: 1,
+      erase: false,
+      points: Array.from(
+        { length: 300 },
+        (_, k) => Math.round((((i * 300 + k) % 997) * 1e4) / 997) / 1e4,
+      ),
+    }));
+    const recipe: Recipe = {
+      prompt: 'a cat under a starry sky',
+      negativePrompt: '',
+      pack: { id: 'demo-emoji', version: '0.1.0', variant: 'int8' },
+      steps: 4,
+      guidance: 4,
+      seed: 9,
+      width: 64,
+      height: 64,
+      regions: { version: 1, regions: [{ id: 1, name: 'Sky', prompt: 'stars' }], strokes },
+    };
+    const entries = recipeTextEntries(recipe);
+    expect(entries.map((e) => e.options?.compress ?? false)).toEqual([false, true]);
+    const out = await setPngText(tinyPng(), entries);
+    const text = await readPngText(out);
+    expect(text.map((t) => [t.keyword, t.kind, t.compressed ?? false])).toEqual([
+      ['parameters', 'tEXt', false],
+      ['gesso-recipe', 'iTXt', true],
+    ]);
+    expect(out.length).toBeLessThan(tinyPng().length + entries[1]!.text.length / 2);
+    expect(recipeFromText(text)).toEqual({ draft: recipe, exact: true });
+    // A short recipe stays uncompressed, readable by any PNG tool.
+    expect(recipeTextEntries({ ...recipe, regions: undefined })[1]!.options?.compress).toBe(false);
   });
 
   it('returns no entries for a PNG without text', async () => {
