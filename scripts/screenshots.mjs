@@ -27,16 +27,17 @@ const ARGS = [
   '--enable-unsafe-webgpu',
   '--use-webgpu-adapter=swiftshader',
 ];
+// The last one made stays on the Create screen for its screenshot.
 const PROMPTS = [
-  'red heart',
-  'green tree',
-  'yellow star',
-  'blue moon',
-  'orange cat',
   'pink flower',
+  'orange cat',
+  'blue moon',
+  'yellow star',
+  'green tree',
+  'red heart',
 ];
-const SEEDS = [1, 2, 3, 4, 5, 6];
-const EMOJI = ['❤️', '🌳', '⭐', '🌙', '🐱', '🌸'];
+const SEEDS = [6, 5, 4, 3, 2, 1];
+const EMOJI = ['🌸', '🐱', '🌙', '⭐', '🌳', '❤️'];
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',

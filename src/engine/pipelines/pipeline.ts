@@ -63,7 +63,8 @@ interface Decoder {
 }
 
 const PREVIEW_WITH_VAE_MAX_BYTES = 16 * 1024 * 1024;
-const CONDITIONING_CACHE = 4;
+// Main, negative and empty prompts plus up to 8 regions: a regional image re-encodes nothing.
+const CONDITIONING_CACHE = 12;
 
 /**
  * Lets queued messages (the page's abort) run: inference resolves through

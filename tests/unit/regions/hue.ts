@@ -47,8 +47,8 @@ export function hueStats(
 /** Hue ranges (degrees) for colour words, wide enough for emoji palettes. */
 export const HUES: Record<string, [number, number]> = {
   red: [335, 22],
-  orange: [18, 42],
-  yellow: [40, 70],
+  orange: [18, 36],
+  yellow: [36, 70],
   green: [70, 165],
   blue: [180, 255],
   purple: [260, 320],
