@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngSize, readPngText } from '../../../src/shared/png-text';
 import { parseGessoRecipe, parseParameters } from '../../../src/shared/recipe-text';
 import { launchPersistent } from '../../helpers/browser';
-import { untilIsolated } from './seed';
+import { galleryCount, untilIsolated } from './seed';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
 
 const DIST = process.env.GESSO_DIST ?? 'dist';
@@ -77,6 +77,8 @@ describe('from Create to the Gallery and back', () => {
     await generate(PROMPT);
     first = await pixelsOf('img.picture');
     expect(new Set(first).size).toBeGreaterThan(16); // a real picture, not a flat fill
+    // Saving runs after the picture shows (PNG text, thumbnail, IndexedDB): let it finish.
+    await expect.poll(() => galleryCount(page)).toBe(1);
     await page.reload();
     await page.goto(`${server.url}/#/gallery`);
     const tile = page

@@ -139,3 +139,28 @@ export async function untilIsolated(page: Page, url?: string): Promise<void> {
     { timeout: 60_000 },
   );
 }
+
+/** How many items the page's gallery database holds (0 before it exists). */
+export async function galleryCount(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const request = indexedDB.open('gesso-gallery');
+        request.onupgradeneeded = () => request.transaction?.abort();
+        request.onerror = () => resolve(0);
+        request.onsuccess = () => {
+          const db = request.result;
+          if (!db.objectStoreNames.contains('items')) {
+            db.close();
+            return resolve(0);
+          }
+          const count = db.transaction('items').objectStore('items').count();
+          count.onsuccess = () => {
+            db.close();
+            resolve(count.result);
+          };
+          count.onerror = () => reject(count.error);
+        };
+      }),
+  );
+}
