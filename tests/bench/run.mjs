@@ -195,7 +195,7 @@ try {
     `\nGesso bench: pack ${manifest.packId} ${manifest.version}, variant ${manifest.variantId}, ${repeats} runs per cell (median), after one warm-up.`,
   );
   console.log(
-    `Chromium wasm: crossOriginIsolated ${caps.isolated}, ${caps.cores} cores (onnxruntime-web threads = min(4, cores) when isolated). Native: onnxruntime-node, variant ${native.variant}, CPU EP, default threads; runs interleaved with the browser's.`,
+    `Chromium wasm: crossOriginIsolated ${caps.isolated}, ${caps.cores} cores (onnxruntime-web threads = min(4, cores - 1) when isolated). Native: onnxruntime-node, variant ${native.variant}, CPU EP, default threads; runs interleaved with the browser's.`,
   );
   console.log(
     `Machine load average (1 min): ${loadBefore.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end; other jobs on the same cores make every figure noisy.`,
