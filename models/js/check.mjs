@@ -16,7 +16,8 @@ for (const v of m.variants) {
     const session = await ort.InferenceSession.create(`${dir}/${name}/model.${v.id}.onnx`);
     const feeds = {};
     for (const [n, x] of Object.entries(r.inputs)) {
-      const data = x.dtype === 'int64' ? BigInt64Array.from(x.data.map(BigInt)) : arrays[x.dtype].from(x.data);
+      const data =
+        x.dtype === 'int64' ? BigInt64Array.from(x.data.map(BigInt)) : arrays[x.dtype].from(x.data);
       feeds[n] = new ort.Tensor(x.dtype, data, x.dims);
     }
     const out = (await session.run(feeds))[r.output].data;
@@ -29,6 +30,9 @@ if (examplesPath) {
   const ex = JSON.parse(readFileSync(examplesPath, 'utf8'));
   const tok = loadTokenizer(dir, m.tokenizer);
   const bad = ex.examples.filter((e) => JSON.stringify(tok(e.text)) !== JSON.stringify(e.ids));
-  result.tokenizer = { examples: ex.examples.length, mismatches: bad.map((e) => ({ text: e.text, want: e.ids, got: tok(e.text) })) };
+  result.tokenizer = {
+    examples: ex.examples.length,
+    mismatches: bad.map((e) => ({ text: e.text, want: e.ids, got: tok(e.text) })),
+  };
 }
 console.log(JSON.stringify(result, null, 1));
