@@ -4,7 +4,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'public/packs/', 'models/.cache/', 'tests/fixtures/', 'dev-dist/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'public/packs/',
+      'models/.cache/',
+      'tests/fixtures/',
+      'dev-dist/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
