@@ -19,9 +19,14 @@ beforeAll(async () => {
   ({ context, close } = await launchPersistent());
   page = await context.newPage();
   await page.goto(server.url);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, {
-    timeout: 30_000,
-  });
+  // The first visit reloads once for cross-origin isolation; wait for the page after it.
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const ready = await page
+      .evaluate(() => navigator.serviceWorker.controller !== null && globalThis.crossOriginIsolated)
+      .catch(() => false);
+    if (ready) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   await page.waitForLoadState('load');
 });
 

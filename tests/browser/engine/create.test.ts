@@ -45,6 +45,18 @@ async function pixels(page: Page, alt: string): Promise<{ src: string; data: num
   }, alt);
 }
 
+/** Wait until the result image (not a step preview) shows a new picture. */
+async function resultChanged(page: Page, alt: string, previous: string): Promise<void> {
+  await page.waitForFunction(
+    ([alt, previous]) => {
+      const img = [...document.querySelectorAll('img')].find((i) => i.alt === alt);
+      return img !== undefined && img.src !== previous && img.complete;
+    },
+    [alt, previous] as const,
+    { timeout: 60_000 },
+  );
+}
+
 describe('Create screen', () => {
   it('generates from the keyboard; a fixed seed repeats the pixels, a new seed does not', async () => {
     const page = await openCreate();
@@ -62,17 +74,13 @@ describe('Create screen', () => {
     );
 
     await page.getByRole('button', { name: 'Generate' }).click();
-    await page.waitForFunction((src) => document.querySelector('img')?.src !== src, first.src, {
-      timeout: 60_000,
-    });
+    await resultChanged(page, alt, first.src);
     const second = await pixels(page, alt);
     expect(second.data).toEqual(first.data);
 
     await page.getByLabel('Fixed seed').uncheck();
     await page.getByRole('button', { name: 'Generate' }).click();
-    await page.waitForFunction((src) => document.querySelector('img')?.src !== src, second.src, {
-      timeout: 60_000,
-    });
+    await resultChanged(page, alt, second.src);
     const third = await pixels(page, alt);
     expect(third.data).not.toEqual(first.data);
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).not.toBe('1234');
