@@ -72,6 +72,8 @@ describe.skipIf(!HAVE_DEMO)('offline', () => {
       },
     );
     await page.evaluate(() => navigator.serviceWorker.ready);
+    // The app's host is gone and the browser is offline: only IndexedDB and the caches remain.
+    await server.close();
     await context.setOffline(true);
     await page.reload();
     await page.getByLabel('Prompt').fill('red heart');
