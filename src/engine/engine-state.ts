@@ -57,6 +57,7 @@ export class EngineState {
         createOrtSession(ort as unknown as OrtApi, bytes, label, {
           backend: choice.backend,
           deviceOutputs: hints?.deviceOutputs,
+          externalData: hints?.externalData,
         }),
     });
     const { manifest } = source;

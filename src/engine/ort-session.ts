@@ -6,7 +6,7 @@
 
 import type * as Ort from 'onnxruntime-common';
 import { GessoError } from '../shared/errors';
-import type { ModelSession, Value, ValueInfo } from './session';
+import type { ExternalData, ModelSession, Value, ValueInfo } from './session';
 import { isDeviceTensor } from './session';
 import type { DType, TensorData } from './tensors';
 
@@ -19,6 +19,8 @@ export interface OrtSessionOptions {
   freeDimensionOverrides?: Record<string, number>;
   /** Outputs to leave on the GPU (WebGPU only), returned as DeviceTensor. */
   deviceOutputs?: readonly string[];
+  /** Weights kept outside the .onnx file, by the name the model refers to. */
+  externalData?: ExternalData[];
 }
 
 function toInfo(meta: Ort.InferenceSession.ValueMetadata): ValueInfo {
@@ -86,6 +88,7 @@ export async function createOrtSession(
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: options.executionProviders ?? [backend === 'webgpu' ? 'webgpu' : backend],
       graphOptimizationLevel: 'all',
+      ...(options.externalData?.length ? { externalData: options.externalData } : {}),
       ...(options.freeDimensionOverrides
         ? { freeDimensionOverrides: options.freeDimensionOverrides }
         : {}),

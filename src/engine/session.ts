@@ -41,9 +41,17 @@ export interface ModelSession {
   release(): Promise<void>;
 }
 
+/** A weights file the model refers to by `path` (see pipelines/external-data.ts). */
+export interface ExternalData {
+  path: string;
+  data: Uint8Array;
+}
+
 export interface SessionHints {
   /** Outputs worth leaving on the GPU (the text states fed to every UNet step). */
   deviceOutputs?: readonly string[];
+  /** The model's external-data files, when its weights live outside the .onnx file. */
+  externalData?: ExternalData[];
 }
 
 /** Creates a session from a model file's bytes; `label` names the component in error messages. */

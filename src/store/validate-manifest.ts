@@ -7,6 +7,7 @@
 
 import type { PackFile, PackManifest } from '../shared/pack-manifest';
 import { GessoError } from '../shared/errors';
+import { externalDataCandidates } from '../shared/external-data';
 
 export type ManifestFileInput = Omit<PackFile, 'size'> & { size: number | null };
 export type PackManifestInput = Omit<PackManifest, 'files'> & { files: ManifestFileInput[] };
@@ -256,11 +257,15 @@ export function filesForVariant(
 ): ManifestFileInput[] {
   const variant = manifest.variants.find((v) => v.id === variantId);
   if (!variant) return [];
+  // A model's external-data file belongs to the variants that use the model.
+  const withData = (paths: string[]) => paths.flatMap((p) => [p, ...externalDataCandidates(p)]);
   const ofVariant = new Set<string>(
-    Object.values(variant.components).filter((p): p is string => !!p),
+    withData(Object.values(variant.components).filter((p): p is string => !!p)),
   );
   const ofAny = new Set<string>(
-    manifest.variants.flatMap((v) => Object.values(v.components).filter((p): p is string => !!p)),
+    withData(
+      manifest.variants.flatMap((v) => Object.values(v.components).filter((p): p is string => !!p)),
+    ),
   );
   ofVariant.add(manifest.tokenizer.vocab);
   ofVariant.add(manifest.tokenizer.merges);

@@ -25,6 +25,7 @@ import {
 } from '../session';
 import { floatTensor, numberTensor, toFloat32, type DType } from '../tensors';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
+import { externalDataPaths, readExternalData } from './external-data';
 import type {
   Conditioning,
   GenerateOptions,
@@ -131,8 +132,9 @@ export class Pipeline {
       ),
     ];
     const tokenizerPaths = [manifest.tokenizer.vocab, manifest.tokenizer.merges];
-    // Each model counts twice: once read, once started.
-    const total = [...tokenizerPaths, ...modelPaths, ...modelPaths].reduce(
+    // Each model counts twice: once read, once started; its external data once, read.
+    const externalPaths = modelPaths.flatMap((path) => externalDataPaths(manifest, path));
+    const total = [...tokenizerPaths, ...modelPaths, ...modelPaths, ...externalPaths].reduce(
       (sum, path) => sum + fileSize(manifest, path),
       0,
     );
@@ -170,8 +172,11 @@ export class Pipeline {
         const existing = sessions.get(path);
         if (existing) return existing;
         const bytes = await read(path);
+        const externalData = await readExternalData(source, path, signal);
+        for (const file of externalDataPaths(manifest, path))
+          report('read', file, fileSize(manifest, file));
         aborted(signal);
-        const session = await factory(bytes, label, hints);
+        const session = await factory(bytes, label, { ...hints, externalData });
         sessions.set(path, session);
         report('start', path, fileSize(manifest, path));
         return session;
@@ -265,8 +270,10 @@ export class Pipeline {
 
   private async openTextEncoder(signal?: AbortSignal): Promise<ModelSession> {
     if (this.textEncoder) return this.textEncoder;
-    const bytes = await this.source.read(this.variant.components.textEncoder, signal);
-    this.textEncoder = await this.options.factory(bytes, 'text encoder');
+    const path = this.variant.components.textEncoder;
+    const bytes = await this.source.read(path, signal);
+    const externalData = await readExternalData(this.source, path, signal);
+    this.textEncoder = await this.options.factory(bytes, 'text encoder', { externalData });
     return this.textEncoder;
   }
 
@@ -373,7 +380,10 @@ export class Pipeline {
   async openComponent(component: ComponentName, label: string): Promise<ModelSession | null> {
     const path = this.variant.components[component];
     if (!path) return null;
-    return this.options.factory(await this.source.read(path), label);
+    const bytes = await this.source.read(path);
+    return this.options.factory(bytes, label, {
+      externalData: await readExternalData(this.source, path),
+    });
   }
 
   /** Forget cached prompt encodings (benchmarks time the text encoder on every run). */

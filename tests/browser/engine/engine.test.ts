@@ -83,6 +83,13 @@ describe('engine worker', () => {
     ]);
   });
 
+  it('loads a UNet whose weights are ONNX external data (model.onnx + model.onnx_data)', async () => {
+    const inline = await generateOn('wasm', 42, { variantId: 'int64' });
+    const external = await generateOn('wasm', 42, { variantId: 'external' });
+    expect(external.loaded.variantId).toBe('external');
+    expect(external.pixels).toEqual(inline.pixels);
+  });
+
   it('agrees between WebGPU (SwiftShader, text states kept on the GPU) and wasm within 2/255', async () => {
     const wasm = await generateOn('wasm', 5);
     const gpu = await generateOn('webgpu', 5);
