@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the demo pack from scratch: data -> tokenizer -> autoencoder ->
-# teacher -> LCM student -> ONNX (fp32/fp16/int8) -> manifest -> checks.
+# preview decoder -> text encoder (contrastive) -> teacher -> LCM student ->
+# ONNX (fp32/fp16/int8) -> manifest -> checks.
 # Stages whose checkpoint exists in models/.cache/ are skipped (delete the
 # cache for a clean rebuild). Seeded; every stage is time-capped so a busy
 # 2-core machine shortens training instead of overrunning.
@@ -21,11 +22,12 @@ if [ "${1:-}" = "--smoke" ]; then
   export GESSO_SMOKE=1
   export GESSO_CACHE="${GESSO_CACHE:-$(mktemp -d)}"
   export GESSO_PACK_DIR="$GESSO_CACHE/pack"
-  AE_STEPS=10 TEACHER_STEPS=10 LCM_STEPS=5
+  AE_STEPS=10 PREVIEW_STEPS=10 TEXT_STEPS=10 TEACHER_STEPS=10 LCM_STEPS=5
 else
-  export GESSO_AE_MINUTES=${GESSO_AE_MINUTES:-14} GESSO_TEACHER_MINUTES=${GESSO_TEACHER_MINUTES:-38}
-  export GESSO_LCM_MINUTES=${GESSO_LCM_MINUTES:-42}
-  AE_STEPS=${AE_STEPS:-4000} TEACHER_STEPS=${TEACHER_STEPS:-3000} LCM_STEPS=${LCM_STEPS:-3000}
+  export GESSO_AE_MINUTES=${GESSO_AE_MINUTES:-12} GESSO_PREVIEW_MINUTES=${GESSO_PREVIEW_MINUTES:-4}
+  export GESSO_TEXT_MINUTES=${GESSO_TEXT_MINUTES:-4}
+  export GESSO_TEACHER_MINUTES=${GESSO_TEACHER_MINUTES:-38} GESSO_LCM_MINUTES=${GESSO_LCM_MINUTES:-32}
+  AE_STEPS=${AE_STEPS:-4000} PREVIEW_STEPS=${PREVIEW_STEPS:-1500} TEXT_STEPS=${TEXT_STEPS:-3000} TEACHER_STEPS=${TEACHER_STEPS:-3000} LCM_STEPS=${LCM_STEPS:-3000}
 fi
 CACHE="${GESSO_CACHE:-.cache}"
 PACK="${GESSO_PACK_DIR:-../public/packs/demo}"
@@ -35,6 +37,8 @@ echo "cache: $CACHE  pack: $PACK"
 $PY data.py
 $PY tokenizer.py
 $PY train_ae.py "$AE_STEPS"
+$PY train_preview.py "$PREVIEW_STEPS"
+$PY train_text.py "$TEXT_STEPS"
 $PY train_teacher.py "$TEACHER_STEPS"
 $PY train_lcm.py "$LCM_STEPS"
 

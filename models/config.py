@@ -28,7 +28,7 @@ ORIGINAL_STEPS = 50   # LCM skip k = 1000 / 50 = 20
 SKIP_K = TRAIN_T // ORIGINAL_STEPS
 TIMESTEP_SCALING = 10.0
 SEED = 1234
-PACK_VERSION = "1.0.0"
+PACK_VERSION = "1.1.0"
 DEFAULT_STEPS = 4
 DEFAULT_GUIDANCE = 8.0  # best 4-step colour score in evaluate.py's sweep (eval_results.json)
 

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 import config as C
-from autoencoder import Decoder, Encoder
+from autoencoder import Decoder, Encoder, PreviewDecoder
 from pack_data import load
 from schedule import ddim_sample, lcm_sample
 from train_teacher import build_models
@@ -60,18 +60,21 @@ def blur16(imgs):
 
 class Models:
     def __init__(self):
-        ae, teacher, student = (torch.load(C.path(n)) for n in ("ae.pt", "teacher.pt", "student.pt"))
+        ae, preview, text, teacher, student = (torch.load(C.path(n)) for n in
+                                               ("ae.pt", "preview.pt", "text.pt", "teacher.pt", "student.pt"))
         self.enc, self.dec = Encoder().eval(), Decoder().eval()
         self.enc.load_state_dict(ae["encoder"])
         self.dec.load_state_dict(ae["decoder"])
         self.scaling = ae["scaling"]
+        self.preview = PreviewDecoder().eval()
+        self.preview.load_state_dict(preview["decoder"])
         self.te, self.teacher = (m.eval() for m in build_models(teacher["vocab_size"]))
         self.te.load_state_dict(teacher["text_encoder"])
         self.teacher.load_state_dict(teacher["unet"])
         _, self.student = build_models(teacher["vocab_size"])
         self.student.load_state_dict(student["target"])
         self.student.eval()
-        self.meta = {"ae": ae, "teacher": teacher, "student": student}
+        self.meta = {"ae": ae, "preview": preview, "text": text, "teacher": teacher, "student": student}
 
     @torch.no_grad()
     def decode(self, z):
@@ -123,10 +126,17 @@ def main():
         x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
         rec = np.concatenate([m.decode(m.enc(x[i : i + 256]) * m.scaling) for i in range(0, len(x), 256)])
     res["autoencoder_psnr_db"] = psnr(rec, images)
+    with torch.no_grad():  # the per-step preview against the full decoder, on the dataset's latents
+        z = torch.cat([m.enc(x[i : i + 256]) * m.scaling for i in range(0, len(x), 256)])
+        fast = np.concatenate([to_uint8(m.preview(z[i : i + 256])) for i in range(0, len(z), 256)])
+    res["preview_decoder_psnr_vs_decoder_db"] = psnr(fast, rec)
     # colour faithfulness
     prompts = [f"{c} {s}" for c in COLOURS for s in SHAPES]
     truth = [dominant_colour(images[captions.index(p)]) for p in prompts]
     res["colour_classifier_on_training_images"] = sum(t == p.split()[0] for t, p in zip(truth, prompts))
+    # the ceiling the autoencoder sets: the same classifier on its reconstructions
+    res["colour_on_autoencoder_reconstructions"] = sum(
+        dominant_colour(rec[captions.index(p)]) == p.split()[0] for p in prompts)
     res["colour"] = {}
     colour_rows = {}
     for steps in (1, 2, 4):
@@ -148,6 +158,9 @@ def main():
     train_feats = blur16(images)
     teach = np.concatenate([m.teacher_images(tok, caps[i : i + 50], 25, best_g, seed=11 + i) for i in range(0, n, 50)])
     res["teacher25"] = {"psnr_vs_training_image_db": psnr(teach, images[idx])}
+    d = torch.cdist(blur16(rec[idx]), train_feats)  # ceiling: the autoencoder's own reconstructions
+    rank = (d < d[torch.arange(n), torch.tensor(idx)][:, None]).sum(1)
+    res["autoencoder_reconstruction_retrieval"] = {"top1": int((rank < 1).sum()), "top5": int((rank < 5).sum())}
     res["student"] = {}
     gen = {}
     for steps in (1, 2, 4):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from autoencoder import Decoder, DecoderExport, Encoder
+from autoencoder import Decoder, DecoderExport, Encoder, PreviewDecoder
 from config import GUIDANCE_DIM, HIDDEN, IMAGE, LATENT_CH, MAX_LEN, DOWNSCALE, PACK_DIR, SEED, path, threads
 from fp16 import convert_fp16
 from quantize import quantize_file
@@ -38,11 +38,14 @@ def load_modules():
     te, unet = build_models(teacher["vocab_size"])
     te.load_state_dict(teacher["text_encoder"])
     unet.load_state_dict(student["target"])
+    preview = PreviewDecoder()
+    preview.load_state_dict(torch.load(path("preview.pt"))["decoder"])
     return {
         "text_encoder": (te, ["input_ids"], ["last_hidden_state"]),
         "unet": (UNetExport(unet), ["sample", "timestep", "encoder_hidden_states", "timestep_cond"], ["out_sample"]),
         "vae_decoder": (DecoderExport(dec), ["latent_sample"], ["sample"]),
         "vae_encoder": (enc, ["sample"], ["latent_sample"]),
+        "preview_decoder": (preview, ["latent_sample"], ["sample"]),
     }
 
 
@@ -53,7 +56,7 @@ def fixed_inputs(name):
     if name == "unet":
         return (torch.randn(1, LATENT_CH, L, L, generator=g), torch.tensor([759], dtype=torch.int64),
                 torch.randn(1, MAX_LEN, HIDDEN, generator=g), guidance_embedding(torch.tensor([4.0]), GUIDANCE_DIM))
-    if name == "vae_decoder":
+    if name in ("vae_decoder", "preview_decoder"):
         return (torch.randn(1, LATENT_CH, L, L, generator=g),)
     return (torch.rand(1, 3, IMAGE, IMAGE, generator=g) * 2 - 1,)
 

@@ -12,7 +12,8 @@ from onnx import numpy_helper
 
 import config as C
 
-COMPONENTS = {"textEncoder": "text_encoder", "unet": "unet", "vaeDecoder": "vae_decoder", "vaeEncoder": "vae_encoder"}
+COMPONENTS = {"textEncoder": "text_encoder", "unet": "unet", "vaeDecoder": "vae_decoder", "vaeEncoder": "vae_encoder",
+              "previewDecoder": "preview_decoder"}
 VARIANTS = [
     ("int8", "int8 weights (smallest, default)", True, ["wasm", "webgpu"], False),
     ("fp16", "fp16 weights and compute (GPUs with shader-f16)", False, ["webgpu"], True),
@@ -67,10 +68,9 @@ def write(pack: Path, version=C.PACK_VERSION):
     variants = []
     for vid, label, default, backends, f16 in VARIANTS:
         comps = {k: f"{d}/model.{vid}.onnx" for k, d in COMPONENTS.items()}
-        comps["previewDecoder"] = comps["vaeDecoder"]
-        stats = [weight_stats(pack / f) for k, f in comps.items() if k != "previewDecoder"]
+        stats = [weight_stats(pack / f) for f in comps.values()]
         largest = max(s[0] for s in stats)
-        files = sum((pack / f).stat().st_size for k, f in comps.items() if k != "previewDecoder")
+        files = sum((pack / f).stat().st_size for f in comps.values())
         variants.append({"id": vid, "label": label, "default": default, "backends": backends,
                          "requires": {"shaderF16": f16, "maxStorageBufferBindingSize": largest, "maxBufferSize": largest,
                                       "memoryBytes": files + sum(s[1] for s in stats) + ACTIVATION_MARGIN},

@@ -1,5 +1,6 @@
 """Stage: train text encoder + teacher UNet as a DDPM (epsilon prediction,
-scaled_linear betas, 1000 steps) with 10% caption dropout for CFG."""
+scaled_linear betas, 1000 steps) with 10% caption dropout for CFG. The text
+encoder starts from the contrastive stage (text.pt) and keeps training."""
 import copy
 import sys
 
@@ -28,6 +29,7 @@ def main(steps, batch=64):
     threads()
     captions, tok, ids, empty, latents, weights = load()
     te, unet = build_models(len(tok.vocab))
+    te.load_state_dict(torch.load(path("text.pt"))["text_encoder"])
     log(f"teacher: text encoder {params(te)} params, unet {params(unet)} params")
     ema_te, ema_unet = copy.deepcopy(te), copy.deepcopy(unet)
     opt = torch.optim.AdamW(list(te.parameters()) + list(unet.parameters()), lr=LR, weight_decay=0.0)

@@ -1,6 +1,8 @@
 """Denoising UNet on 8x8x4 latents with self- and cross-attention.
 Inputs follow the LCM export: sample, timestep, encoder_hidden_states and an
-optional timestep_cond (guidance embedding, zero-initialised projection)."""
+optional timestep_cond (guidance embedding, zero-initialised projection).
+The mean of the text states is also added to the time embedding: a global
+signal for what is global in an emoji (its colour), beside cross-attention."""
 import math
 
 import torch
@@ -65,6 +67,7 @@ class UNet(nn.Module):
         self.temb_in = temb_in
         self.cond_proj = nn.Linear(cond_dim, temb_in, bias=False)
         nn.init.zeros_(self.cond_proj.weight)
+        self.text_pool = nn.Linear(ctx_dim, temb_in)
         self.time = nn.Sequential(nn.Linear(temb_in, temb), nn.SiLU(), nn.Linear(temb, temb))
         self.conv_in = nn.Conv2d(latent_ch, c1, 3, 1, 1)
         self.d1, self.a1 = ResBlock(c1, c1, temb), AttnBlock(c1, ctx_dim)
@@ -81,8 +84,8 @@ class UNet(nn.Module):
         e = sinusoid(t, self.temb_in)
         if timestep_cond is not None:
             e = e + self.cond_proj(timestep_cond)
-        emb = self.time(e)
         ctx = encoder_hidden_states
+        emb = self.time(e + self.text_pool(ctx.mean(1)))
         h0 = self.conv_in(sample)
         h1 = self.a1(self.d1(h0, emb), ctx)
         h2 = self.a2(self.d2(self.down(h1), emb), ctx)

@@ -19,6 +19,8 @@ export interface RunModelArgs {
   model: ArrayBuffer;
   backend: Backend;
   feeds: Record<string, Float32TensorData>;
+  /** Timed runs after one untimed warm-up (default 1: no warm-up); `milliseconds` is their median. */
+  repeats?: number;
 }
 
 export interface RunModelResult {

@@ -9,9 +9,10 @@
  * --variant ID (default: the pack's default variant).
  */
 
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import * as ortNode from 'onnxruntime-node';
 import { preview, runnerImport } from 'vite';
 import { benchRegions } from './regions.mjs';
 import { fmt, median, summarise, table } from './stats.mjs';
@@ -155,6 +156,59 @@ async function clickToPixels(page) {
   return median(times);
 }
 
+/** One op type per graph (models/fixtures/make_fixtures.py kernels()): what a single kernel costs on each side. */
+const KERNELS = [
+  ['conv', 'Conv 64->64 3x3 at 32x32', [1, 64, 32, 32], 64 * 64 * 9 * 32 * 32],
+  ['matmul', 'MatMul 256x256 by 256x256', [256, 256], 256 ** 3],
+  ['chain', '200 Adds of 4,096 floats', [1, 64, 8, 8], 0],
+];
+
+async function kernelFloor(page, threads) {
+  const rows = [];
+  for (const [name, label, dims, macs] of KERNELS) {
+    const bytes = readFileSync(`tests/fixtures/models/kernels/${name}.onnx`);
+    const size = dims.reduce((a, b) => a * b, 1);
+    const input = Float32Array.from({ length: size }, (_, i) => Math.sin(i));
+    const wasmMs = await page.evaluate(
+      async ({ model, dims, repeats }) => {
+        const bytes = Uint8Array.from(atob(model), (c) => c.charCodeAt(0));
+        const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) =>
+          Math.sin(i),
+        );
+        const out = await globalThis.engineCall('runModel', {
+          model: bytes.buffer,
+          backend: 'wasm',
+          feeds: { x: { dims, data } },
+          repeats,
+        });
+        return out.result.milliseconds;
+      },
+      { model: bytes.toString('base64'), dims, repeats: 20 },
+    );
+    const session = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: threads });
+    const feeds = { x: new ortNode.Tensor('float32', input, dims) };
+    await session.run(feeds);
+    const times = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await session.run(feeds);
+      times.push(performance.now() - t);
+    }
+    await session.release();
+    const nativeMs = median(times);
+    const rate = (ms) => (macs ? `${(macs / ms / 1e6).toFixed(1)}` : '-');
+    rows.push([
+      label,
+      fmt(wasmMs),
+      fmt(nativeMs),
+      (wasmMs / nativeMs).toFixed(2),
+      rate(wasmMs),
+      rate(nativeMs),
+    ]);
+  }
+  return rows;
+}
+
 const loadBefore = loadavg()[0];
 try {
   const page = await isolatedPage();
@@ -168,6 +222,8 @@ try {
   const { browserRuns, nativeRuns } = await pairedRuns(call, native);
   const nativeRss = native.peakRssGrowthBytes();
   await native.release();
+  const wasmThreads = caps.isolated ? Math.max(1, Math.min(4, caps.cores - 1)) : 1;
+  const kernels = await kernelFloor(page, wasmThreads);
   const click = await clickToPixels(page);
 
   // WebGPU (SwiftShader): correctness only. Same seed on both backends; compare pixels.
@@ -240,6 +296,10 @@ try {
     `\nClick to pixels on the Create screen (wasm, 4 steps, PNG encode + <img> decode included): ${fmt(click)} ms (median of ${repeats}).`,
   );
   console.log(gpuNote);
+  console.log(
+    `\nKernel floor: one op type per graph, median of 20 runs; wasm in the engine worker (${wasmThreads} thread${wasmThreads > 1 ? 's' : ''}) vs onnxruntime-node with the same thread count.\n` +
+      table(['kernel', 'wasm ms', 'native ms', 'ratio', 'wasm GMAC/s', 'native GMAC/s'], kernels),
+  );
 
   const regions = await benchRegions({ call, repeats });
   if (regions)

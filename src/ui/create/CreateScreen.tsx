@@ -1,11 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
 import { randomSeed } from '../../engine/random';
+import {
+  initialSettings,
+  settingsForNewModel,
+  settingsFromRecipe,
+  type CreateSettings,
+} from './create-settings';
+import { DEMO_CHOICE, packIdArg, settingsFor } from './model-choice';
+import { guidanceFor, stepsFor } from './pack-settings';
+import { PackRow } from './PackRow';
 import { ProgressBar } from './ProgressBar';
 import { PromptBar } from './PromptBar';
 import { ResultView } from './ResultView';
-import { SettingsRow, type SettingsValue } from './SettingsRow';
+import { SettingsRow } from './SettingsRow';
 import { StatusLine } from './StatusLine';
 import { useGeneration } from './useGeneration';
+import { useModelChoice } from './useModelChoice';
 import { DrawingTools, layoutForGenerate, RegionsPanel } from '../draw'; // regions (issue 6)
 import { keepGeneration } from '../../store/gallery'; // gallery (issue 7)
 import { remix, type RemixRequest } from '../app/remix'; // gallery (issue 7)
@@ -13,18 +23,17 @@ import { restoreLayout } from '../draw'; // gallery (issue 7)
 import { decodeLayout, emptyLayout } from '../../engine/regions/layout'; // gallery (issue 7)
 import './create.css';
 
-const DEFAULT_STEP_RANGE: [number, number] = [1, 8];
-
 export function CreateScreen() {
   const [prompt, setPrompt] = useState('');
-  const [settings, setSettings] = useState<SettingsValue>(() => ({
-    steps: 4,
-    seed: randomSeed(),
-    fixedSeed: false,
-  }));
+  const [settings, setSettings] = useState<CreateSettings>(() => initialSettings(randomSeed()));
   const { state, generate, cancel } = useGeneration();
+  const models = useModelChoice();
   const busy = state.status === 'loading' || state.status === 'running';
-  const stepRange = state.pack?.ranges.steps ?? DEFAULT_STEP_RANGE;
+  // The chosen model's ranges and guidance kind: its manifest's until it is loaded, then the engine's.
+  const loaded = state.pack && { choice: state.packRequested ?? DEMO_CHOICE, pack: state.pack };
+  const pack = settingsFor(models.choice, models.options, loaded);
+  const steps = stepsFor(settings.steps, pack);
+  const guidance = guidanceFor(settings.guidance, pack);
 
   // gallery (issue 7): keep every result in the gallery, with its recipe.
   const [keepError, setKeepError] = useState<string | null>(null);
@@ -34,6 +43,8 @@ export function CreateScreen() {
     setKeepError(null);
     const run = {
       prompt: result.prompt,
+      guidance: result.guidance,
+      negativePrompt: result.negativePrompt,
       regions: result.regions,
       pack: state.pack,
       output: result.output,
@@ -49,12 +60,8 @@ export function CreateScreen() {
       if (!request) return;
       const { recipe } = request;
       setPrompt(recipe.prompt);
-      setSettings((s) => ({
-        ...s,
-        steps: recipe.steps ?? s.steps,
-        seed: recipe.seed ?? s.seed,
-        fixedSeed: recipe.seed !== undefined || s.fixedSeed,
-      }));
+      setSettings((s) => settingsFromRecipe(recipe, s));
+      if (recipe.pack?.id) models.choosePack(recipe.pack.id);
       // The regions it was made with, or none, so the same recipe makes the same image.
       try {
         restoreLayout(recipe.regions ? decodeLayout(recipe.regions) : emptyLayout());
@@ -71,7 +78,15 @@ export function CreateScreen() {
     if (!text) return;
     const seed = settings.fixedSeed ? settings.seed : randomSeed();
     setSettings((s) => ({ ...s, seed }));
-    void generate({ prompt: text, steps: settings.steps, seed, regions: layoutForGenerate() }); // regions (issue 6)
+    void generate({
+      prompt: text,
+      packId: packIdArg(models.choice),
+      steps,
+      guidance: settings.guidance,
+      negativePrompt: settings.negativePrompt,
+      seed,
+      regions: layoutForGenerate(), // regions (issue 6)
+    });
   };
 
   return (
@@ -98,17 +113,35 @@ export function CreateScreen() {
       {/* regions (issue 6) */}
       <DrawingTools />
       <div class="controls">
-        <SettingsRow value={settings} stepRange={stepRange} onChange={setSettings} />
+        <PackRow
+          options={models.options}
+          choice={models.choice}
+          onChoose={(choice) => {
+            models.choose(choice);
+            setSettings(settingsForNewModel);
+          }}
+          pack={pack}
+          guidance={guidance}
+          onGuidance={(value) => setSettings((s) => ({ ...s, guidance: value }))}
+        />
+        <SettingsRow
+          value={{ steps, seed: settings.seed, fixedSeed: settings.fixedSeed }}
+          stepRange={pack.ranges.steps}
+          onChange={(value) => setSettings((s) => ({ ...s, ...value }))}
+        />
         {/* regions (issue 6) */}
         <RegionsPanel />
-        <PromptBar
-          prompt={prompt}
-          busy={busy}
-          onPrompt={setPrompt}
-          onGenerate={start}
-          onCancel={cancel}
-        />
       </div>
+      {/* Outside .controls so it can stick to the bottom of the whole screen. */}
+      <PromptBar
+        prompt={prompt}
+        negativePrompt={pack.guidance === 'cfg' ? settings.negativePrompt : null}
+        busy={busy}
+        onPrompt={setPrompt}
+        onNegativePrompt={(negativePrompt) => setSettings((s) => ({ ...s, negativePrompt }))}
+        onGenerate={start}
+        onCancel={cancel}
+      />
     </section>
   );
 }

@@ -1,20 +1,29 @@
-/** The prompt and the one main action: Generate, or Cancel while running. Enter generates; Shift+Enter adds a line. */
+/**
+ * The prompt (and the negative prompt, for packs that use one) and the one
+ * main action: Generate, or Cancel while running. Enter generates; Shift+Enter
+ * adds a line to the prompt; Escape cancels a run.
+ */
 export function PromptBar({
   prompt,
+  negativePrompt,
   busy,
   onPrompt,
+  onNegativePrompt,
   onGenerate,
   onCancel,
 }: {
   prompt: string;
+  /** null: the pack has no use for one, so the field is not shown. */
+  negativePrompt: string | null;
   busy: boolean;
   onPrompt: (prompt: string) => void;
+  onNegativePrompt: (negativePrompt: string) => void;
   onGenerate: () => void;
   onCancel: () => void;
 }) {
   return (
     <form
-      class="prompt-bar"
+      class={negativePrompt === null ? 'prompt-bar' : 'prompt-bar with-negative'}
       onSubmit={(event) => {
         event.preventDefault();
         if (!busy) onGenerate();
@@ -39,6 +48,25 @@ export function PromptBar({
           }
         }}
       />
+      {negativePrompt !== null && (
+        <>
+          <label for="negative-prompt" class="visually-hidden">
+            Negative prompt
+          </label>
+          <input
+            id="negative-prompt"
+            name="negative-prompt"
+            class="negative-prompt"
+            type="text"
+            placeholder="Negative prompt"
+            value={negativePrompt}
+            onInput={(event) => onNegativePrompt(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Escape' && busy) onCancel();
+            }}
+          />
+        </>
+      )}
       {busy ? (
         <button type="button" onClick={onCancel}>
           Cancel

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { GenerateOutput, LoadedPackInfo, RgbaImage } from '../../engine/api';
 import { isAbortError } from '../../shared/errors';
 import { getEngine, loadBackendPreference } from '../app/engine';
+import { guidanceArgs, stepsFor } from './pack-settings';
 import { rgbaToPngBlob } from './rgba';
 import type { RegionLayoutJson } from '../../engine/regions/layout'; // regions (issue 6)
 
@@ -13,6 +14,9 @@ export interface GenerationResult {
   prompt: string;
   seed: number;
   steps: number;
+  /** What was passed to generate: absent where the pack has no guidance (or no negative prompt). */
+  guidance?: number;
+  negativePrompt?: string;
   output: GenerateOutput;
   /** Click to pixels, measured on the page. */
   elapsedMs: number;
@@ -31,11 +35,19 @@ export interface GenerationState {
   result: GenerationResult | null;
   error: string | null;
   pack: LoadedPackInfo | null;
+  /** The packId `pack` was loaded for (undefined: the built-in demo pack). */
+  packRequested: string | undefined;
 }
 
 export interface GenerationRequest {
   prompt: string;
+  /** A stored pack's id; undefined: the built-in demo pack. */
+  packId: string | undefined;
   steps: number;
+  /** null: the pack's default. Sent only where the loaded pack uses guidance. */
+  guidance: number | null;
+  /** Sent only where the loaded pack uses classifier-free guidance. */
+  negativePrompt: string;
   seed: number;
   // regions (issue 6): the region layout (JSON form), saved with the result.
   regions?: RegionLayoutJson;
@@ -49,6 +61,7 @@ const INITIAL: GenerationState = {
   result: null,
   error: null,
   pack: null,
+  packRequested: undefined,
 };
 
 export function useGeneration() {
@@ -75,15 +88,26 @@ export function useGeneration() {
     try {
       const pack = await engine.call(
         'loadPack',
-        { preference: loadBackendPreference() },
+        { packId: request.packId, preference: loadBackendPreference() },
         { signal, onProgress: (p) => setState((s) => ({ ...s, done: p.loaded, total: p.total })) },
       );
-      setState((s) => ({ ...s, pack, status: 'running', done: 0, total: request.steps }));
+      // The loaded pack has the last word on range and guidance kind (the fields went by its manifest).
+      const steps = stepsFor(request.steps, pack);
+      const guidance = guidanceArgs(pack, request.guidance, request.negativePrompt);
+      setState((s) => ({
+        ...s,
+        pack,
+        packRequested: request.packId,
+        status: 'running',
+        done: 0,
+        total: steps,
+      }));
       const output = await engine.call(
         'generate',
         {
           prompt: request.prompt,
-          steps: request.steps,
+          ...guidance,
+          steps,
           seed: request.seed,
           regions: request.regions,
         },
@@ -113,6 +137,7 @@ export function useGeneration() {
           prompt: request.prompt,
           seed: output.seed,
           steps: output.steps,
+          ...guidance,
           output,
           elapsedMs,
           regions: request.regions, // regions (issue 6)

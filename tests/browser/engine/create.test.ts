@@ -1,10 +1,12 @@
 /**
  * The Create screen on a phone-sized page, production build, wasm backend,
- * with a fixture LCM pack served as the built-in demo pack.
+ * with a fixture LCM pack served as the built-in demo pack (its UNet takes
+ * guidance as an embedding, so guidance changes the pixels).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import type { Recipe } from '../../../src/shared/recipe-text';
 import { launchBrowser, PHONE } from '../../helpers/browser';
 import { FIXTURES, serveDistWithPack, type PackServer } from './serve';
 
@@ -25,7 +27,7 @@ async function openCreate(): Promise<Page> {
   // Service workers blocked: no isolation reload in the middle of the test.
   const page = await (await browser.newContext({ ...PHONE, serviceWorkers: 'block' })).newPage();
   await page.goto(`${server.url}/#/create`);
-  await page.getByLabel('Prompt').waitFor();
+  await page.getByLabel('Prompt', { exact: true }).waitFor();
   return page;
 }
 
@@ -45,6 +47,24 @@ async function pixels(page: Page, alt: string): Promise<{ src: string; data: num
   }, alt);
 }
 
+/** The recipes kept in the gallery database, oldest first. */
+async function keptRecipes(page: Page): Promise<Recipe[]> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('gesso-gallery');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (!db.objectStoreNames.contains('items')) return [];
+    const items = await new Promise<{ createdAt: number; recipe: Recipe }[]>((resolve) => {
+      const request = db.transaction('items').objectStore('items').getAll();
+      request.onsuccess = () => resolve(request.result as { createdAt: number; recipe: Recipe }[]);
+    });
+    db.close();
+    return items.sort((a, b) => a.createdAt - b.createdAt).map((item) => item.recipe);
+  });
+}
+
 /** Wait until the result image (not a step preview) shows a new picture. */
 async function resultChanged(page: Page, alt: string, previous: string): Promise<void> {
   await page.waitForFunction(
@@ -58,6 +78,26 @@ async function resultChanged(page: Page, alt: string, previous: string): Promise
 }
 
 describe('Create screen', () => {
+  it('keeps Prompt and Generate in thumb reach above the nav bar, without scrolling, however long the screen', async () => {
+    const page = await openCreate();
+    const nav = (await page.getByRole('navigation', { name: 'Main' }).boundingBox())!;
+    for (const name of ['Prompt', 'Generate']) {
+      const control =
+        name === 'Prompt'
+          ? page.getByLabel('Prompt', { exact: true })
+          : page.getByRole('button', { name: 'Generate' });
+      const box = (await control.boundingBox())!;
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.y + box.height).toBeLessThanOrEqual(nav.y);
+    }
+    // The drawing tools and regions make the screen taller than the phone: it does scroll.
+    const scrolls = await page.evaluate(() => {
+      const main = document.querySelector('.app-main')!;
+      return main.scrollHeight > main.clientHeight;
+    });
+    expect(scrolls).toBe(true);
+  });
+
   it('generates from the keyboard; a fixed seed repeats the pixels, a new seed does not', async () => {
     const page = await openCreate();
     await page.getByLabel('Steps').fill('2');
@@ -84,6 +124,120 @@ describe('Create screen', () => {
     const third = await pixels(page, alt);
     expect(third.data).not.toEqual(first.data);
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).not.toBe('1234');
+    await page.context().close();
+  });
+
+  it('offers the demo pack as Model and its Guidance, which changes the pixels and is kept in the recipe', async () => {
+    const page = await openCreate();
+    const model = page.getByRole('combobox', { name: 'Model', exact: true });
+    await expect
+      .poll(() => model.locator('option:checked').textContent())
+      .toBe('Test fixture: lcm');
+    expect(await model.isVisible()).toBe(true);
+    // The fixture's manifest (guidance 'embedding', default 8 in [1, 12]); no negative prompt.
+    const guidance = page.getByRole('spinbutton', { name: 'Guidance', exact: true });
+    expect(await guidance.isVisible()).toBe(true);
+    await expect.poll(() => guidance.getAttribute('max')).toBe('12');
+    expect(await guidance.inputValue()).toBe('8');
+    expect(await guidance.getAttribute('min')).toBe('1');
+    expect(await guidance.getAttribute('step')).toBe('0.5');
+    expect(await page.getByLabel('Negative prompt').count()).toBe(0);
+
+    await page.getByLabel('Steps').fill('2');
+    await page.getByLabel('Seed', { exact: true }).fill('1234');
+    await page.getByLabel('Prompt').fill('red heart');
+    await page.getByLabel('Prompt').press('Enter');
+    const alt = 'Generated image: red heart';
+    await page.getByRole('img', { name: alt, exact: true }).waitFor({ timeout: 60_000 });
+    const atDefault = await pixels(page, alt);
+
+    await guidance.fill('2.5');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await resultChanged(page, alt, atDefault.src);
+    const atLow = await pixels(page, alt);
+    expect(atLow.data).not.toEqual(atDefault.data);
+
+    // Typed out of range: clamped when the field is left.
+    await guidance.fill('30');
+    await guidance.press('Tab');
+    expect(await guidance.inputValue()).toBe('12');
+    await guidance.fill('8');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await resultChanged(page, alt, atLow.src);
+    expect((await pixels(page, alt)).data).toEqual(atDefault.data);
+
+    // Each run's recipe holds the guidance it was made with.
+    await expect.poll(async () => (await keptRecipes(page)).length).toBe(3);
+    const recipes = await keptRecipes(page);
+    expect(recipes.map((r) => [r.prompt, r.seed, r.steps, r.guidance, r.pack.id])).toEqual([
+      ['red heart', 1234, 2, 8, 'fixture-lcm'],
+      ['red heart', 1234, 2, 2.5, 'fixture-lcm'],
+      ['red heart', 1234, 2, 8, 'fixture-lcm'],
+    ]);
+
+    // Remix from the Gallery brings the guidance back (Create starts afresh at the default, 8).
+    await page.goto(`${server.url}/#/gallery`);
+    await page.getByRole('button', { name: 'red heart' }).nth(1).click(); // newest first: the 2.5 run
+    await page.getByRole('dialog').getByRole('button', { name: 'Remix' }).click();
+    await page.waitForURL(/#\/create$/);
+    await expect.poll(() => guidance.inputValue()).toBe('2.5');
+    expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('1234');
+    expect(await model.inputValue()).toBe('');
+
+    // A remembered model that is no longer installed: the demo pack is used.
+    await page.evaluate(() => localStorage.setItem('gesso.model', 'a-deleted-pack'));
+    await page.reload();
+    await expect
+      .poll(() => model.locator('option:checked').textContent())
+      .toBe('Test fixture: lcm');
+    expect(await model.inputValue()).toBe('');
+    await page.context().close();
+  });
+
+  it('hides Guidance for an SD-Turbo pack, and asks for a negative prompt where the pack uses CFG', async () => {
+    server.setPack({ packDir: `${FIXTURES}/sd-turbo` });
+    let page = await openCreate();
+    const model = () => page.getByRole('combobox', { name: 'Model', exact: true });
+    await expect
+      .poll(() => model().locator('option:checked').textContent())
+      .toBe('Test fixture: sd-turbo');
+    expect(await page.getByLabel('Guidance', { exact: true }).count()).toBe(0);
+    expect(await page.getByLabel('Negative prompt').count()).toBe(0);
+    expect(await page.getByLabel('Steps').inputValue()).toBe('1'); // the pack's default
+    await page.context().close();
+
+    // The same UNet (no guidance input) in a non-Turbo pipeline: classifier-free guidance.
+    server.setPack({
+      packDir: `${FIXTURES}/sd-turbo`,
+      patchManifest: (m) => ({
+        ...m,
+        pipeline: 'lcm',
+        defaults: { ...m.defaults, guidance: 4 },
+        ranges: { ...m.ranges, guidance: [1, 8] },
+      }),
+    });
+    page = await openCreate();
+    const negative = page.getByRole('textbox', { name: 'Negative prompt', exact: true });
+    await negative.waitFor();
+    expect(await page.getByLabel('Guidance', { exact: true }).inputValue()).toBe('4');
+    await page.getByLabel('Seed', { exact: true }).fill('77');
+    const prompt = page.getByLabel('Prompt', { exact: true }); // not "Negative prompt"
+    await prompt.fill('cat');
+    await prompt.press('Enter');
+    const alt = 'Generated image: cat';
+    await page.getByRole('img', { name: alt, exact: true }).waitFor({ timeout: 60_000 });
+    const plain = await pixels(page, alt);
+    await negative.fill('blurry');
+    await negative.press('Enter'); // Enter in the negative prompt generates too
+    await resultChanged(page, alt, plain.src);
+    expect((await pixels(page, alt)).data).not.toEqual(plain.data);
+    await expect.poll(async () => (await keptRecipes(page)).length).toBe(2);
+    const recipes = await keptRecipes(page);
+    expect(recipes.map((r) => [r.negativePrompt, r.guidance, r.pack.id])).toEqual([
+      ['', 4, 'fixture-sd-turbo'],
+      ['blurry', 4, 'fixture-sd-turbo'],
+    ]);
+    server.setPack({ packDir: `${FIXTURES}/lcm` });
     await page.context().close();
   });
 

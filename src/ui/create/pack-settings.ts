@@ -1,0 +1,73 @@
+/** What the Create screen's controls need from a pack (guidance kind, defaults, ranges), and the values a run sends. */
+
+import type { LoadedPackInfo } from '../../engine/api';
+import type { PackManifest } from '../../shared/pack-manifest';
+
+export type PackSettings = Pick<LoadedPackInfo, 'guidance' | 'defaults' | 'ranges'>;
+
+/** The built-in demo pack's, used only until its manifest or the loaded pack is known. */
+export const FALLBACK_SETTINGS: PackSettings = {
+  guidance: 'embedding',
+  defaults: { steps: 4, guidance: 8 },
+  ranges: { steps: [1, 8], guidance: [1, 8] },
+};
+
+/**
+ * A pack's settings from its manifest, before it is loaded. The engine decides
+ * the guidance kind from the UNet's inputs (a `timestep_cond` input means
+ * 'embedding'); a manifest with `guidanceEmbedding` declares that input.
+ */
+export function settingsFromManifest(
+  manifest: Pick<PackManifest, 'pipeline' | 'guidanceEmbedding' | 'defaults' | 'ranges'>,
+): PackSettings {
+  const guidance = manifest.guidanceEmbedding
+    ? 'embedding'
+    : manifest.pipeline === 'sd-turbo'
+      ? 'none'
+      : 'cfg';
+  return { guidance, defaults: manifest.defaults, ranges: manifest.ranges };
+}
+
+export function clampToRange(value: number, [min, max]: [number, number]): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** The steps to show and run: the chosen count (or the pack's default), whole and in range. */
+export function stepsFor(chosen: number | null, pack: PackSettings): number {
+  return clampToRange(Math.round(chosen ?? pack.defaults.steps), pack.ranges.steps);
+}
+
+/** The guidance to show and run: the chosen value (or the pack's default), in range. */
+export function guidanceFor(chosen: number | null, pack: PackSettings): number {
+  return clampToRange(chosen ?? pack.defaults.guidance, pack.ranges.guidance);
+}
+
+/** A typed guidance, clamped to the range; null when the text is not a number (keep the old value). */
+export function parseGuidance(text: string, range: [number, number]): number | null {
+  if (text.trim() === '') return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? clampToRange(value, range) : null;
+}
+
+export interface GuidanceArgs {
+  guidance?: number;
+  negativePrompt?: string;
+}
+
+/**
+ * What a run passes to `generate` for guidance, by the loaded pack's kind:
+ * nothing for 'none' (SD-Turbo), the guidance for 'embedding', and the
+ * negative prompt too (when there is one) for 'cfg'.
+ */
+export function guidanceArgs(
+  pack: PackSettings,
+  chosen: number | null,
+  negativePrompt: string,
+): GuidanceArgs {
+  if (pack.guidance === 'none') return {};
+  const guidance = guidanceFor(chosen, pack);
+  const negative = negativePrompt.trim();
+  return pack.guidance === 'cfg' && negative
+    ? { guidance, negativePrompt: negative }
+    : { guidance };
+}
