@@ -17,6 +17,8 @@ from unet import guidance_embedding
 
 OPSET = 17
 L = IMAGE // DOWNSCALE
+# The UNet takes any batch (as real exports do): the engine runs all regions' prompts in one call.
+DYNAMIC_AXES = {"unet": {n: {0: "batch"} for n in ("sample", "encoder_hidden_states", "timestep_cond", "out_sample")}}
 
 
 class UNetExport(torch.nn.Module):
@@ -71,7 +73,7 @@ def export_all(out_dir: Path):
         args = fixed_inputs(name)
         fp32 = d / "model.fp32.onnx"
         torch.onnx.export(module, args, str(fp32), input_names=inputs, output_names=outputs,
-                          opset_version=OPSET, do_constant_folding=True)
+                          opset_version=OPSET, do_constant_folding=True, dynamic_axes=DYNAMIC_AXES.get(name))
         convert_fp16(fp32, d / "model.fp16.onnx")
         quantize_file(fp32, d / "model.int8.onnx")
         with torch.no_grad():

