@@ -51,7 +51,8 @@ beforeAll(async () => {
   origin = new URL(vite.resolvedUrls!.local[0]!).origin;
   ({ context, close } = await launchPersistent());
   page = await context.newPage();
-  await page.goto(`${origin}/`);
+  // A blank page of the origin, not the app: the app opens its databases as it starts.
+  await page.goto(`${origin}/tests/browser/store/blank.html`);
   const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
   expect(usage).toBe(0);
   const cdp = await context.newCDPSession(page);
