@@ -30,10 +30,12 @@ interface Case {
 }
 
 /**
- * The colours the demo model draws reliably from a plain prompt are red and
- * blue (green and purple it does not draw at all; yellow comes out orange),
- * so the layouts vary and the pair stays red/blue. The oracle tests cover
- * other colours and layouts independent of the model.
+ * Layouts and colour pairs the demo model keeps apart in regions. Whole-image
+ * prompts get all six colours (models/MODEL_CARD.md), but in a half-image
+ * region green and purple drift to the edges of their hue ranges: "green left,
+ * purple right" measured 9 of 12 parts right (green 64°, purple 320-323°), under
+ * this test's bar of 5 in 6, so it is not a case here. The oracle tests cover
+ * other layouts independent of the model.
  */
 const CASES: Case[] = [
   {
@@ -50,6 +52,14 @@ const CASES: Case[] = [
     parts: [
       { prompt: 'blue square', colour: 'blue', area: LEFT },
       { prompt: 'red square', colour: 'red', area: RIGHT },
+    ],
+  },
+  {
+    name: 'yellow top, blue bottom',
+    main: 'square',
+    parts: [
+      { prompt: 'yellow square', colour: 'yellow', area: TOP },
+      { prompt: 'blue square', colour: 'blue', area: BOTTOM },
     ],
   },
   {
