@@ -12,7 +12,7 @@ import torch
 
 from autoencoder import Decoder, Encoder
 from config import SEED, path, seed_all, threads
-from trainutil import Budget, log, lr_at, params, set_lr
+from trainutil import Budget, log, lr_at, params, psnr, set_lr
 
 
 def images_tensor():
@@ -27,11 +27,6 @@ def hue_rotate(x, angles):
     c, s = torch.cos(angles).view(-1, 1, 1), torch.sin(angles).view(-1, 1, 1)
     rot = c * torch.eye(3) + s * kx + (1 - c) * torch.outer(k, k)
     return torch.einsum("bij,bjhw->bihw", rot, x).clamp(-1, 1)
-
-
-def psnr(a, b):
-    mse = ((a - b) ** 2).flatten(1).mean(1)
-    return (10 * torch.log10(4 / mse)).mean().item()
 
 
 def main(steps, batch=32):

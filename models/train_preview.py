@@ -10,13 +10,9 @@ import torch
 
 from autoencoder import Decoder, PreviewDecoder
 from config import SEED, path, seed_all, threads
-from trainutil import Budget, log, lr_at, params, set_lr
+from trainutil import Budget, log, lr_at, params, psnr, set_lr
 
 LR = 2e-3
-
-
-def psnr(a, b):
-    return (10 * torch.log10(4 / ((a - b) ** 2).flatten(1).mean(1))).mean().item()
 
 
 def main(steps, batch=64):

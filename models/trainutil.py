@@ -44,6 +44,12 @@ def ema_update(ema, model, decay):
         e.mul_(decay).add_(p.detach(), alpha=1 - decay)
 
 
+def psnr(a, b):
+    """Mean PSNR in dB of images in [-1,1] (peak-to-peak 2, so peak power 4), one value per image, averaged."""
+    mse = ((a - b) ** 2).flatten(1).mean(1)
+    return (10 * torch.log10(4 / mse)).mean().item()
+
+
 def log(*args):
     print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
 

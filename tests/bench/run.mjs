@@ -41,6 +41,7 @@ function workerAsset() {
   return `/assets/${name}`;
 }
 const { openNative } = (await runnerImport(resolve('tests/bench/native.ts'))).module;
+const { wasmThreads } = (await runnerImport(resolve('src/engine/ort-runtime.ts'))).module;
 
 const server = await preview({
   logLevel: 'silent',
@@ -222,8 +223,8 @@ try {
   const { browserRuns, nativeRuns } = await pairedRuns(call, native);
   const nativeRss = native.peakRssGrowthBytes();
   await native.release();
-  const wasmThreads = caps.isolated ? Math.max(1, Math.min(4, caps.cores - 1)) : 1;
-  const kernels = await kernelFloor(page, wasmThreads);
+  const threads = wasmThreads(caps.cores, caps.isolated);
+  const kernels = await kernelFloor(page, threads);
   const click = await clickToPixels(page);
 
   // WebGPU (SwiftShader): correctness only. Same seed on both backends; compare pixels.
@@ -297,7 +298,7 @@ try {
   );
   console.log(gpuNote);
   console.log(
-    `\nKernel floor: one op type per graph, median of 20 runs; wasm in the engine worker (${wasmThreads} thread${wasmThreads > 1 ? 's' : ''}) vs onnxruntime-node with the same thread count.\n` +
+    `\nKernel floor: one op type per graph, median of 20 runs; wasm in the engine worker (${threads} thread${threads > 1 ? 's' : ''}) vs onnxruntime-node with the same thread count.\n` +
       table(['kernel', 'wasm ms', 'native ms', 'ratio', 'wasm GMAC/s', 'native GMAC/s'], kernels),
   );
 

@@ -6,8 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import type { Recipe } from '../../../src/shared/recipe-text';
 import { launchBrowser, PHONE } from '../../helpers/browser';
+import { keptRecipes } from './kept-recipes';
 import { FIXTURES, serveDistWithPack, type PackServer } from './serve';
 
 let server: PackServer;
@@ -45,24 +45,6 @@ async function pixels(page: Page, alt: string): Promise<{ src: string; data: num
       data: Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data),
     };
   }, alt);
-}
-
-/** The recipes kept in the gallery database, oldest first. */
-async function keptRecipes(page: Page): Promise<Recipe[]> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('gesso-gallery');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    if (!db.objectStoreNames.contains('items')) return [];
-    const items = await new Promise<{ createdAt: number; recipe: Recipe }[]>((resolve) => {
-      const request = db.transaction('items').objectStore('items').getAll();
-      request.onsuccess = () => resolve(request.result as { createdAt: number; recipe: Recipe }[]);
-    });
-    db.close();
-    return items.sort((a, b) => a.createdAt - b.createdAt).map((item) => item.recipe);
-  });
 }
 
 /** Wait until the result image (not a step preview) shows a new picture. */

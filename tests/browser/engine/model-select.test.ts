@@ -10,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Recipe } from '../../../src/shared/recipe-text';
 import { launchPersistent } from '../../helpers/browser';
 import { command, openModels, readStored } from '../store/models-page';
+import { keptRecipes } from './kept-recipes';
 import { FIXTURES, serveDistWithPack, type PackServer } from './serve';
 
 const TURBO_DIR = join(FIXTURES, 'sd-turbo');
@@ -57,23 +57,6 @@ async function chosenModel(): Promise<string | null> {
   return modelSelect().locator('option:checked').textContent();
 }
 
-async function keptRecipes(): Promise<Recipe[]> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('gesso-gallery');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    if (!db.objectStoreNames.contains('items')) return [];
-    const items = await new Promise<{ createdAt: number; recipe: Recipe }[]>((resolve) => {
-      const request = db.transaction('items').objectStore('items').getAll();
-      request.onsuccess = () => resolve(request.result as { createdAt: number; recipe: Recipe }[]);
-    });
-    db.close();
-    return items.sort((a, b) => a.createdAt - b.createdAt).map((item) => item.recipe);
-  });
-}
-
 async function openCreate(): Promise<void> {
   await page.goto(`${server.url}/#/create`);
   await page.getByLabel('Prompt', { exact: true }).waitFor();
@@ -114,8 +97,8 @@ describe('the Model select', () => {
       .waitFor({ timeout: 60_000 });
     // Read from the store, not the host.
     expect(server.requests.filter((r) => r.path.startsWith(TURBO_PATH))).toHaveLength(served);
-    await expect.poll(async () => (await keptRecipes()).length).toBe(1);
-    expect((await keptRecipes())[0]).toMatchObject({
+    await expect.poll(async () => (await keptRecipes(page)).length).toBe(1);
+    expect((await keptRecipes(page))[0]).toMatchObject({
       prompt: 'cat',
       steps: 1,
       pack: { id: 'fixture-sd-turbo' },
