@@ -2,12 +2,13 @@
 
 import type { BackendPreference, BackendChoice, Capabilities } from '../shared/capabilities';
 import type { Backend, PipelineKind } from '../shared/pack-manifest';
-import type { MethodSpec } from '../shared/rpc';
-import type { RegionLayoutJson } from './regions/layout'; // regions (issue 6)
-import type { RgbaImage } from './image';
-import type { LoadProgress, StageTimings } from './pipelines';
+import type { MethodSpec } from '../shared/rpc/wire';
+import type { RgbaImage } from '../shared/rgba';
+import type { GuidanceKind } from '../shared/guidance';
+import type { Recipe, StageTimings } from '../shared/recipe';
+import type { GenerateRequest, LoadProgress } from './pipelines';
 
-export type { RgbaImage } from './image';
+export type { RgbaImage } from '../shared/rgba';
 export type { LoadProgress, StageTimings } from './pipelines';
 
 export interface Float32TensorData {
@@ -50,8 +51,7 @@ export interface LoadedPackInfo {
   image: { width: number; height: number };
   defaults: { steps: number; guidance: number };
   ranges: { steps: [number, number]; guidance: [number, number] };
-  /** 'embedding' (LCM timestep_cond), 'cfg' (negative prompt used), 'none' (SD-Turbo). */
-  guidance: 'embedding' | 'cfg' | 'none';
+  guidance: GuidanceKind;
   hasPreview: boolean;
   /** The variant's estimated peak working memory (manifest). */
   memoryBytes: number;
@@ -62,23 +62,8 @@ export interface LoadedPackInfo {
   loadMs: number;
 }
 
-export interface GenerateArgs {
-  prompt: string;
-  /** Only where the pack uses classifier-free guidance (LoadedPackInfo.guidance === 'cfg'). */
-  negativePrompt?: string;
-  steps: number;
-  /** Default: the pack's default guidance. */
-  guidance?: number;
-  /** 32-bit unsigned seed. */
-  seed: number;
-  /** Pixels; honoured only where the pack's UNet accepts other sizes. */
-  width?: number;
-  height?: number;
-  /** Previews after each step (default true). */
-  preview?: boolean;
-  // regions (issue 6): regional prompts and the drawing as starting image.
-  regions?: RegionLayoutJson;
-}
+/** What the page asks for: a recipe request, plus whether to decode previews (default true). */
+export type GenerateArgs = GenerateRequest;
 
 /** Sent after each step; `preview` is the current estimate (its buffer is transferred). */
 export interface GenerateProgress {
@@ -87,10 +72,10 @@ export interface GenerateProgress {
   preview: RgbaImage | null;
 }
 
+/** The image, the recipe as it really ran, and how it ran. */
 export interface GenerateOutput {
   image: RgbaImage;
-  seed: number;
-  steps: number;
+  recipe: Recipe;
   backend: Backend;
   timings: StageTimings;
   /** The text states stayed on the GPU between steps. */

@@ -9,12 +9,12 @@ import type {
   LoadedPackInfo,
   LoadPackArgs,
 } from './api';
-import { chooseVariant } from './fit';
+import { chooseVariant } from '../shared/fit';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
 import { openPack } from './pack-opener';
 import { Pipeline, type LoadProgress } from './pipelines';
-import { generateWithRegions } from './regions/generate'; // regions (issue 6)
+import { generateImage } from './generate';
 
 /** Packs whose estimated working memory is above this free the text encoder after each prompt. */
 const RELEASE_TEXT_ENCODER_ABOVE = 1024 ** 3;
@@ -72,7 +72,7 @@ export class EngineState {
       image: manifest.image,
       defaults: manifest.defaults,
       ranges: manifest.ranges,
-      guidance: pipeline.guidanceMode,
+      guidance: pipeline.guidanceKind,
       hasPreview: pipeline.hasPreview,
       memoryBytes: variant.requires.memoryBytes,
       releasesTextEncoder: releaseTextEncoder,
@@ -90,35 +90,18 @@ export class EngineState {
   ): Promise<GenerateOutput> {
     if (!this.loaded) await this.load({}, signal);
     const { pipeline, info } = this.loaded!;
-    // regions (issue 6): plain generate when args.regions is absent.
-    const result = await generateWithRegions(
-      pipeline,
-      {
-        prompt: args.prompt,
-        negativePrompt: args.negativePrompt,
-        steps: args.steps,
-        guidance: args.guidance ?? info.defaults.guidance,
-        seed: args.seed >>> 0,
-        width: args.width,
-        height: args.height,
-        preview: args.preview,
-      },
-      args.regions,
-      {
-        openEncoder: () => pipeline.openComponent('vaeEncoder', 'image encoder'),
-        signal,
-        onStep: (step) =>
-          onProgress({
-            step: step.step,
-            steps: step.steps,
-            preview: step.step < step.steps ? step.preview : null,
-          }),
-      },
-    );
+    const result = await generateImage(pipeline, args, {
+      signal,
+      onStep: (step) =>
+        onProgress({
+          step: step.step,
+          steps: step.steps,
+          preview: step.step < step.steps ? step.preview : null,
+        }),
+    });
     return {
       image: result.image,
-      seed: result.seed,
-      steps: result.steps,
+      recipe: result.recipe,
       backend: info.backend,
       timings: result.timings,
       textStatesOnGpu: result.textStatesOnGpu,

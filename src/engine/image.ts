@@ -1,11 +1,6 @@
 /** Decoder output (CHW floats) -> RGBA bytes, and latent helpers. */
 
-export interface RgbaImage {
-  width: number;
-  height: number;
-  /** width * height * 4 bytes, row-major, alpha 255: the layout of ImageData. */
-  data: Uint8ClampedArray;
-}
+import type { RgbaImage } from '../shared/rgba';
 
 export type DecoderRange = 'minus-one-to-one' | 'zero-to-one';
 

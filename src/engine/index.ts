@@ -1,6 +1,6 @@
 /** The page's handle on the engine worker. */
 
-import { RpcClient } from './client';
+import { RpcClient } from '../shared/rpc/client';
 import type { EngineApi } from './api';
 
 export type EngineClient = RpcClient<EngineApi>;
@@ -12,3 +12,5 @@ export function startEngine(): EngineClient {
   });
   return new RpcClient<EngineApi>(worker);
 }
+
+export type * from './api';

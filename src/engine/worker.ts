@@ -6,7 +6,7 @@ import type { Capabilities } from '../shared/capabilities';
 import type { EngineApi, Float32TensorData } from './api';
 import { detectCapabilities } from './detect';
 import { EngineState } from './engine-state';
-import { serve, Transfer } from './host';
+import { serve, Transfer } from '../shared/rpc/host';
 import { loadRuntime } from './ort-runtime';
 
 let capabilities: Promise<Readonly<Capabilities>> | null = null;

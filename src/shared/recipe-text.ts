@@ -6,35 +6,8 @@
  */
 
 import type { PngTextEntry, TextChunkOptions } from './png-text';
-
-/** Everything needed to make the same image again. */
-export interface Recipe {
-  prompt: string;
-  negativePrompt: string;
-  pack: { id: string; version: string; variant: string };
-  steps: number;
-  guidance: number;
-  seed: number;
-  width: number;
-  height: number;
-  /** Scheduler name for other tools, e.g. "LCM" or "Euler a". */
-  sampler?: string;
-  /** The regions layout (src/engine/regions/layout.ts), kept as plain JSON. */
-  regions?: unknown;
-}
-
-/** What came out of one run besides the pixels. */
-export interface RunInfo {
-  backend: string;
-  /** Milliseconds per stage as the engine reports them (e.g. StageTimings: `totalMs`, `unetMs` per step). */
-  timings: Record<string, number | number[]>;
-}
-
-/** A recipe read back from an image: complete for Gesso's own, partial for others. */
-export type RecipeDraft = Partial<Omit<Recipe, 'pack'>> & {
-  prompt: string;
-  pack?: Partial<Recipe['pack']>;
-};
+import type { Recipe, RecipeDraft, RunInfo } from './recipe';
+import type { RegionLayoutJson } from './regions/layout';
 
 export const PARAMETERS_KEYWORD = 'parameters';
 export const GESSO_RECIPE_KEYWORD = 'gesso-recipe';
@@ -200,7 +173,8 @@ export function parseGessoRecipe(text: string): Recipe | null {
     height: r.height as number,
   };
   if (typeof r.sampler === 'string') recipe.sampler = r.sampler;
-  if (r.regions !== undefined) recipe.regions = r.regions;
+  // Kept as written; decodeLayout checks it where it is used (Create, the engine).
+  if (isRecord(r.regions)) recipe.regions = r.regions as unknown as RegionLayoutJson;
   return recipe;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The page's side of the model store: send commands to the service worker,
+ * The page's side of the model store: call the service worker,
  * hear progress, read pack records, and sum storage use.
  *
  *   await startDownload({ manifest, manifestUrl, licenseAccepted: true, origin: 'user' });
@@ -7,21 +7,24 @@
  *   const packs = await listStoredPacks();
  */
 
-import { fromErrorData, GessoError, type ErrorData } from '../shared/errors';
+import { GessoError } from '../shared/errors';
+import { callOnce } from '../shared/rpc/client';
 import { openModelDb } from './idb-kv';
 import { ModelStore } from './model-store';
 import {
   STORE_CHANNEL,
-  type BackgroundFetchHandOff,
   STORE_MESSAGE,
-  type StoreCommand,
+  type DownloadRequest,
+  type StoreApi,
   type StoreEvent,
-  type StoreMessage,
 } from './protocol';
 import type { PackRecord } from './records';
 
-/** Sends a command to the service worker; resolves with its result, rejects with the GessoError it answers with. */
-export async function sendStoreCommand(command: StoreCommand): Promise<unknown> {
+/** Calls the service worker's store; rejects with the GessoError it answers with. */
+export async function callStore<M extends keyof StoreApi & string>(
+  method: M,
+  args: StoreApi[M]['args'],
+): Promise<StoreApi[M]['result']> {
   if (!('serviceWorker' in navigator))
     throw new GessoError(
       'storage-refused',
@@ -31,24 +34,7 @@ export async function sendStoreCommand(command: StoreCommand): Promise<unknown> 
   const worker = registration.active;
   if (!worker)
     throw new GessoError('internal', 'The service worker is not running yet; reload the page.');
-  const channel = new MessageChannel();
-  type Answer = { ok: boolean; result?: unknown; error?: ErrorData };
-  const answer = new Promise<Answer>((resolve) => {
-    channel.port1.onmessage = (event) => resolve(event.data as Answer);
-  });
-  const message: StoreMessage = { type: STORE_MESSAGE, command };
-  worker.postMessage(message, [channel.port2]);
-  const result = await answer;
-  channel.port1.close();
-  if (!result.ok)
-    throw fromErrorData(
-      result.error ?? {
-        name: 'GessoError',
-        code: 'internal',
-        message: 'The service worker failed.',
-      },
-    );
-  return result.result;
+  return callOnce<StoreApi, M>(worker, STORE_MESSAGE, method, args);
 }
 
 interface BackgroundFetchManager {
@@ -68,13 +54,8 @@ interface BackgroundFetchManager {
  * download goes to Background Fetch where the browser has it (it carries on
  * with the app closed); the worker's own fetch loop otherwise.
  */
-export async function startDownload(
-  request: Omit<Extract<StoreCommand, { cmd: 'download' }>, 'cmd'>,
-): Promise<void> {
-  const handOff = (await sendStoreCommand({
-    cmd: 'download',
-    ...request,
-  })) as BackgroundFetchHandOff | null;
+export async function startDownload(request: DownloadRequest): Promise<void> {
+  const handOff = await callStore('download', request);
   if (!handOff) return;
   const registration = await navigator.serviceWorker.ready;
   const manager = (registration as unknown as { backgroundFetch?: BackgroundFetchManager })
@@ -94,7 +75,7 @@ export async function startDownload(
     );
   } catch {
     // Refused (permission, quota, a duplicate id): the worker's fetch loop does it.
-    await sendStoreCommand({ cmd: 'resume', packId: handOff.packId });
+    await callStore('resume', { packId: handOff.packId });
   }
 }
 
@@ -117,7 +98,7 @@ export function keepStoreAwake(): () => void {
     if (event.type === 'progress') lastProgress = Date.now();
   });
   const timer = setInterval(() => {
-    if (Date.now() - lastProgress < 60_000) void sendStoreCommand({ cmd: 'wake' }).catch(() => {});
+    if (Date.now() - lastProgress < 60_000) void callStore('wake', undefined).catch(() => {});
   }, 20_000);
   return () => {
     stop();
@@ -136,30 +117,15 @@ export async function requestPersistence(): Promise<boolean> {
   return navigator.storage.persist().catch(() => false);
 }
 
-export interface StorageUser {
-  label: string;
-  bytes: () => Promise<number>;
-}
-
-const users: StorageUser[] = [
-  {
-    label: 'Model packs',
-    bytes: async () => {
-      const store = new ModelStore(await openModelDb());
-      let total = 0;
-      for (const pack of await store.listPacks()) {
-        if (pack.installed) total += pack.installed.bytes;
-        if (pack.job) total += await store.slotBytes(pack.job.slot);
-      }
-      return total;
-    },
-  },
-];
-
-/** Lets another part of the app (the gallery) list its own storage on the Models screen. */
-export function registerStorageUser(user: StorageUser): () => void {
-  users.push(user);
-  return () => users.splice(users.indexOf(user), 1);
+/** Bytes of model packs stored, installed or part-downloaded. */
+async function packBytes(): Promise<number> {
+  const store = new ModelStore(await openModelDb());
+  let total = 0;
+  for (const pack of await store.listPacks()) {
+    if (pack.installed) total += pack.installed.bytes;
+    if (pack.job) total += await store.slotBytes(pack.job.slot);
+  }
+  return total;
 }
 
 export interface StorageSummary {
@@ -167,7 +133,7 @@ export interface StorageSummary {
   usageBytes: number | null;
   quotaBytes: number | null;
   persisted: boolean | null;
-  /** Per registered user (model packs first). */
+  /** What Gesso's own stores hold (the gallery shows its own). */
   parts: { label: string; bytes: number }[];
 }
 
@@ -176,9 +142,7 @@ export async function storageSummary(): Promise<StorageSummary> {
   const persisted = navigator.storage?.persisted
     ? await navigator.storage.persisted().catch(() => null)
     : null;
-  const parts = await Promise.all(
-    users.map(async (u) => ({ label: u.label, bytes: await u.bytes().catch(() => 0) })),
-  );
+  const parts = [{ label: 'Model packs', bytes: await packBytes().catch(() => 0) }];
   return {
     usageBytes: estimate?.usage ?? null,
     quotaBytes: estimate?.quota ?? null,

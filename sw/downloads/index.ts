@@ -1,16 +1,17 @@
 /// <reference lib="webworker" />
 /**
- * Wires the download manager into the service worker: commands arrive by
+ * Wires the download manager into the service worker: store calls arrive by
  * postMessage (answered on the MessagePort sent with them), and every
  * navigation or activation wakes downloads a restart interrupted.
  * While a download runs, each event's waitUntil keeps the worker alive;
  * if the browser stops it anyway, the next wake resumes from the last chunk.
  */
 
-import { toErrorData } from '../../src/shared/errors';
+import { answer } from '../../src/shared/rpc/host';
+import { isEnvelope } from '../../src/shared/rpc/wire';
 import { openModelDb } from '../../src/store/idb-kv';
 import { asStorageError, ModelStore } from '../../src/store/model-store';
-import { isStoreMessage } from '../../src/store/protocol';
+import { STORE_MESSAGE, type StoreApi } from '../../src/store/protocol';
 import type { BgFetchEvent } from './background-fetch';
 import { DownloadManager } from './manager';
 
@@ -33,12 +34,14 @@ export function setUpDownloads(sw: ServiceWorkerGlobalScope): DownloadManager {
   };
 
   sw.addEventListener('message', (event) => {
-    if (!isStoreMessage(event.data)) return;
+    if (!isEnvelope<StoreApi>(event.data, STORE_MESSAGE)) return;
     const reply = event.ports[0];
-    const work = manager.handle(event.data.command).then(
-      (result) => reply?.postMessage({ ok: true, result: result ?? null }),
-      (error: unknown) =>
-        reply?.postMessage({ ok: false, error: toErrorData(asStorageError(error)) }),
+    const work = answer(
+      manager.handlers,
+      event.data.call,
+      (message) => reply?.postMessage(message),
+      undefined,
+      asStorageError,
     );
     keepAlive(event, work);
   });

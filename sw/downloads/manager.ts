@@ -1,7 +1,7 @@
 /**
  * The service worker's download manager: one job per pack, driven by
  * commands from pages, progress broadcast to every page. The download loop
- * itself is src/store/download-pack.ts; this adds job control (pause,
+ * itself is download-pack.ts; this adds job control (pause,
  * resume, cancel, delete), the space check, the demo pack's automatic
  * install and waking interrupted downloads after a restart.
  */
@@ -9,8 +9,8 @@
 import { createSHA256 } from 'hash-wasm';
 import { GessoError, isAbortError, toErrorData } from '../../src/shared/errors';
 import { catalog } from '../../src/store/catalog';
-import { DEFAULT_CHUNK_SIZE } from '../../src/store/chunks';
-import { jobProgress, prepareJob, runJob, type JobProgress } from '../../src/store/download-pack';
+import { DEFAULT_CHUNK_SIZE } from './chunks';
+import { jobProgress, prepareJob, runJob, type JobProgress } from './download-pack';
 import { asStorageError, type ModelStore } from '../../src/store/model-store';
 import {
   bgFetchId,
@@ -20,28 +20,24 @@ import {
   slotOfBgFetch,
   type BgFetchRegistration,
 } from './background-fetch';
-import { RateMeter, secondsLeft } from '../../src/store/progress';
+import { RateMeter, secondsLeft } from './progress';
+import type { Handlers } from '../../src/shared/rpc/host';
 import {
   STORE_CHANNEL,
   type BackgroundFetchHandOff,
-  type StoreCommand,
+  type DownloadRequest,
+  type StoreApi,
+  type StoreConfig,
   type StoreEvent,
 } from '../../src/store/protocol';
 import type { PackRecord } from '../../src/store/records';
-import { checkSpace } from '../../src/store/space';
+import { checkSpace } from './space';
 import {
   defaultVariant,
   parseManifest,
   type PackManifestInput,
 } from '../../src/store/validate-manifest';
 
-export interface ManagerConfig {
-  chunkSize: number;
-  retryDelayMs: number;
-  backgroundFetch: boolean;
-  /** Packs smaller than this use the fetch loop even where Background Fetch exists. */
-  backgroundFetchMinBytes: number;
-}
 
 /**
  * How start() gets the bytes. 'auto': a Background Fetch already running, else
@@ -58,7 +54,7 @@ interface Active {
 }
 
 export class DownloadManager {
-  readonly config: ManagerConfig = {
+  readonly config: StoreConfig = {
     chunkSize: DEFAULT_CHUNK_SIZE,
     retryDelayMs: 1000,
     backgroundFetch: true,
@@ -81,30 +77,18 @@ export class DownloadManager {
       await Promise.allSettled([...this.active.values()].map((a) => a.done));
   }
 
-  handle(command: StoreCommand): Promise<unknown> {
-    switch (command.cmd) {
-      case 'configure':
-        if (command.chunkSize) this.config.chunkSize = command.chunkSize;
-        if (command.retryDelayMs !== undefined) this.config.retryDelayMs = command.retryDelayMs;
-        if (command.backgroundFetch !== undefined)
-          this.config.backgroundFetch = command.backgroundFetch;
-        if (command.backgroundFetchMinBytes !== undefined)
-          this.config.backgroundFetchMinBytes = command.backgroundFetchMinBytes;
-        return Promise.resolve();
-      case 'wake':
-        return this.wake();
-      case 'download':
-        return this.download(command);
-      case 'pause':
-        return this.locked(command.packId, () => this.pause(command.packId));
-      case 'resume':
-        return this.locked(command.packId, () => this.resume(command.packId));
-      case 'cancel':
-        return this.locked(command.packId, () => this.cancel(command.packId));
-      case 'delete':
-        return this.locked(command.packId, () => this.remove(command.packId));
-    }
-  }
+  /** The store API, as the service worker serves it to pages. */
+  readonly handlers: Handlers<StoreApi> = {
+    configure: async (patch) => {
+      Object.assign(this.config, patch);
+    },
+    wake: () => this.wake(),
+    download: (request) => this.download(request),
+    pause: ({ packId }) => this.locked(packId, () => this.pause(packId)),
+    resume: ({ packId }) => this.locked(packId, () => this.resume(packId)),
+    cancel: ({ packId }) => this.locked(packId, () => this.cancel(packId)),
+    delete: ({ packId }) => this.locked(packId, () => this.remove(packId)),
+  };
 
   /** Resumes downloads a restart interrupted, and installs the demo pack once. */
   async wake(): Promise<void> {
@@ -135,7 +119,6 @@ export class DownloadManager {
       if (pack?.job?.version === manifest.version && pack.job.state === 'paused') continue;
       await this.download(
         {
-          cmd: 'download',
           manifest,
           manifestUrl: entry.manifestUrl,
           licenseAccepted: false,
@@ -148,7 +131,7 @@ export class DownloadManager {
 
   /** `offer`: the command came from a page that can start a Background Fetch. */
   private async download(
-    command: Extract<StoreCommand, { cmd: 'download' }>,
+    command: DownloadRequest,
     offer = true,
   ): Promise<BackgroundFetchHandOff | null> {
     let manifest: PackManifestInput;

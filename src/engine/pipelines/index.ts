@@ -1,11 +1,13 @@
-export { Pipeline, type LoadOptions, type LoadProgress } from './pipeline';
+export { Pipeline } from './pipeline';
+export type { LoadOptions, LoadProgress } from './load';
 export type {
   Conditioning,
   GenerateOptions,
   GenerateRequest,
   GenerateResult,
+  InitLatents,
   NoisePredictor,
-  StageTimings,
   StepContext,
   StepProgress,
 } from './types';
+export type { StageTimings } from '../../shared/recipe';

@@ -1,25 +1,12 @@
-/** What the pipelines take and give; the worker API re-exports the serialisable parts. */
+/** What the pipelines take and give inside the engine (the page sees src/shared/recipe.ts). */
 
-import type { RgbaImage } from '../image';
+import type { Recipe, RecipeRequest, StageTimings } from '../../shared/recipe';
+import type { RgbaImage } from '../../shared/rgba';
 import type { Value } from '../session';
 
-export interface GenerateRequest {
-  prompt: string;
-  /** Used only where the pipeline runs classifier-free guidance (a UNet without timestep_cond and guidance > 1). */
-  negativePrompt?: string;
-  steps: number;
-  guidance: number;
-  seed: number;
-  /** Output size in pixels; only honoured where the UNet's sample shape is not fixed. Defaults to the manifest's image size. */
-  width?: number;
-  height?: number;
+export interface GenerateRequest extends RecipeRequest {
   /** Decode a preview after each step (when the pack has a cheap decoder). Default true. */
   preview?: boolean;
-  /**
-   * img2img: start from these UNet-space latents ([1, C, h, w], i.e. VAE
-   * latents * scalingFactor) noised to `strength` of the schedule, in (0, 1].
-   */
-  init?: { latents: Float32Array; strength: number };
 }
 
 export interface StepProgress {
@@ -31,21 +18,10 @@ export interface StepProgress {
   preview: RgbaImage | null;
 }
 
-export interface StageTimings {
-  tokenizeMs: number;
-  textEncodeMs: number;
-  /** One entry per step: the UNet runs of that step (all conditionings). */
-  unetMs: number[];
-  /** Scheduler maths, noise and previews outside the UNet, summed over steps. */
-  stepOverheadMs: number;
-  decodeMs: number;
-  totalMs: number;
-}
-
 export interface GenerateResult {
   image: RgbaImage;
-  seed: number;
-  steps: number;
+  /** What really ran: the request resolved against the pack. */
+  recipe: Recipe;
   timings: StageTimings;
   /** The prompt's text states stayed on the GPU between steps (WebGPU). */
   textStatesOnGpu: boolean;
@@ -72,14 +48,21 @@ export type NoisePredictor = (
   context: StepContext,
 ) => Promise<Float32Array>;
 
+/** img2img: start from these UNet-space latents ([1, C, h, w]) noised to `strength` of the schedule, in (0, 1]. */
+export interface InitLatents {
+  latents: Float32Array;
+  strength: number;
+}
+
 export interface GenerateOptions {
   signal?: AbortSignal;
   onStep?: (progress: StepProgress) => void;
+  /** Start from an image instead of pure noise. */
+  init?: InitLatents;
   /**
-   * Replace the per-step prediction. Regional prompting wraps the default
-   * (which runs the prompt with the pipeline's guidance): encode more
-   * prompts with `pipeline.encodePrompt`, predict each with
-   * `pipeline.predictNoise`, and combine by masks.
+   * Replace the per-step prediction. Regional prompting does: it encodes
+   * more prompts with `pipeline.encodePrompt`, predicts each, and combines
+   * them by masks.
    */
-  predictor?: (defaultPredictor: NoisePredictor) => NoisePredictor;
+  predictor?: NoisePredictor;
 }

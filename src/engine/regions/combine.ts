@@ -53,10 +53,3 @@ export function stackBatch(items: readonly Float32Array[]): Float32Array {
   items.forEach((item, k) => out.set(item, k * size));
   return out;
 }
-
-/** Repeats one [1, ...] array K times along the batch dimension. */
-export function repeatBatch(item: Float32Array, count: number): Float32Array {
-  const out = new Float32Array(item.length * count);
-  for (let k = 0; k < count; k++) out.set(item, k * item.length);
-  return out;
-}

@@ -1,33 +1,27 @@
 /**
- * Regional prompts and sketch-to-image for any pipeline: builds the per-step
- * predictor and the starting latents that Pipeline.generate takes
- * (GenerateOptions.predictor, GenerateRequest.init).
+ * Regional prompts and sketch-to-image for any pipeline: a plan that the
+ * engine hands to Pipeline.generate (GenerateOptions.predictor and .init),
+ * asked for only when a layout has regions or a starting drawing.
  */
 
 import { GessoError } from '../../shared/errors';
-import type { Pipeline } from '../pipelines';
-import type {
-  Conditioning,
-  GenerateOptions,
-  GenerateRequest,
-  GenerateResult,
-  NoisePredictor,
-} from '../pipelines';
+import { activeRegions, type RegionLayout } from '../../shared/regions/layout';
+import { regionWeights, type RegionWeights } from '../../shared/regions/masks';
+import { renderSketchTensor } from '../../shared/regions/sketch';
+import { scaled } from '../image';
+import type { Conditioning, GenerateRequest, InitLatents, NoisePredictor, Pipeline } from '../pipelines';
+import { classifierFreeGuidance } from '../schedulers';
 import { inputOr, isDeviceTensor, outputOr, type ModelSession } from '../session';
 import { floatTensor, toFloat32 } from '../tensors';
-import { scaled } from '../image';
 import { combinePredictions } from './combine';
-import { activeRegions, decodeLayout, type RegionLayout } from './layout';
-import { regionWeights, type RegionWeights } from './masks';
 import { isUsed } from './regional';
-import { renderSketchTensor } from './sketch';
 import { runUnetBatch } from './unet-batch';
 
 export interface RegionalPlan {
   /** Replaces the pipeline's per-step prediction; absent when no region takes part. */
-  predictor?: (fallback: NoisePredictor) => NoisePredictor;
-  /** The drawing as starting latents; absent unless the layout asks for it and the pack has an encoder. */
-  init?: GenerateRequest['init'];
+  predictor?: NoisePredictor;
+  /** The drawing as starting latents; absent unless the layout asks for it. */
+  init?: InitLatents;
   weights: RegionWeights | null;
   /** UNet calls and prompt evaluations so far (for benchmarks and tests). */
   stats: { calls: number; evaluations: number };
@@ -41,11 +35,9 @@ export interface RegionalOptions {
   sequential?: boolean;
 }
 
-/** The latent-grid dims the pipeline will use and the matching image size for masks. */
-function sizes(pipeline: Pipeline, request: GenerateRequest) {
-  const dims = pipeline.latentDims(request);
-  const downscale = pipeline.manifest.latent.downscale;
-  return { dims, downscale, image: { width: dims[3]! * downscale, height: dims[2]! * downscale } };
+/** True when a layout changes generation at all (regions with strokes, or the drawing as start). */
+export function layoutMatters(layout: RegionLayout): boolean {
+  return Boolean(layout.startImage) || activeRegions(layout).length > 0;
 }
 
 export async function planRegions(
@@ -54,55 +46,45 @@ export async function planRegions(
   layout: RegionLayout,
   options: RegionalOptions = {},
 ): Promise<RegionalPlan> {
-  const { dims, downscale, image } = sizes(pipeline, request);
+  const dims = pipeline.latentDims(request);
+  const downscale = pipeline.manifest.latent.downscale;
+  const image = { width: dims[3]! * downscale, height: dims[2]! * downscale };
   const stats = { calls: 0, evaluations: 0 };
   const plan: RegionalPlan = { weights: null, stats };
-  if (layout.startImage && options.openEncoder) {
-    const encoder = await options.openEncoder();
-    if (encoder) {
-      // Opened for this image only: sketch-to-image is occasional, the encoder's memory is not kept.
-      try {
-        plan.init = await encodeSketch(pipeline, encoder, layout, request.steps, image, dims);
-      } finally {
-        await encoder.release();
-      }
-    }
-  }
+  if (layout.startImage) plan.init = await sketchInit(pipeline, layout, request.steps, image, dims, options);
   if (activeRegions(layout).length === 0) return plan;
 
   const weights = regionWeights(layout, image, downscale);
   plan.weights = weights;
+  const guidance = request.guidance ?? pipeline.manifest.defaults.guidance;
   const prompts = [request.prompt, ...weights.regions.map((r) => r.prompt)];
   const used = weights.weights
     .map((w, k) => ({ w, prompt: prompts[k]! }))
     .filter((u) => isUsed(u.w));
   const conditionings: Conditioning[] = [];
   for (const u of used) conditionings.push(await pipeline.encodePrompt(u.prompt, options.signal));
-  const cfg = pipeline.guidanceMode === 'cfg' && request.guidance > 1;
-  const unconditional = cfg
-    ? await pipeline.encodePrompt(request.negativePrompt ?? '', options.signal)
-    : null;
+  const unconditional = await pipeline.unconditionalFor(request, guidance, options.signal);
+  const all = unconditional ? [...conditionings, unconditional] : conditionings;
   const shape = { channels: dims[1]!, height: dims[2]!, width: dims[3]! };
-  const embedding = pipeline.manifest.guidanceEmbedding;
 
-  plan.predictor = () => async (input, context) => {
-    const all = unconditional ? [...conditionings, unconditional] : conditionings;
+  plan.predictor = async (input, context) => {
     let eps: Float32Array[] | null = null;
     if (!options.sequential && all.length > 1) {
       eps = await runUnetBatch(
         pipeline.unet,
+        pipeline.manifest,
         input,
         dims,
         context.timestep,
         all.map((c) => c.hidden),
-        { guidance: request.guidance, ...(embedding ? { embedding } : {}) },
+        guidance,
       );
       if (eps) stats.calls++;
     }
     if (!eps) {
       eps = [];
       for (const c of all) {
-        eps.push(await pipeline.runUnet(input, dims, context.timestep, c, request.guidance));
+        eps.push(await pipeline.runUnet(input, dims, context.timestep, c, guidance));
         stats.calls++;
       }
     }
@@ -115,14 +97,32 @@ export async function planRegions(
             used.map((u) => u.w),
             shape,
           );
-    if (!unconditional) return combined;
     // CFG is linear, so one unconditional prediction serves every prompt.
-    const u = eps[used.length]!;
-    for (let i = 0; i < combined.length; i++)
-      combined[i] = u[i]! + request.guidance * (combined[i]! - u[i]!);
-    return combined;
+    return unconditional ? classifierFreeGuidance(combined, eps[used.length]!, guidance) : combined;
   };
   return plan;
+}
+
+/** The drawing through the pack's VAE encoder, opened for this image only (its memory is not kept). */
+async function sketchInit(
+  pipeline: Pipeline,
+  layout: RegionLayout,
+  steps: number,
+  image: { width: number; height: number },
+  dims: readonly number[],
+  options: RegionalOptions,
+): Promise<InitLatents> {
+  const encoder = options.openEncoder ? await options.openEncoder() : null;
+  if (!encoder)
+    throw new GessoError(
+      'unsupported-operator',
+      'This model pack has no image encoder, so it cannot start from your drawing. Untick “Use drawing as starting image” or choose another pack.',
+    );
+  try {
+    return await encodeSketch(pipeline, encoder, layout, steps, image, dims);
+  } finally {
+    await encoder.release();
+  }
 }
 
 /**
@@ -137,7 +137,7 @@ export async function encodeSketch(
   steps: number,
   image: { width: number; height: number },
   dims: readonly number[],
-): Promise<GenerateRequest['init']> {
+): Promise<InitLatents> {
   const { manifest } = pipeline;
   let pixels = renderSketchTensor(layout, image);
   if (manifest.latent.decoderOutput === 'zero-to-one') pixels = pixels.map((v) => (v + 1) / 2);
@@ -171,33 +171,4 @@ export function scheduleStrength(
   const lcm = kind === 'demo' || scheduler.kind === 'lcm';
   const minimum = lcm ? steps / (scheduler.originalSteps ?? 50) : 1 / steps;
   return Math.min(1, Math.max(minimum, 1 - keep));
-}
-
-/**
- * Pipeline.generate with a region layout (the JSON form from the page, or
- * nothing): what the worker calls. Without a layout it is plain generate.
- */
-export async function generateWithRegions(
-  pipeline: Pipeline,
-  request: GenerateRequest,
-  layoutJson: unknown,
-  options: GenerateOptions & { openEncoder?: () => Promise<ModelSession | null> } = {},
-): Promise<GenerateResult> {
-  if (layoutJson === undefined || layoutJson === null) return pipeline.generate(request, options);
-  const layout = decodeLayout(layoutJson);
-  const plan = await planRegions(pipeline, request, layout, {
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.openEncoder ? { openEncoder: options.openEncoder } : {}),
-  });
-  if (layout.startImage && !plan.init)
-    throw new GessoError(
-      'unsupported-operator',
-      'This model pack has no image encoder, so it cannot start from your drawing. Untick “Use drawing as starting image” or choose another pack.',
-    );
-  const rest: GenerateOptions = { ...options };
-  delete (rest as { openEncoder?: unknown }).openEncoder;
-  return pipeline.generate(
-    plan.init ? { ...request, init: plan.init } : request,
-    plan.predictor ? { ...rest, predictor: plan.predictor } : rest,
-  );
 }

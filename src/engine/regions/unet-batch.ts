@@ -5,42 +5,22 @@
  * the export's batch is fixed or the batched run fails.
  */
 
-import { GessoError } from '../../shared/errors';
-import { guidanceEmbedding } from '../schedulers';
-import {
-  dimOr,
-  findInput,
-  inputOr,
-  isDeviceTensor,
-  outputOr,
-  type ModelSession,
-  type Value,
-} from '../session';
-import { floatTensor, numberTensor, toFloat32, type DType } from '../tensors';
-import { repeatBatch, splitBatch, stackBatch } from './combine';
+import type { PackManifest } from '../../shared/pack-manifest';
+import { asDType } from '../pipelines/dtype';
+import { runUnet, unetFeeds, unetTextInput } from '../pipelines/unet';
+import { inputOr, isDeviceTensor, type ModelSession, type Value } from '../session';
+import { floatTensor, toFloat32 } from '../tensors';
+import { splitBatch, stackBatch } from './combine';
 import { hasDynamicBatch } from './regional';
 
 const unbatchable = new WeakSet<ModelSession>();
 
-function dtype(type: string): DType {
-  if (type === 'float32' || type === 'float16' || type === 'int32' || type === 'int64') return type;
-  throw new GessoError(
-    'unsupported-operator',
-    `The UNet takes ${type} data, which Gesso cannot feed.`,
-  );
-}
-
 /** True when one call can take several prompts (dynamic batch, text states on the CPU). */
 export function canBatch(unet: ModelSession, hidden: readonly Value[]): boolean {
   if (unbatchable.has(unet) || hidden.some(isDeviceTensor)) return false;
-  const sample = inputOr(unet, 'sample', 0);
-  const text = inputOr(unet, 'encoder_hidden_states', 2);
-  return hasDynamicBatch(sample.shape) && hasDynamicBatch(text.shape);
-}
-
-export interface BatchGuidance {
-  guidance: number;
-  embedding?: { dim: number; scale: number };
+  return (
+    hasDynamicBatch(inputOr(unet, 'sample', 0).shape) && hasDynamicBatch(unetTextInput(unet).shape)
+  );
 }
 
 /**
@@ -50,49 +30,28 @@ export interface BatchGuidance {
  */
 export async function runUnetBatch(
   unet: ModelSession,
+  manifest: Pick<PackManifest, 'guidanceEmbedding'>,
   modelInput: Float32Array,
   dims: readonly number[],
   timestep: number,
   hidden: readonly Value[],
-  options: BatchGuidance,
+  guidance: number,
 ): Promise<Float32Array[] | null> {
   if (!canBatch(unet, hidden)) return null;
   const k = hidden.length;
-  const sample = inputOr(unet, 'sample', 0);
-  const time = inputOr(unet, 'timestep', 1);
-  const text = inputOr(unet, 'encoder_hidden_states', 2);
   const states = hidden.map((h) => toFloat32(h as Exclude<Value, { location: 'gpu-buffer' }>));
-  const textDims = [k, ...(hidden[0]!.dims.slice(1) as number[])];
-  const timeDims =
-    time.shape.length === 0
-      ? []
-      : typeof time.shape[0] === 'number' && time.shape[0] === 1
-        ? [1]
-        : [k];
-  const feeds: Record<string, Value> = {
-    [sample.name]: floatTensor(
-      dtype(sample.type),
-      [k, ...dims.slice(1)],
-      repeatBatch(modelInput, k),
-    ),
-    [time.name]: numberTensor(
-      dtype(time.type),
-      timeDims,
-      new Array<number>(timeDims[0] ?? 1).fill(timestep),
-    ),
-    [text.name]: floatTensor(dtype(text.type), textDims, stackBatch(states)),
-  };
-  const cond = findInput(unet, 'timestep_cond');
-  if (cond) {
-    const dim = dimOr(cond, 1, options.embedding?.dim ?? 256);
-    const embedding = guidanceEmbedding(options.guidance, dim, options.embedding?.scale ?? 1000);
-    feeds[cond.name] = floatTensor(dtype(cond.type), [k, dim], repeatBatch(embedding, k));
-  }
+  const text = floatTensor(
+    asDType(unetTextInput(unet).type, 'text states'),
+    [k, ...(hidden[0]!.dims.slice(1) as number[])],
+    stackBatch(states),
+  );
   try {
-    const outputs = await unet.run(feeds);
-    const out = outputs[outputOr(unet, 'out_sample').name]!;
-    if (isDeviceTensor(out) || out.dims[0] !== k) throw new Error('unexpected batched output');
-    return splitBatch(toFloat32(out), k);
+    const out = await runUnet(
+      unet,
+      unetFeeds(unet, manifest, { sample: modelInput, dims, timestep, text, guidance, batch: k }),
+    );
+    if (out.length !== k * dims.reduce((a, b) => a * b, 1)) throw new Error('unexpected batched output');
+    return splitBatch(out, k);
   } catch {
     unbatchable.add(unet);
     return null;

@@ -20,3 +20,13 @@ export function guidanceEmbedding(guidance: number, dim: number, scale = 1000): 
   }
   return out;
 }
+
+/** Classifier-free guidance, uncond + g (cond - uncond), written into `cond` (returned). */
+export function classifierFreeGuidance(
+  cond: Float32Array,
+  uncond: Float32Array,
+  guidance: number,
+): Float32Array {
+  for (let i = 0; i < cond.length; i++) cond[i] = uncond[i]! + guidance * (cond[i]! - uncond[i]!);
+  return cond;
+}

@@ -6,7 +6,7 @@ import { createLcmScheduler } from './lcm';
 import type { Scheduler, SchedulerOptions } from './types';
 
 export type { Scheduler, SchedulerOptions, StepResult } from './types';
-export { guidanceEmbedding } from './guidance';
+export { classifierFreeGuidance, guidanceEmbedding } from './guidance';
 
 export function createScheduler(config: SchedulerConfig, options: SchedulerOptions): Scheduler {
   switch (config.kind) {

@@ -5,7 +5,7 @@
  */
 
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Recipe, RunInfo } from '../../shared/recipe-text';
+import type { Recipe, RunInfo } from '../../shared/recipe';
 
 export const GALLERY_DB_NAME = 'gesso-gallery';
 const VERSION = 1;

@@ -2,9 +2,11 @@
 
 import { GessoError } from '../../shared/errors';
 import { setPngText } from '../../shared/png-text';
-import { recipeTextEntries, type Recipe, type RunInfo } from '../../shared/recipe-text';
+import type { Recipe, RunInfo } from '../../shared/recipe';
+import { recipeTextEntries } from '../../shared/recipe-text';
 import { openGalleryDb, type BlobRecord, type GalleryItem } from './db';
-import { encodePng, makeThumbnail, type RgbaPixels } from './encode';
+import { encodePng, type RgbaImage } from '../../shared/rgba';
+import { makeThumbnail } from './thumbnail';
 import { newItemId, nextCursor, type PageCursor } from './paging';
 
 export type { GalleryItem } from './db';
@@ -53,7 +55,7 @@ function storageError(error: unknown): never {
  */
 export async function saveGeneration(
   recipe: Recipe,
-  image: RgbaPixels | Blob,
+  image: RgbaImage | Blob,
   run: RunInfo = { backend: 'unknown', timings: {} },
   createdAt = Date.now(),
 ): Promise<GalleryItem> {

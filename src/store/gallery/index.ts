@@ -19,5 +19,3 @@ export {
   type PageCursor,
 } from './gallery';
 export { GALLERY_DB_NAME } from './db';
-export type { RgbaPixels } from './encode';
-export { keepGeneration, recipeOf, type FinishedGeneration } from './keep';

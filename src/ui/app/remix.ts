@@ -3,7 +3,7 @@
  * image" put one here and go to Create, which takes it and fills its fields.
  */
 
-import type { RecipeDraft } from '../../shared/recipe-text';
+import type { RecipeDraft } from '../../shared/recipe';
 
 export interface RemixRequest {
   recipe: RecipeDraft;

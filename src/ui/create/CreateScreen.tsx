@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { randomSeed } from '../../engine/random';
+import { randomSeed } from '../../shared/random';
 import {
   initialSettings,
   settingsForNewModel,
@@ -16,11 +16,10 @@ import { SettingsRow } from './SettingsRow';
 import { StatusLine } from './StatusLine';
 import { useGeneration } from './useGeneration';
 import { useModelChoice } from './useModelChoice';
-import { DrawingTools, layoutForGenerate, RegionsPanel } from '../draw'; // regions (issue 6)
-import { keepGeneration } from '../../store/gallery'; // gallery (issue 7)
-import { remix, type RemixRequest } from '../app/remix'; // gallery (issue 7)
-import { restoreLayout } from '../draw'; // gallery (issue 7)
-import { decodeLayout, emptyLayout } from '../../engine/regions/layout'; // gallery (issue 7)
+import { DrawingTools, layoutForGenerate, RegionsPanel, restoreLayout } from '../draw';
+import { keepResult } from './keep';
+import { remix, type RemixRequest } from '../app/remix';
+import { decodeLayout, emptyLayout } from '../../shared/regions/layout';
 import './create.css';
 
 export function CreateScreen() {
@@ -35,26 +34,18 @@ export function CreateScreen() {
   const steps = stepsFor(settings.steps, pack);
   const guidance = guidanceFor(settings.guidance, pack);
 
-  // gallery (issue 7): keep every result in the gallery, with its recipe.
+  // Every result is kept in the gallery, with its recipe.
   const [keepError, setKeepError] = useState<string | null>(null);
   useEffect(() => {
     const result = state.result;
-    if (!result || !state.pack) return;
+    if (!result) return;
     setKeepError(null);
-    const run = {
-      prompt: result.prompt,
-      guidance: result.guidance,
-      negativePrompt: result.negativePrompt,
-      regions: result.regions,
-      pack: state.pack,
-      output: result.output,
-    };
-    keepGeneration(run, result.blob).catch((error: unknown) =>
+    keepResult(result.output, result.blob).catch((error: unknown) =>
       setKeepError(error instanceof Error ? error.message : String(error)),
     );
   }, [state.result]);
 
-  // gallery (issue 7): a recipe from the Gallery (Remix, Open image) fills the fields.
+  // A recipe from the Gallery (Remix, Open image) fills the fields.
   useEffect(() => {
     const apply = (request: RemixRequest | null) => {
       if (!request) return;
@@ -85,7 +76,7 @@ export function CreateScreen() {
       guidance: settings.guidance,
       negativePrompt: settings.negativePrompt,
       seed,
-      regions: layoutForGenerate(), // regions (issue 6)
+      regions: layoutForGenerate(),
     });
   };
 
@@ -109,8 +100,6 @@ export function CreateScreen() {
       )}
       <StatusLine state={state} />
       {keepError && <p role="alert">Not kept in the gallery: {keepError}</p>}
-      {/* gallery (issue 7) */}
-      {/* regions (issue 6) */}
       <DrawingTools />
       <div class="controls">
         <PackRow
@@ -129,7 +118,6 @@ export function CreateScreen() {
           stepRange={pack.ranges.steps}
           onChange={(value) => setSettings((s) => ({ ...s, ...value }))}
         />
-        {/* regions (issue 6) */}
         <RegionsPanel />
       </div>
       {/* Outside .controls so it can stick to the bottom of the whole screen. */}

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { RgbaImage } from '../../engine/api';
-import { drawRgba } from './rgba';
-import { DrawingLayer } from '../draw'; // regions (issue 6)
+import { drawRgba } from '../../shared/rgba';
+import { DrawingLayer } from '../draw';
 import type { GenerationResult } from './useGeneration';
 
 /** The picture area: the live preview while generating, then the result. */
@@ -21,7 +21,7 @@ export function ResultView({
   const showPreview = busy && preview !== null;
   return (
     <div class="canvas-area" aria-busy={busy}>
-      {/* regions (issue 6): the drawing surface, over the picture and zooming with it */}
+      {/* The drawing surface, over the picture and zooming with it */}
       <DrawingLayer>
         {showPreview && (
           <canvas
@@ -32,7 +32,7 @@ export function ResultView({
           />
         )}
         {!showPreview && result && (
-          <img class="picture" src={result.url} alt={`Generated image: ${result.prompt}`} />
+          <img class="picture" src={result.url} alt={`Generated image: ${result.output.recipe.prompt}`} />
         )}
         {!showPreview && !result && (
           <p class="canvas-hint">{busy ? 'Starting…' : 'Your image will appear here.'}</p>

@@ -13,7 +13,8 @@ export function StatusLine({ state }: { state: GenerationState }) {
     return (
       <p role="status" class="status-line">
         Made in {(result.elapsedMs / 1000).toFixed(2)} s on {backendName(result.output.backend)},{' '}
-        {result.steps} {result.steps === 1 ? 'step' : 'steps'}, seed {result.seed}.
+        {result.output.recipe.steps} {result.output.recipe.steps === 1 ? 'step' : 'steps'}, seed{' '}
+        {result.output.recipe.seed}.
       </p>
     );
   }

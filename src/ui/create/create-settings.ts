@@ -1,6 +1,6 @@
 /** The Create screen's settings and how a recipe or a new model changes them. Pure. */
 
-import type { RecipeDraft } from '../../shared/recipe-text';
+import type { RecipeDraft } from '../../shared/recipe';
 
 export interface CreateSettings {
   /** null: the pack's default (so a new model starts from its own). */

@@ -1,6 +1,7 @@
 /** What the Create screen's controls need from a pack (guidance kind, defaults, ranges), and the values a run sends. */
 
-import type { LoadedPackInfo } from '../../engine/api';
+import type { LoadedPackInfo } from '../../engine';
+import { manifestGuidanceKind } from '../../shared/guidance';
 import type { PackManifest } from '../../shared/pack-manifest';
 
 export type PackSettings = Pick<LoadedPackInfo, 'guidance' | 'defaults' | 'ranges'>;
@@ -12,20 +13,15 @@ export const FALLBACK_SETTINGS: PackSettings = {
   ranges: { steps: [1, 8], guidance: [1, 8] },
 };
 
-/**
- * A pack's settings from its manifest, before it is loaded. The engine decides
- * the guidance kind from the UNet's inputs (a `timestep_cond` input means
- * 'embedding'); a manifest with `guidanceEmbedding` declares that input.
- */
+/** A pack's settings from its manifest, before it is loaded (the engine has the last word). */
 export function settingsFromManifest(
   manifest: Pick<PackManifest, 'pipeline' | 'guidanceEmbedding' | 'defaults' | 'ranges'>,
 ): PackSettings {
-  const guidance = manifest.guidanceEmbedding
-    ? 'embedding'
-    : manifest.pipeline === 'sd-turbo'
-      ? 'none'
-      : 'cfg';
-  return { guidance, defaults: manifest.defaults, ranges: manifest.ranges };
+  return {
+    guidance: manifestGuidanceKind(manifest),
+    defaults: manifest.defaults,
+    ranges: manifest.ranges,
+  };
 }
 
 export function clampToRange(value: number, [min, max]: [number, number]): number {

@@ -1,27 +1,21 @@
 /** Runs generations on the engine worker: load on demand, progress, preview, cancel. */
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { GenerateOutput, LoadedPackInfo, RgbaImage } from '../../engine/api';
+import type { GenerateOutput, LoadedPackInfo, RgbaImage } from '../../engine';
+import type { RecipeRequest } from '../../shared/recipe';
 import { isAbortError } from '../../shared/errors';
 import { getEngine, loadBackendPreference } from '../app/engine';
 import { guidanceArgs, stepsFor } from './pack-settings';
-import { rgbaToPngBlob } from './rgba';
-import type { RegionLayoutJson } from '../../engine/regions/layout'; // regions (issue 6)
+import { encodePng } from '../../shared/rgba';
 
 export interface GenerationResult {
-  url: string;
-  blob: Blob;
-  prompt: string;
-  seed: number;
-  steps: number;
-  /** What was passed to generate: absent where the pack has no guidance (or no negative prompt). */
-  guidance?: number;
-  negativePrompt?: string;
+  /** The engine's answer: pixels, the recipe as it ran, backend and timings. */
   output: GenerateOutput;
+  /** A PNG of the image, and an object URL for it. */
+  blob: Blob;
+  url: string;
   /** Click to pixels, measured on the page. */
   elapsedMs: number;
-  // regions (issue 6): the layout it was made with, to save and re-run.
-  regions?: RegionLayoutJson;
 }
 
 export type GenerationStatus = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -39,18 +33,12 @@ export interface GenerationState {
   packRequested: string | undefined;
 }
 
-export interface GenerationRequest {
-  prompt: string;
+/** A recipe request for a pack; the guidance fields are trimmed to what the loaded pack uses. */
+export interface GenerationRequest extends Omit<RecipeRequest, 'guidance'> {
   /** A stored pack's id; undefined: the built-in demo pack. */
   packId: string | undefined;
-  steps: number;
-  /** null: the pack's default. Sent only where the loaded pack uses guidance. */
+  /** null: the pack's default. */
   guidance: number | null;
-  /** Sent only where the loaded pack uses classifier-free guidance. */
-  negativePrompt: string;
-  seed: number;
-  // regions (issue 6): the region layout (JSON form), saved with the result.
-  regions?: RegionLayoutJson;
 }
 
 const INITIAL: GenerationState = {
@@ -93,7 +81,7 @@ export function useGeneration() {
       );
       // The loaded pack has the last word on range and guidance kind (the fields went by its manifest).
       const steps = stepsFor(request.steps, pack);
-      const guidance = guidanceArgs(pack, request.guidance, request.negativePrompt);
+      const guidance = guidanceArgs(pack, request.guidance, request.negativePrompt ?? '');
       setState((s) => ({
         ...s,
         pack,
@@ -109,7 +97,7 @@ export function useGeneration() {
           ...guidance,
           steps,
           seed: request.seed,
-          regions: request.regions,
+          ...(request.regions ? { regions: request.regions } : {}),
         },
         {
           signal,
@@ -122,26 +110,16 @@ export function useGeneration() {
             })),
         },
       );
-      const blob = await rgbaToPngBlob(output.image);
+      const blob = await encodePng(output.image);
       const url = URL.createObjectURL(blob);
       urls.current.push(url);
       const elapsedMs = performance.now() - started;
       setState((s) => ({
         ...s,
         status: 'done',
-        done: output.steps,
-        total: output.steps,
-        result: {
-          url,
-          blob,
-          prompt: request.prompt,
-          seed: output.seed,
-          steps: output.steps,
-          ...guidance,
-          output,
-          elapsedMs,
-          regions: request.regions, // regions (issue 6)
-        },
+        done: output.recipe.steps,
+        total: output.recipe.steps,
+        result: { output, blob, url, elapsedMs },
       }));
     } catch (error) {
       if (isAbortError(error)) setState((s) => ({ ...s, status: 'cancelled', preview: null }));

@@ -1,6 +1,6 @@
 /** One region: select to paint, rename, recolour, prompt, strength, hide, delete. */
 
-import type { Region } from '../../engine/regions/layout';
+import type { Region } from '../../shared/regions/layout';
 import { setDrawing } from './store';
 import { deleteRegion, selectRegion, updateRegion } from './strokes';
 

@@ -11,7 +11,7 @@
  * - Pen pressure scales the brush width.
  */
 
-import type { LayoutPoint } from '../../engine/regions/layout';
+import type { LayoutPoint } from '../../shared/regions/layout';
 
 export type PointerKind = 'mouse' | 'pen' | 'touch';
 

@@ -4,9 +4,9 @@
  * painted segment by segment, and the result composited into RGBA bytes.
  */
 
-import { paintSegment, rasterizeRegion, type Size } from '../../engine/regions/masks';
-import { parseColour } from '../../engine/regions/sketch';
-import type { Stroke } from '../../engine/regions/layout';
+import { paintSegment, rasterizeRegion, type Size } from '../../shared/regions/masks';
+import { parseColour } from '../../shared/regions/sketch';
+import type { Stroke } from '../../shared/regions/layout';
 import { visibleStrokes, type Drawing } from './strokes';
 
 export class DrawingRaster {

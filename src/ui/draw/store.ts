@@ -13,7 +13,7 @@ import {
   serializeLayout,
   type RegionLayout,
   type RegionLayoutJson,
-} from '../../engine/regions/layout';
+} from '../../shared/regions/layout';
 import { createDrawing, fromLayout, toLayout, type Drawing } from './strokes';
 
 export interface SketchSettings {

@@ -5,7 +5,7 @@
  * fractions (0..1), so the same drawing rasterises at any resolution.
  */
 
-import type { Region, RegionLayout, Stroke } from '../../engine/regions/layout';
+import type { Region, RegionLayout, Stroke } from '../../shared/regions/layout';
 import type { StrokePoint } from './gesture';
 
 export type HistoryEntry = { kind: 'stroke'; stroke: Stroke } | { kind: 'clear' };

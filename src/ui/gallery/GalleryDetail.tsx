@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { GessoError } from '../../shared/errors';
-import type { Recipe } from '../../shared/recipe-text';
+import type { Recipe } from '../../shared/recipe';
 import { getImage, type GalleryItem } from '../../store/gallery';
 import { canShareFile, downloadBlob, pngFileName } from './files';
 import { isSmall } from './GalleryGrid';

@@ -6,7 +6,7 @@ import {
   onGalleryChange,
   type GalleryUsage,
 } from '../../store/gallery';
-import { formatBytes } from '../format';
+import { formatBytes } from '../../shared/format';
 import './gallery.css';
 
 /**

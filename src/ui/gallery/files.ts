@@ -2,7 +2,8 @@
 
 import { GessoError } from '../../shared/errors';
 import { readPngText } from '../../shared/png-text';
-import { recipeFromText, type Recipe, type RestoredRecipe } from '../../shared/recipe-text';
+import type { Recipe } from '../../shared/recipe';
+import { recipeFromText, type RestoredRecipe } from '../../shared/recipe-text';
 
 /** e.g. `gesso-red-heart-123.png`: readable, safe on every file system. */
 export function pngFileName(recipe: Pick<Recipe, 'prompt' | 'seed'>): string {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Fit } from '../../store/fits';
+import type { Fit } from '../../shared/fit';
 import { manifestFaults, type PackManifestInput } from '../../store/validate-manifest';
 import { PackCard } from './PackCard';
 

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Capabilities } from '../../shared/capabilities';
-import { variantFits } from '../../store/fits';
+import { variantFits } from '../../shared/fit';
 import { defaultVariant, type PackManifestInput } from '../../store/validate-manifest';
 import { getEngine } from '../app/engine';
 import { AddPack } from './AddPack';
 import { PackCard } from './PackCard';
 import { StorageSummary } from './StorageSummary';
-import { GalleryStorage } from '../gallery/GalleryStorage'; // gallery (issue 7)
+import { GalleryStorage } from '../gallery/GalleryStorage';
 import { usePacks } from './usePacks';
 import './models.css';
 
@@ -41,7 +41,6 @@ export function ModelsScreen() {
     <section class="screen models" aria-labelledby="screen-title">
       <h1 id="screen-title">Models</h1>
       <StorageSummary refresh={stateKey} />
-      {/* gallery (issue 7) */}
       <GalleryStorage />
       <h2>Packs</h2>
       {!loaded && <p>Loading…</p>}

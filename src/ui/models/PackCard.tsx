@@ -1,7 +1,6 @@
 import { useState } from 'preact/hooks';
-import { requestPersistence, sendStoreCommand, startDownload } from '../../store/client';
-import type { Fit } from '../../store/fits';
-import type { StoreCommand } from '../../store/protocol';
+import { callStore, requestPersistence, startDownload } from '../../store/client';
+import type { Fit } from '../../shared/fit';
 import type { PackManifestInput } from '../../store/validate-manifest';
 import { packStatus, progressText, sizeText, statusText } from './pack-status';
 import type { PackEntry } from './usePacks';
@@ -45,8 +44,8 @@ export function PackCard({ entry, fit, onStarted }: PackCardProps) {
       setBusy(false);
     }
   };
-  const command = (cmd: Exclude<StoreCommand['cmd'], 'download' | 'wake' | 'configure'>) =>
-    act(() => sendStoreCommand({ cmd, packId: record!.id } as StoreCommand));
+  const command = (method: 'pause' | 'resume' | 'cancel' | 'delete') =>
+    act(() => callStore(method, { packId: record!.id }));
   const start = act(async () => {
     if (!manifest) return;
     await download(manifest, entry.manifestUrl, entry.origin, accepted || !needsAccept);

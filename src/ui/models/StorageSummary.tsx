@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { storageSummary, type StorageSummary as Summary } from '../../store/client';
-import { formatBytes } from '../format';
+import { formatBytes } from '../../shared/format';
 
 /** Storage used and available on this device, and whether the browser may evict it. */
 export function StorageSummary({ refresh }: { refresh: unknown }) {

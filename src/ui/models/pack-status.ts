@@ -8,7 +8,7 @@ import {
   sizeOf,
   type PackManifestInput,
 } from '../../store/validate-manifest';
-import { formatBytes, formatDuration } from '../format';
+import { formatBytes, formatDuration } from '../../shared/format';
 
 export type Progress = Extract<StoreEvent, { type: 'progress' }>;
 

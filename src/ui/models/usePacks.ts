@@ -6,7 +6,7 @@ import {
   keepStoreAwake,
   listStoredPacks,
   onStoreEvent,
-  sendStoreCommand,
+  callStore,
 } from '../../store/client';
 import type { PackRecord } from '../../store/records';
 import { parseManifest, type PackManifestInput } from '../../store/validate-manifest';
@@ -55,7 +55,7 @@ export function usePacks(): { entries: PackEntry[]; loaded: boolean; refresh: ()
       if (event.type === 'progress') setProgress((p) => ({ ...p, [event.packId]: event }));
       else setTick((t) => t + 1);
     });
-    void sendStoreCommand({ cmd: 'wake' }).catch(() => {});
+    void callStore('wake', undefined).catch(() => {});
     // Newest manifests for packs fetched from a URL (the demo pack, user packs): update detection.
     const urls = catalog(BASE)
       .filter((e) => !e.manifest)

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { BackendChoice, BackendPreference, Capabilities } from '../../shared/capabilities';
 import { describeGpu } from '../../shared/capabilities';
 import { getEngine, loadBackendPreference, saveBackendPreference } from '../app/engine';
-import { formatBytes } from '../format';
+import { formatBytes } from '../../shared/format';
 
 type Detected = BackendChoice & { capabilities: Capabilities };
 

@@ -1,7 +1,7 @@
 /** Reads what the Create screen kept: the recipes in the app's gallery database, oldest first. */
 
 import type { Page } from 'playwright-core';
-import type { Recipe } from '../../../src/shared/recipe-text';
+import type { Recipe } from '../../../src/shared/recipe';
 
 export async function keptRecipes(page: Page): Promise<Recipe[]> {
   return page.evaluate(async () => {

@@ -145,7 +145,7 @@ describe('the Gallery', () => {
 
   it('restores a recipe from an opened PNG and sends it to Create', async () => {
     const regions = {
-      version: 1,
+      version: 1 as const,
       regions: [
         {
           id: 1,

@@ -7,7 +7,8 @@
 import { deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { encodeChunk, PNG_SIGNATURE, setPngText } from '../../../src/shared/png-text';
-import { recipeTextEntries, type Recipe, type RunInfo } from '../../../src/shared/recipe-text';
+import type { Recipe, RunInfo } from '../../../src/shared/recipe';
+import { recipeTextEntries } from '../../../src/shared/recipe-text';
 
 /** An RGB PNG of `size`² pixels: a disc of `hue` on a pale ground. */
 export function discPng(size: number, hue: number): Uint8Array {

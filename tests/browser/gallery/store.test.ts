@@ -9,7 +9,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngSize, readPngText } from '../../../src/shared/png-text';
-import { parseGessoRecipe, parseParameters, type Recipe } from '../../../src/shared/recipe-text';
+import type { Recipe } from '../../../src/shared/recipe';
+import { parseGessoRecipe, parseParameters } from '../../../src/shared/recipe-text';
 import { launchPersistent } from '../../helpers/browser';
 
 type Store = typeof import('../../../src/store/gallery');
@@ -29,7 +30,13 @@ const recipe: Recipe = {
   width: 64,
   height: 48,
   sampler: 'LCM',
-  regions: { regions: [{ prompt: 'sky', color: '#88f' }] },
+  regions: {
+    version: 1,
+    regions: [
+      { id: 1, name: 'Sky', colour: '#8888ff', prompt: 'sky', strength: 1, hidden: false },
+    ],
+    strokes: [],
+  },
 };
 
 beforeAll(async () => {
@@ -231,7 +238,7 @@ describe('the gallery store in Chromium', () => {
       content: "import '/tests/browser/gallery/mount-storage.tsx';",
     });
     const section = page.locator('#storage-root').getByRole('region', { name: 'Gallery' });
-    const { formatBytes } = await import('../../../src/ui/format');
+    const { formatBytes } = await import('../../../src/shared/format');
     await section.getByText(`2 images, ${formatBytes(expected.bytes)}`).waitFor();
     await section.getByRole('button', { name: 'Clear gallery' }).click();
     await section.getByText('Delete all 2 images in the gallery? This cannot be undone.').waitFor();

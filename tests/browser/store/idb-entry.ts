@@ -1,7 +1,7 @@
 /** Loaded into a page by idb.test.ts (Vite dev server): the store's modules against real IndexedDB. */
 
 import { createSHA256 } from 'hash-wasm';
-import { prepareJob, runJob } from '../../../src/store/download-pack';
+import { prepareJob, runJob } from '../../../sw/downloads/download-pack';
 import { IdbKV } from '../../../src/store/idb-kv';
 import { ModelStore } from '../../../src/store/model-store';
 import { openStoredPack } from '../../../src/store/pack-reader';

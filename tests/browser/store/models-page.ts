@@ -32,18 +32,32 @@ export async function waitForIsolatedControl(page: Page): Promise<void> {
   throw new Error('the service worker never controlled an isolated page');
 }
 
-/** Sends a store command straight to the service worker and returns its answer. */
+/**
+ * Calls the service worker's store straight (`cmd` names the method, the
+ * other fields are its arguments) and returns its answer as {ok, result} or
+ * {ok: false, error}.
+ */
 export async function command(
   page: Page,
   cmd: Record<string, unknown>,
-): Promise<{ ok: boolean; error?: { message: string } }> {
-  return page.evaluate(async (command) => {
+): Promise<{ ok: boolean; result?: unknown; error?: { message: string } }> {
+  return page.evaluate(async ({ cmd: method, ...fields }) => {
     const registration = await navigator.serviceWorker.ready;
     const channel = new MessageChannel();
-    const answer = new Promise<{ ok: boolean; error?: { message: string } }>((done) => {
-      channel.port1.onmessage = (event) => done(event.data);
-    });
-    registration.active!.postMessage({ type: 'gesso-store', command }, [channel.port2]);
+    const answer = new Promise<{ ok: boolean; result?: unknown; error?: { message: string } }>(
+      (done) => {
+        channel.port1.onmessage = (event) => {
+          const message = event.data as { type: string; data?: unknown; error?: { message: string } };
+          if (message.type === 'result') done({ ok: true, result: message.data });
+          else if (message.type === 'error') done({ ok: false, error: message.error! });
+        };
+      },
+    );
+    const args = method === 'configure' || Object.keys(fields).length > 0 ? fields : undefined;
+    registration.active!.postMessage(
+      { type: 'gesso-store', call: { type: 'call', id: 1, method, args } },
+      [channel.port2],
+    );
     return answer;
   }, cmd);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration } from '../../../src/ui/format';
+import { formatBytes, formatDuration } from '../../../src/shared/format';
 import { parseRoute } from '../../../src/ui/app/routes';
 
 describe('formatBytes', () => {

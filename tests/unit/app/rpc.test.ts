@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { RpcClient } from '../../../src/engine/client';
-import { serve, Transfer } from '../../../src/engine/host';
+import { RpcClient } from '../../../src/shared/rpc/client';
+import { serve, Transfer } from '../../../src/shared/rpc/host';
 import { GessoError } from '../../../src/shared/errors';
-import type { MethodSpec, Port } from '../../../src/shared/rpc';
+import type { MethodSpec, Port } from '../../../src/shared/rpc/wire';
 
 type TestApi = {
   add: MethodSpec<{ a: number; b: number }, number>;

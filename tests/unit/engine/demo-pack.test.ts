@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../../src/engine/pipelines';
-import { Random } from '../../../src/engine/random';
+import { Random } from '../../../src/shared/random';
 import type { PackManifest } from '../../../src/shared/pack-manifest';
 import { dirPackSource, nodeFactory } from './helpers/node-packs';
 

@@ -202,7 +202,7 @@ describe('LCM pipeline', () => {
     const zero = await pipeline.generate(
       { prompt: 'cat', steps: 2, guidance: 8, seed: 1, preview: false },
       {
-        predictor: () => async (input, context) => (
+        predictor: async (input, context) => (
           calls.push(context.timestep),
           new Float32Array(input.length)
         ),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../../src/engine/random';
+import { Random } from '../../../src/shared/random';
 
 describe('Random (xoshiro128** + Box-Muller)', () => {
   it('matches the xoshiro128** reference output for state (1, 2, 3, 4)', () => {

@@ -10,7 +10,8 @@ import {
   readPngText,
   setPngText,
 } from '../../../src/shared/png-text';
-import { recipeFromText, recipeTextEntries, type Recipe } from '../../../src/shared/recipe-text';
+import type { Recipe } from '../../../src/shared/recipe';
+import { recipeFromText, recipeTextEntries } from '../../../src/shared/recipe-text';
 
 /** A real 3x2 RGBA PNG, built by hand with Node's zlib (independent of the code under test's writer). */
 function tinyPng(width = 3, height = 2): Uint8Array {
@@ -209,7 +210,13 @@ describe('setPngText and readPngText', () => {
       seed: 9,
       width: 64,
       height: 64,
-      regions: { version: 1, regions: [{ id: 1, name: 'Sky', prompt: 'stars' }], strokes },
+      regions: {
+        version: 1,
+        regions: [
+          { id: 1, name: 'Sky', colour: '#123456', prompt: 'stars', strength: 1, hidden: false },
+        ],
+        strokes,
+      },
     };
     const entries = recipeTextEntries(recipe);
     expect(entries.map((e) => e.options?.compress ?? false)).toEqual([false, true]);

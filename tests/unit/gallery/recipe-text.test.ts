@@ -6,8 +6,8 @@ import {
   parseParameters,
   recipeFromText,
   recipeTextEntries,
-  type Recipe,
 } from '../../../src/shared/recipe-text';
+import type { Recipe } from '../../../src/shared/recipe';
 
 const recipe: Recipe = {
   prompt: 'red heart',
@@ -91,7 +91,13 @@ describe('gesso-recipe JSON', () => {
     const full: Recipe = {
       ...recipe,
       prompt: '猫 and 🐶, "quoted"\nnext line',
-      regions: { version: 1, regions: [{ prompt: 'sky', mask: [0, 1, 1, 0] }] },
+      regions: {
+        version: 1,
+        regions: [
+          { id: 1, name: 'Sky', colour: '#8888ff', prompt: 'sky', strength: 1, hidden: false },
+        ],
+        strokes: [{ region: 1, erase: false, points: [0.1, 0.2, 0.05] }],
+      },
     };
     const text = formatGessoRecipe(
       full,

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  combinePredictions,
-  repeatBatch,
-  splitBatch,
-  stackBatch,
-} from '../../../src/engine/regions/combine';
-import { hasDynamicBatch, regionalPredictor } from '../../../src/engine/regions/regional';
+import { combinePredictions, splitBatch, stackBatch } from '../../../src/engine/regions/combine';
+import { hasDynamicBatch, isUsed } from '../../../src/engine/regions/regional';
+import { repeatBatch } from '../../../src/engine/pipelines/unet';
 
 describe('combinePredictions', () => {
   const shape = { channels: 2, height: 1, width: 2 };
@@ -44,48 +40,15 @@ describe('combinePredictions', () => {
   });
 });
 
-describe('regionalPredictor', () => {
-  const shape = { channels: 1, height: 1, width: 2 };
-  const one = (value: number) => async (_s: Float32Array, _t: number, c: number) =>
-    new Float32Array([c * value, c * value]);
-
-  it('blends per-prompt predictions, sequential or batched, with the same result', async () => {
-    const weights = [
-      new Float32Array([1, 0]),
-      new Float32Array([0, 0.5]),
-      new Float32Array([0, 0.5]),
-    ];
-    const sequential = regionalPredictor(one(1), { conditions: [1, 2, 4], weights, shape });
-    const batched = regionalPredictor(one(1), {
-      conditions: [1, 2, 4],
-      weights,
-      shape,
-      predictMany: async (_s, _t, cs) => cs.map((c) => new Float32Array([c, c])),
-    });
-    const sample = new Float32Array(2);
-    expect([...(await sequential(sample, 0))]).toEqual([1, 3]);
-    expect([...(await batched(sample, 0))]).toEqual([1, 3]);
-    expect(sequential.stats).toEqual({ calls: 3, evaluations: 3 });
-    expect(batched.stats).toEqual({ calls: 1, evaluations: 3 });
-  });
-
-  it('skips prompts with no weight anywhere; one prompt left runs alone', async () => {
-    const weights = [new Float32Array([0, 0]), new Float32Array([1, 1])];
-    const calls: number[] = [];
-    const p = regionalPredictor(
-      async (_s, _t, c: number) => {
-        calls.push(c);
-        return new Float32Array([c, c]);
-      },
-      { conditions: [7, 9], weights, shape },
-    );
-    expect([...(await p(new Float32Array(2), 0))]).toEqual([9, 9]);
-    expect(calls).toEqual([9]);
-  });
-
+describe('regional facts', () => {
   it('knows a dynamic batch dimension from metadata', () => {
     expect(hasDynamicBatch(['batch_size', 4, 64, 64])).toBe(true);
     expect(hasDynamicBatch([-1, 4, 8, 8])).toBe(true);
     expect(hasDynamicBatch([1, 4, 64, 64])).toBe(false);
+  });
+
+  it('counts a prompt as used only where its weight is above zero somewhere', () => {
+    expect(isUsed(new Float32Array([0, 0, 0]))).toBe(false);
+    expect(isUsed(new Float32Array([0, 0.25, 0]))).toBe(true);
   });
 });

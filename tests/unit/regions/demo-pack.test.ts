@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline, type GenerateRequest } from '../../../src/engine/pipelines';
-import { encodeSketch, generateWithRegions } from '../../../src/engine/regions/generate';
-import { encodeLayout, type RegionLayout } from '../../../src/engine/regions/layout';
-import type { RgbaImage } from '../../../src/engine/image';
+import { generateImage } from '../../../src/engine/generate';
+import { encodeSketch } from '../../../src/engine/regions/generate';
+import { encodeLayout, type RegionLayout } from '../../../src/shared/regions/layout';
+import type { RgbaImage } from '../../../src/shared/rgba';
 import { dirPackSource, nodeFactory } from '../engine/helpers/node-packs';
 import { hueIs, hueStats } from './hue';
 import { fillRect, type Area } from './shapes';
@@ -117,7 +118,7 @@ describe('regional prompts on the demo pack', () => {
         seed,
         preview: false,
       };
-      const { image } = await generateWithRegions(pipeline, request, encodeLayout(layoutOf(c)));
+      const { image } = await generateImage(pipeline, { ...request, regions: encodeLayout(layoutOf(c)) });
       const cells = c.parts.map((p) => {
         const stats = hueStats(image as RgbaImage, p.area);
         const ok = hueIs(stats.hue, p.colour);
@@ -188,7 +189,6 @@ describe('regional prompts on the demo pack', () => {
   // with 'square', its memorised squares repaint the blue half purple at every seed.
   it('sketch-to-image: at drawing strength 0.9 the drawing’s colours survive denoising', async () => {
     const { defaults } = pipeline.manifest;
-    const openEncoder = () => pipeline.openComponent('vaeEncoder', 'image encoder');
     let kept = 0;
     for (const seed of SEEDS) {
       const request: GenerateRequest = {
@@ -198,8 +198,9 @@ describe('regional prompts on the demo pack', () => {
         seed,
         preview: false,
       };
-      const { image } = await generateWithRegions(pipeline, request, encodeLayout(sketch(0.9)), {
-        openEncoder,
+      const { image } = await generateImage(pipeline, {
+        ...request,
+        regions: encodeLayout(sketch(0.9)),
       });
       const left = hueStats(image, LEFT);
       const right = hueStats(image, RIGHT);

@@ -9,8 +9,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { Pipeline, type GenerateRequest } from '../../../src/engine/pipelines';
-import { generateWithRegions } from '../../../src/engine/regions/generate';
-import { encodeLayout, type RegionLayout } from '../../../src/engine/regions/layout';
+import { generateImage } from '../../../src/engine/generate';
+import { encodeLayout, type RegionLayout } from '../../../src/shared/regions/layout';
 import { alphasCumprod, sigmaOf } from '../../../src/engine/schedulers/alphas';
 import type { CpuTensor } from '../../../src/engine/tensors';
 import { toFloat32 } from '../../../src/engine/tensors';
@@ -138,7 +138,7 @@ describe.each(['lcm', 'sd-turbo', 'demo'] as const)(
         regions: [region(1, 'red square'), region(2, 'blue square')],
         strokes: [...rect(1, 0, 0.5, 0, 1), ...rect(2, 0.5, 1, 0, 1)],
       };
-      const { image } = await generateWithRegions(pipeline, request, encodeLayout(layout));
+      const { image } = await generateImage(pipeline, { ...request, regions: encodeLayout(layout) });
       const left = hueStats(image, { x0: 0, x1: 0.5, y0: 0, y1: 1 });
       const right = hueStats(image, { x0: 0.5, x1: 1, y0: 0, y1: 1 });
       console.log(`${name} oracle: left ${left.hue.toFixed(0)}°, right ${right.hue.toFixed(0)}°`);
@@ -162,7 +162,7 @@ describe.each(['lcm', 'sd-turbo', 'demo'] as const)(
         regions: [region(1, 'green square'), region(2, 'yellow square', 0.5)],
         strokes: [...rect(1, 0, 0.5, 0, 0.5), ...rect(2, 0.5, 1, 0.5, 1)],
       };
-      const { image } = await generateWithRegions(pipeline, request, encodeLayout(layout));
+      const { image } = await generateImage(pipeline, { ...request, regions: encodeLayout(layout) });
       const px = (x: number, y: number) => [
         ...image.data.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 3),
       ];

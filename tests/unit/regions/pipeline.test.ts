@@ -7,16 +7,29 @@
 import { describe, expect, it } from 'vitest';
 import { Pipeline, type GenerateRequest } from '../../../src/engine/pipelines';
 import {
-  generateWithRegions,
   planRegions,
   scheduleStrength,
+  type RegionalOptions,
 } from '../../../src/engine/regions/generate';
-import { encodeLayout } from '../../../src/engine/regions/layout';
 import type { CpuTensor } from '../../../src/engine/tensors';
 import { GessoError } from '../../../src/shared/errors';
-import type { RegionLayout } from '../../../src/engine/regions/layout';
+import type { RegionLayout } from '../../../src/shared/regions/layout';
 import type { ModelSession, SessionFactory } from '../../../src/engine/session';
 import { fixturePack, nodeFactory } from '../engine/helpers/node-packs';
+
+/** What the engine does with a layout, with the test's own encoder opener. */
+async function generateWithPlan(
+  pipeline: Pipeline,
+  request: GenerateRequest,
+  layout: RegionLayout,
+  options: RegionalOptions,
+) {
+  const plan = await planRegions(pipeline, request, layout, options);
+  return pipeline.generate(request, {
+    ...(plan.init ? { init: plan.init } : {}),
+    ...(plan.predictor ? { predictor: plan.predictor } : {}),
+  });
+}
 
 const half = (id: number, left: boolean) => ({
   region: id,
@@ -169,7 +182,7 @@ describe('sketch-to-image on the lcm fixture pack', () => {
     const seen: CpuTensor[] = [];
     const plain = await pipeline.generate(request);
     runs.length = 0;
-    const result = await generateWithRegions(pipeline, request, encodeLayout(layout), {
+    const result = await generateWithPlan(pipeline, request, layout, {
       openEncoder: async () => fakeEncoder(seen),
     });
     expect(seen).toHaveLength(1);
@@ -185,7 +198,7 @@ describe('sketch-to-image on the lcm fixture pack', () => {
   it('says so when the pack has no encoder', async () => {
     const pipeline = await load('lcm');
     await expect(
-      generateWithRegions(pipeline, request, encodeLayout(layout), {
+      generateWithPlan(pipeline, request, layout, {
         openEncoder: async () => null,
       }),
     ).rejects.toThrow(GessoError);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderRgba } from '../../../src/engine/regions/sketch';
+import { renderRgba } from '../../../src/shared/regions/sketch';
 import { DrawingRaster } from '../../../src/ui/draw/raster';
 import {
   addRegion,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeLayout } from '../../../src/engine/regions/layout';
+import { decodeLayout } from '../../../src/shared/regions/layout';
 import {
   currentLayout,
   getDrawingState,

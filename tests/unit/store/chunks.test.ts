@@ -7,7 +7,7 @@ import {
   parseContentRange,
   resumePoint,
   type ResponseHead,
-} from '../../../src/store/chunks';
+} from '../../../sw/downloads/chunks';
 
 const head = (over: Partial<ResponseHead>): ResponseHead => ({
   status: 200,
@@ -170,7 +170,7 @@ describe('judgeResponse', () => {
 });
 
 describe('rate and time left', async () => {
-  const { RateMeter, secondsLeft } = await import('../../../src/store/progress');
+  const { RateMeter, secondsLeft } = await import('../../../sw/downloads/progress');
   it('measures over a sliding window', () => {
     const m = new RateMeter(1000);
     m.add(0, 0);
@@ -186,7 +186,7 @@ describe('rate and time left', async () => {
 });
 
 describe('space check', async () => {
-  const { checkSpace } = await import('../../../src/store/space');
+  const { checkSpace } = await import('../../../sw/downloads/space');
   it('refuses with the numbers', () => {
     expect(checkSpace('SD-Turbo', 2.6e9, { usage: 0.4e9, quota: 1.5e9 })).toEqual({
       ok: false,

@@ -1,7 +1,7 @@
 import { createSHA256 } from 'hash-wasm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { GessoError } from '../../../src/shared/errors';
-import { prepareJob, runJob, type RunDeps } from '../../../src/store/download-pack';
+import { prepareJob, runJob, type RunDeps } from '../../../sw/downloads/download-pack';
 import { MemoryKV } from '../../../src/store/kv';
 import { ModelStore } from '../../../src/store/model-store';
 import { openStoredPack } from '../../../src/store/pack-reader';

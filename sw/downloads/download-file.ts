@@ -7,10 +7,10 @@
  */
 
 import type { IHasher } from 'hash-wasm';
-import { GessoError, isAbortError } from '../shared/errors';
+import { GessoError, isAbortError } from '../../src/shared/errors';
 import { ChunkAssembler, judgeResponse, resumePoint, type ResponseHead } from './chunks';
-import { isQuotaError, type ModelStore } from './model-store';
-import type { FileRecord } from './records';
+import { isQuotaError, type ModelStore } from '../../src/store/model-store';
+import type { FileRecord } from '../../src/store/records';
 
 export interface DownloadDeps {
   store: ModelStore;

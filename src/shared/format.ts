@@ -21,3 +21,10 @@ export function formatDuration(seconds: number): string {
   if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
+
+/** Binary sizes for limits (GPU buffers, wasm memory), which are powers of two: "128 MiB", "1.5 GiB". */
+export function formatMiB(bytes: number): string {
+  return bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+    : `${Math.ceil(bytes / 1024 ** 2)} MiB`;
+}

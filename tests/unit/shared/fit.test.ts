@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseVariant, whyVariantDoesNotFit } from '../../../src/engine/fit';
+import { chooseVariant, whyVariantDoesNotFit } from '../../../src/shared/fit';
 import type { GpuInfo } from '../../../src/shared/capabilities';
 import type { PackManifest, PackVariant } from '../../../src/shared/pack-manifest';
 
@@ -47,12 +47,12 @@ describe('variant fit', () => {
       whyVariantDoesNotFit(variant('big', { maxStorageBufferBindingSize: 200 * MiB }), 'webgpu', {
         webgpu: gpu(),
       }),
-    ).toMatch(/200 MiB weight, larger than this GPU's 128 MiB binding limit/);
+    ).toMatch(/binds at most 128 MiB where the pack needs 200 MiB/);
     expect(
       whyVariantDoesNotFit(variant('buf', { maxBufferSize: 300 * MiB }), 'webgpu', {
         webgpu: gpu(),
       }),
-    ).toMatch(/256 MiB limit/);
+    ).toMatch(/largest buffer is 256 MiB, the pack needs 300 MiB/);
   });
 
   it('refuses more than 4 GiB of memory on wasm', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Capabilities, GpuInfo } from '../../../src/shared/capabilities';
 import type { PackVariant } from '../../../src/shared/pack-manifest';
-import { variantFits } from '../../../src/store/fits';
+import { variantFits } from '../../../src/shared/fit';
 
 const gpu = (over: Partial<GpuInfo> = {}): GpuInfo => ({
   vendor: 'qualcomm',

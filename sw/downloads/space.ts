@@ -1,6 +1,6 @@
 /** Whether a download fits before it starts: pure, with the numbers in the refusal. */
 
-import { formatBytes } from '../ui/format';
+import { formatBytes } from '../../src/shared/format';
 
 export interface SpaceEstimate {
   usage: number;

@@ -5,14 +5,14 @@
  * half-replaces the version it updates).
  */
 
-import { GessoError } from '../shared/errors';
-import type { PackManifest } from '../shared/pack-manifest';
-import { formatBytes } from '../ui/format';
+import { GessoError } from '../../src/shared/errors';
+import type { PackManifest } from '../../src/shared/pack-manifest';
+import { formatBytes } from '../../src/shared/format';
 import { chunkCount } from './chunks';
 import { downloadFile, type DownloadDeps } from './download-file';
-import type { ModelStore } from './model-store';
-import { slotOf, type DownloadJob, type FileRecord, type PackRecord } from './records';
-import { fileUrl, filesForVariant, type PackManifestInput } from './validate-manifest';
+import type { ModelStore } from '../../src/store/model-store';
+import { slotOf, type DownloadJob, type FileRecord, type PackRecord } from '../../src/store/records';
+import { fileUrl, filesForVariant, type PackManifestInput } from '../../src/store/validate-manifest';
 
 export interface JobRequest {
   manifest: PackManifestInput;

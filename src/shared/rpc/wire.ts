@@ -1,10 +1,11 @@
 /**
- * The wire format between the page and the engine worker. The API itself is a
- * map from method name to {args, result, progress} (see src/engine/api.ts);
- * both sides are typed from that one map.
+ * The wire format of Gesso's two RPCs: page <-> engine worker (a long-lived
+ * port, src/engine/api.ts) and page <-> service worker (one reply port per
+ * call, src/store/protocol.ts). Each API is a map from method name to
+ * {args, result, progress}; both sides are typed from that one map.
  */
 
-import type { ErrorData } from './errors';
+import type { ErrorData } from '../errors';
 
 export interface MethodSpec<Args, Result, Progress = never> {
   args: Args;
@@ -25,6 +26,17 @@ export type FromWorker =
   | { type: 'progress'; id: number; data: unknown }
   | { type: 'result'; id: number; data: unknown }
   | { type: 'error'; id: number; error: ErrorData };
+
+/** A call to the service worker: one CallMessage under the API's message type, with a reply port. */
+export interface Envelope<A extends ApiMap> {
+  type: string;
+  call: CallMessage<A>;
+}
+
+export function isEnvelope<A extends ApiMap>(data: unknown, type: string): data is Envelope<A> {
+  const value = data as { type?: unknown; call?: { type?: unknown } } | null;
+  return value?.type === type && value.call?.type === 'call';
+}
 
 /** Minimal port shape shared by Worker, DedicatedWorkerGlobalScope and MessagePort. */
 export interface Port {

@@ -1,7 +1,7 @@
-/** Page side of the engine worker: typed, abortable calls. */
+/** The calling side of the RPC: typed, abortable calls over a port, or one call with its own reply port. */
 
-import { fromErrorData, GessoError } from '../shared/errors';
-import type { ApiMap, FromWorker, Port, ToWorker } from '../shared/rpc';
+import { fromErrorData, GessoError } from '../errors';
+import type { ApiMap, CallMessage, Envelope, FromWorker, Port, ToWorker } from './wire';
 
 export interface CallOptions<P> {
   signal?: AbortSignal;
@@ -60,4 +60,30 @@ export class RpcClient<A extends ApiMap> {
     if (message.type === 'result') pending.resolve(message.data);
     else pending.reject(fromErrorData(message.error));
   }
+}
+
+/**
+ * One call through `target` (a service worker) answered on a fresh
+ * MessageChannel: for a callee that may be stopped and restarted between
+ * calls, so no port can outlive one call.
+ */
+export function callOnce<A extends ApiMap, M extends keyof A & string>(
+  target: { postMessage(message: unknown, transfer: Transferable[]): void },
+  type: string,
+  method: M,
+  args: A[M]['args'],
+): Promise<A[M]['result']> {
+  const channel = new MessageChannel();
+  return new Promise<A[M]['result']>((resolve, reject) => {
+    channel.port1.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      if (message.type === 'progress') return;
+      channel.port1.close();
+      if (message.type === 'result') resolve(message.data as A[M]['result']);
+      else reject(fromErrorData(message.error));
+    };
+    const call = { type: 'call', id: 1, method, args } as CallMessage<A>;
+    const envelope: Envelope<A> = { type, call };
+    target.postMessage(envelope, [channel.port2]);
+  });
 }

@@ -1,0 +1,37 @@
+/**
+ * One generation on a loaded pipeline: plain generation calls the pipeline
+ * directly; regions are asked for a plan only when the request's layout has
+ * regions or starts from the drawing.
+ */
+
+import { decodeLayout } from '../shared/regions/layout';
+import type { GenerateOptions, GenerateRequest, GenerateResult, Pipeline } from './pipelines';
+import { layoutMatters, planRegions } from './regions/generate';
+
+export interface GenerateImageOptions extends Pick<GenerateOptions, 'signal' | 'onStep'> {
+  /** Force one UNet call per regional prompt (benchmarks compare it with batching). */
+  sequentialRegions?: boolean;
+}
+
+export async function generateImage(
+  pipeline: Pipeline,
+  request: GenerateRequest,
+  options: GenerateImageOptions = {},
+): Promise<GenerateResult> {
+  const { signal, onStep } = options;
+  const layout = request.regions ? decodeLayout(request.regions) : null;
+  const plan =
+    layout && layoutMatters(layout)
+      ? await planRegions(pipeline, request, layout, {
+          ...(signal ? { signal } : {}),
+          sequential: Boolean(options.sequentialRegions),
+          openEncoder: () => pipeline.openComponent('vaeEncoder', 'image encoder'),
+        })
+      : null;
+  return pipeline.generate(request, {
+    ...(signal ? { signal } : {}),
+    ...(onStep ? { onStep } : {}),
+    ...(plan?.init ? { init: plan.init } : {}),
+    ...(plan?.predictor ? { predictor: plan.predictor } : {}),
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Loading a pack variant: the tokenizer files, then each model's session,
+ * with progress in bytes (each model counts twice, once read and once
+ * started; external data once, read). Anything opened is released if a
+ * later step fails.
+ */
+
+import type { PackManifest, PackVariant } from '../../shared/pack-manifest';
+import type { PackSource } from '../../shared/pack-source';
+import { throwIfAborted } from '../abort';
+import type { ModelSession, SessionFactory, SessionHints } from '../session';
+import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
+import type { Decoder } from './decode';
+import { externalDataPaths, readExternalData } from './external-data';
+import { readPackFile } from './open-model';
+
+export interface LoadProgress {
+  /** What is happening: reading a file, or compiling a model into a session. */
+  phase: 'read' | 'start' | 'ready';
+  path: string | null;
+  /** Bytes of the pack's files handled so far; never goes down, ends at total. */
+  loaded: number;
+  total: number;
+}
+
+export interface LoadOptions {
+  factory: SessionFactory;
+  variant: PackVariant;
+  /** Free the text encoder after each encoding (re-created from the pack when the prompt changes). */
+  releaseTextEncoder?: boolean;
+  /** Try to keep text states on the GPU between steps (WebGPU factories honour it). */
+  keepTextOnDevice?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface LoadedModels {
+  tokenizer: ClipTokenizer;
+  textEncoder: ModelSession;
+  unet: ModelSession;
+  decoder: Decoder;
+  previewDecoder: Decoder | null;
+}
+
+/** A VAE this small is cheap enough to decode a preview after every step. */
+const PREVIEW_WITH_VAE_MAX_BYTES = 16 * 1024 * 1024;
+
+function fileSize(manifest: PackManifest, path: string): number {
+  return manifest.files.find((file) => file.path === path)?.size ?? 0;
+}
+
+export async function loadModels(source: PackSource, options: LoadOptions): Promise<LoadedModels> {
+  const { manifest } = source;
+  const { variant, factory, signal, onProgress } = options;
+  const components = variant.components;
+  const modelPaths = [
+    ...new Set(
+      [
+        components.textEncoder,
+        components.unet,
+        components.vaeDecoder,
+        components.previewDecoder,
+      ].filter((p): p is string => Boolean(p)),
+    ),
+  ];
+  const tokenizerPaths = [manifest.tokenizer.vocab, manifest.tokenizer.merges];
+  const externalPaths = modelPaths.flatMap((path) => externalDataPaths(manifest, path));
+  const total = [...tokenizerPaths, ...modelPaths, ...modelPaths, ...externalPaths].reduce(
+    (sum, path) => sum + fileSize(manifest, path),
+    0,
+  );
+  let loaded = 0;
+  const report = (phase: LoadProgress['phase'], path: string | null, bytes: number) => {
+    loaded = Math.min(total, loaded + bytes);
+    onProgress?.({ phase, path, loaded, total });
+  };
+  const read = async (path: string) => {
+    throwIfAborted(signal);
+    const bytes = await readPackFile(source, path, signal);
+    report('read', path, fileSize(manifest, path));
+    return bytes;
+  };
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const [vocab, merges] = await Promise.all(tokenizerPaths.map(read));
+  const tokenizer = loadClipTokenizer(text(vocab!), text(merges!), manifest.tokenizer);
+
+  const sessions = new Map<string, ModelSession>();
+  const start = async (path: string, label: string, hints?: SessionHints) => {
+    const existing = sessions.get(path);
+    if (existing) return existing;
+    const bytes = await read(path);
+    const externalData = await readExternalData(source, path, signal);
+    for (const file of externalDataPaths(manifest, path))
+      report('read', file, fileSize(manifest, file));
+    throwIfAborted(signal);
+    const session = await factory(bytes, label, { ...hints, externalData });
+    sessions.set(path, session);
+    report('start', path, fileSize(manifest, path));
+    return session;
+  };
+  try {
+    const keepText = Boolean(options.keepTextOnDevice) && !options.releaseTextEncoder;
+    const textEncoder = await start(
+      components.textEncoder,
+      'text encoder',
+      keepText ? { deviceOutputs: ['last_hidden_state'] } : undefined,
+    );
+    const unet = await start(components.unet, 'image model (UNet)');
+    const decoder: Decoder = {
+      session: await start(components.vaeDecoder, 'image decoder'),
+      latentScale: 1 / manifest.latent.scalingFactor,
+      range: manifest.latent.decoderOutput,
+    };
+    let previewDecoder: Decoder | null = null;
+    if (components.previewDecoder && components.previewDecoder !== components.vaeDecoder) {
+      // A separate preview decoder is TAESD-style: UNet-space latents (scale 1), [-1, 1] output as diffusers' AutoencoderTiny.
+      previewDecoder = {
+        session: await start(components.previewDecoder, 'preview decoder'),
+        latentScale: 1,
+        range: 'minus-one-to-one',
+      };
+    } else if (
+      components.previewDecoder ||
+      fileSize(manifest, components.vaeDecoder) <= PREVIEW_WITH_VAE_MAX_BYTES
+    ) {
+      previewDecoder = decoder;
+    }
+    onProgress?.({ phase: 'ready', path: null, loaded: total, total });
+    return { tokenizer, textEncoder, unet, decoder, previewDecoder };
+  } catch (error) {
+    await Promise.all([...sessions.values()].map((s) => s.release().catch(() => undefined)));
+    throw error;
+  }
+}

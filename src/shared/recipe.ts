@@ -1,0 +1,73 @@
+/**
+ * One shape for a generation, used on every side: the page asks the engine
+ * with a RecipeRequest, the engine answers with the resolved Recipe (what
+ * really ran) plus RunInfo, and the gallery keeps both.
+ */
+
+import type { Backend, PipelineKind } from './pack-manifest';
+import type { RegionLayoutJson } from './regions/layout';
+
+/** Everything needed to make the same image again. */
+export interface Recipe {
+  prompt: string;
+  negativePrompt: string;
+  pack: { id: string; version: string; variant: string };
+  steps: number;
+  guidance: number;
+  seed: number;
+  width: number;
+  height: number;
+  /** Scheduler name for other tools, e.g. "LCM" or "Euler a". */
+  sampler?: string;
+  /** The region layout (src/shared/regions/layout.ts). */
+  regions?: RegionLayoutJson;
+}
+
+/** What the page asks for: the loaded pack fills in the rest (pack, size, sampler, defaults). */
+export interface RecipeRequest {
+  prompt: string;
+  /** Used only where the pack runs classifier-free guidance. */
+  negativePrompt?: string;
+  steps: number;
+  /** Default: the pack's default guidance. */
+  guidance?: number;
+  /** 32-bit unsigned seed. */
+  seed: number;
+  /** Pixels; honoured only where the pack's UNet accepts other sizes. */
+  width?: number;
+  height?: number;
+  regions?: RegionLayoutJson;
+}
+
+/** Milliseconds per stage of one generation. */
+export type StageTimings = {
+  tokenizeMs: number;
+  textEncodeMs: number;
+  /** One entry per step: the UNet runs of that step (all conditionings). */
+  unetMs: number[];
+  /** Scheduler maths, noise and previews outside the UNet, summed over steps. */
+  stepOverheadMs: number;
+  decodeMs: number;
+  totalMs: number;
+};
+
+/** What came out of one run besides the pixels. */
+export interface RunInfo {
+  backend: Backend | 'unknown';
+  /** Milliseconds per stage (StageTimings from Gesso's engine; other keys from elsewhere). */
+  timings: Record<string, number | number[]>;
+  /** The prompt's text states stayed on the GPU between steps (WebGPU). */
+  textStatesOnGpu?: boolean;
+}
+
+/** A recipe read back from an image: complete for Gesso's own, partial for others. */
+export type RecipeDraft = Partial<Omit<Recipe, 'pack'>> & {
+  prompt: string;
+  pack?: Partial<Recipe['pack']>;
+};
+
+/** Sampler names other Stable Diffusion tools use for each pipeline's scheduler. */
+export const SAMPLER_NAMES: Partial<Record<PipelineKind, string>> = {
+  lcm: 'LCM',
+  'sd-turbo': 'Euler a',
+};
