@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import layers from './scripts/eslint-layers.js';
 
 export default tseslint.config(
   {
@@ -19,6 +20,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['src/**/*.{ts,tsx}', 'sw/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/allowed-imports': 'error', 'layers/no-cycles': 'error' },
   },
   { files: ['src/**'], languageOptions: { globals: { ...globals.browser, ...globals.worker } } },
   { files: ['sw/**'], languageOptions: { globals: globals.serviceworker } },

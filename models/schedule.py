@@ -1,5 +1,5 @@
 """DDPM/DDIM/LCM maths shared by training, evaluation and the ONNX check.
-The LCM sampler is exactly the one in ../shared/docs/model-packs.md."""
+The LCM sampler is exactly the one in docs/schedulers.md."""
 import torch
 
 from config import BETA_END, BETA_START, ORIGINAL_STEPS, TIMESTEP_SCALING, TRAIN_T

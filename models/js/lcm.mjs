@@ -1,5 +1,5 @@
 // Reference JS pieces for checking the pack outside the app: CLIP BPE
-// tokenizer, LCM scheduler (../shared/docs/model-packs.md), guidance
+// tokenizer, LCM scheduler (docs/schedulers.md), guidance
 // embedding, seeded normal noise, and a tiny PNG writer.
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';

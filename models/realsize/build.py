@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,10 @@ sys.path.insert(0, str(HERE))
 import arch  # noqa: E402
 import configs  # noqa: E402
 import onnxio  # noqa: E402
+
+# torch.onnx's tracer warns about every shape it computes at run time; that is the point here.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx")
+warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
 
 REPO = HERE.parent.parent
 FIXTURE_TOKENIZER = REPO / "tests" / "fixtures" / "models" / "sd-turbo" / "tokenizer"

@@ -98,6 +98,11 @@ def _island(nodes, types):
             for c in consumers.get(o, []):
                 if nodes[c].op_type not in STOP and types.get(o) == F32:
                     todo.append(c)
+    # Constants that only the island reads (the sinusoid's frequencies) stay float32 too.
+    for k, n in enumerate(nodes):
+        readers = [c for o in n.output for c in consumers.get(o, [])]
+        if n.op_type == "Constant" and readers and all(c in island for c in readers):
+            island.add(k)
     return island
 
 

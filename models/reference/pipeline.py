@@ -121,7 +121,9 @@ def run(pack, variant_id, prompt, steps, seed, guidance=1.0, width=None, height=
         x, denoised = sched.step(i, x, eps, draw)
         records.append({"t": t, "eps": eps, "denoised": denoised})
     image = vae.run({"latent_sample": (denoised / latent["scalingFactor"]).reshape(dims)})["sample"][0]
+    hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
     return {
+        "models": {comp[k]: hashes[comp[k]] for k in ("textEncoder", "unet", "vaeDecoder")},
         "ids": ids,
         "dims": dims,
         "timesteps": sched.timesteps,
@@ -155,6 +157,7 @@ def write(name, cases):
             "request": case["request"],
             "init": case["args"].get("init"),
             "variant": case["args"]["variant_id"],
+            "models": r["models"],
             "ids": r["ids"],
             "dims": r["dims"],
             "timesteps": r["timesteps"],

@@ -5,13 +5,13 @@ import { chooseBackend } from '../shared/capabilities';
 import type { Capabilities } from '../shared/capabilities';
 import type { EngineApi, Float32TensorData } from './api';
 import { detectCapabilities } from './detect';
-import { EngineState } from './engine-state';
+import { PackSlot } from './pack-slot';
 import { serve, Transfer } from '../shared/rpc/host';
 import { loadRuntime } from './ort-runtime';
 
 let capabilities: Promise<Readonly<Capabilities>> | null = null;
 const detectOnce = () => (capabilities ??= detectCapabilities());
-const engine = new EngineState(detectOnce);
+const engine = new PackSlot(detectOnce);
 
 serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   detect: () => detectOnce(),

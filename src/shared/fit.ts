@@ -64,7 +64,9 @@ export function whyVariantDoesNotFit(
   const label = `The “${variant.label}” variant`;
   if (backend === 'wasm') {
     const fault = wasmFault(variant, deviceMemoryGiB);
-    return fault ? `${label} cannot run on WebAssembly: ${fault}; use WebGPU or a smaller variant.` : null;
+    return fault
+      ? `${label} cannot run on WebAssembly: ${fault}; use WebGPU or a smaller variant.`
+      : null;
   }
   const faults = gpuFaults(variant, caps);
   return faults.length

@@ -43,7 +43,11 @@ export function drawRgba(canvas: AnyCanvas, image: RgbaImage): void {
   context2d(canvas).putImageData(toImageData(image), 0, 0);
 }
 
-export async function canvasToBlob(canvas: AnyCanvas, type: string, quality?: number): Promise<Blob> {
+export async function canvasToBlob(
+  canvas: AnyCanvas,
+  type: string,
+  quality?: number,
+): Promise<Blob> {
   if ('convertToBlob' in canvas) return canvas.convertToBlob({ type, quality });
   return new Promise((resolve, reject) =>
     canvas.toBlob(

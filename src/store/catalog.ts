@@ -1,9 +1,11 @@
-/** The built-in catalog (models/catalog): bundled into the page and the service worker. */
+/**
+ * The built-in catalog (models/catalog): every manifest listed in its
+ * index.json, bundled into the page and the service worker at build time.
+ * Adding a pack to the catalog is adding its manifest file and a line in
+ * index.json; nothing here changes.
+ */
 
 import index from '../../models/catalog/index.json';
-import lcm from '../../models/catalog/lcm-dreamshaper-v7.json';
-import sdTurbo from '../../models/catalog/sd-turbo.json';
-import sdxs from '../../models/catalog/sdxs-512.json';
 import type { PackManifestInput } from './validate-manifest';
 
 export interface CatalogEntry {
@@ -15,11 +17,15 @@ export interface CatalogEntry {
   autoInstall: boolean;
 }
 
-const BUNDLED: Record<string, unknown> = {
-  'sd-turbo.json': sdTurbo,
-  'lcm-dreamshaper-v7.json': lcm,
-  'sdxs-512.json': sdxs,
-};
+/** Every manifest in the catalog folder, by file name (validated by tests/unit/store/validate-manifest.test.ts). */
+const BUNDLED: Record<string, PackManifestInput> = Object.fromEntries(
+  Object.entries(
+    import.meta.glob<PackManifestInput>(['../../models/catalog/*.json', '!**/index.json'], {
+      eager: true,
+      import: 'default',
+    }),
+  ).map(([path, manifest]) => [path.slice(path.lastIndexOf('/') + 1), manifest]),
+);
 
 interface IndexEntry {
   manifestUrl?: string;
@@ -29,7 +35,9 @@ interface IndexEntry {
 
 export function catalog(baseUrl: string): CatalogEntry[] {
   return (index.packs as IndexEntry[]).map((entry) => {
-    const bundled = entry.manifest ? (BUNDLED[entry.manifest] as PackManifestInput) : null;
+    const bundled = entry.manifest ? (BUNDLED[entry.manifest] ?? null) : null;
+    if (entry.manifest && !bundled)
+      throw new Error(`models/catalog/index.json lists ${entry.manifest}, which is not there.`);
     const manifestUrl = entry.manifestUrl
       ? new URL(entry.manifestUrl, baseUrl).href
       : // Bundled manifests give every file an absolute url; this address only names them.

@@ -7,7 +7,7 @@
 
 import { GessoError } from '../shared/errors';
 import type { KV, Op } from './kv';
-import { chunkCount } from '../../sw/downloads/chunks';
+import { chunkCount } from './chunk-layout';
 import type { FileRecord, InstalledVersion, PackRecord } from './records';
 
 export function isQuotaError(error: unknown): boolean {

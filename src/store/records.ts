@@ -69,6 +69,3 @@ export interface FileRecord {
   computedSha256: string | null;
   done: boolean;
 }
-
-export type FileKey = [string, string];
-export type ChunkKey = [string, string, number];

@@ -1,26 +1,9 @@
 /**
- * Chunk bookkeeping and resume arithmetic: pure functions, no I/O.
- * A file is stored as fixed-size chunks; only whole chunks (and the file's
- * short last chunk) are ever written, so a download resumes from
- * `chunksDone * chunkSize`, never re-fetching more than one partial chunk.
+ * Resume arithmetic and response checks for chunked downloads: pure
+ * functions, no I/O. Only whole chunks (src/store/chunk-layout.ts) are ever
+ * written, so a download resumes from `chunksDone * chunkSize`, never
+ * re-fetching more than one partial chunk.
  */
-
-/** A few MB per IndexedDB record: big enough to be cheap, small enough to lose little on a cut. */
-export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
-
-export function chunkCount(size: number, chunkSize: number): number {
-  return Math.ceil(size / chunkSize);
-}
-
-/** Byte range [start, end) of chunk `index` in a file of `size` bytes. */
-export function chunkBounds(
-  index: number,
-  size: number,
-  chunkSize: number,
-): { start: number; end: number } {
-  const start = index * chunkSize;
-  return { start, end: Math.min(start + chunkSize, size) };
-}
 
 export interface ResumePoint {
   /** First byte to fetch. */

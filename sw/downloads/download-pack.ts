@@ -8,11 +8,20 @@
 import { GessoError } from '../../src/shared/errors';
 import type { PackManifest } from '../../src/shared/pack-manifest';
 import { formatBytes } from '../../src/shared/format';
-import { chunkCount } from './chunks';
+import { chunkCount } from '../../src/store/chunk-layout';
 import { downloadFile, type DownloadDeps } from './download-file';
 import type { ModelStore } from '../../src/store/model-store';
-import { slotOf, type DownloadJob, type FileRecord, type PackRecord } from '../../src/store/records';
-import { fileUrl, filesForVariant, type PackManifestInput } from '../../src/store/validate-manifest';
+import {
+  slotOf,
+  type DownloadJob,
+  type FileRecord,
+  type PackRecord,
+} from '../../src/store/records';
+import {
+  fileUrl,
+  filesForVariant,
+  type PackManifestInput,
+} from '../../src/store/validate-manifest';
 
 export interface JobRequest {
   manifest: PackManifestInput;

@@ -9,7 +9,7 @@
 import { createSHA256 } from 'hash-wasm';
 import { GessoError, isAbortError, toErrorData } from '../../src/shared/errors';
 import { catalog } from '../../src/store/catalog';
-import { DEFAULT_CHUNK_SIZE } from './chunks';
+import { DEFAULT_CHUNK_SIZE } from '../../src/store/chunk-layout';
 import { jobProgress, prepareJob, runJob, type JobProgress } from './download-pack';
 import { asStorageError, type ModelStore } from '../../src/store/model-store';
 import {
@@ -37,7 +37,6 @@ import {
   parseManifest,
   type PackManifestInput,
 } from '../../src/store/validate-manifest';
-
 
 /**
  * How start() gets the bytes. 'auto': a Background Fetch already running, else

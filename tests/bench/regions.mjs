@@ -1,5 +1,5 @@
 /**
- * The cost of regional prompts (issue 6): one image with 0, 1, 2 and 4
+ * The cost of regional prompts: one image with 0, 1, 2 and 4
  * painted regions over the main prompt "square".
  *
  * - `benchRegions(ctx)`: called by run.mjs (`npm run bench`) with the engine
@@ -105,7 +105,7 @@ async function benchNode(packDir, repeats) {
   const load = async (path) => (await runnerImport(resolve(path))).module;
   const { Pipeline } = await load('src/engine/pipelines/index.ts');
   const { planRegions } = await load('src/engine/regions/generate.ts');
-  const { decodeLayout } = await load('src/engine/regions/layout.ts');
+  const { decodeLayout } = await load('src/shared/regions/layout.ts');
   const { createOrtSession } = await load('src/engine/ort-session.ts');
   const ort = await import('onnxruntime-node');
   const manifest = JSON.parse(readFileSync(resolve(packDir, 'manifest.json'), 'utf8'));

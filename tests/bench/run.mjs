@@ -2,7 +2,10 @@
  * `npm run bench` (after `vite build`): the demo pack, stage by stage, at 1,
  * 2 and 4 steps, on wasm in Chromium (threads on: the page is cross-origin
  * isolated by `vite preview`'s COOP/COEP headers) and natively with
- * onnxruntime-node in the same run, with the browser/native ratio. WebGPU on
+ * onnxruntime-node in the same run, with the browser/native ratio twice:
+ * against native on its default threads, and against native at the wasm
+ * thread count (the fair comparison of the runtimes). Both thread counts are
+ * printed; native's default is measured (tests/bench/threads.mjs). WebGPU on
  * SwiftShader is run for correctness only (agreement with wasm), never timed.
  *
  * Options: --repeats N (default 5), --pack DIR (default dist/packs/demo),
@@ -16,6 +19,7 @@ import * as ortNode from 'onnxruntime-node';
 import { preview, runnerImport } from 'vite';
 import { benchRegions } from './regions.mjs';
 import { fmt, median, summarise, table } from './stats.mjs';
+import { measureDefaultThreads, openNativeWithThreads } from './threads.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -104,12 +108,13 @@ async function startWorker(page) {
 }
 
 /**
- * Browser (wasm) and native runs interleaved, one of each in turn, so both
+ * Browser (wasm) and native runs interleaved, one of each in turn, so all
  * see the same background load on a shared machine; one warm-up each.
+ * `natives`: native engines (default threads, equal threads); returns their runs in that order.
  */
-async function pairedRuns(call, native) {
+async function pairedRuns(call, natives) {
   const browserRuns = [];
-  const nativeRuns = [];
+  const nativeRuns = natives.map(() => []);
   let n = 0;
   for (const steps of STEPS)
     for (let i = -1; i < repeats; i++) {
@@ -119,10 +124,11 @@ async function pairedRuns(call, native) {
         steps,
         seed: n,
       });
-      const nativeRun = await native.run(steps, `red heart ${n}`, n);
+      const runs = [];
+      for (const native of natives) runs.push(await native.run(steps, `red heart ${n}`, n));
       if (i < 0) continue;
       browserRuns.push({ steps, timings: result.timings, wallMs });
-      nativeRuns.push(nativeRun);
+      runs.forEach((run, k) => nativeRuns[k].push(run));
     }
   return { browserRuns, nativeRuns };
 }
@@ -219,11 +225,17 @@ try {
   }));
   const call = await startWorker(page);
   const loaded = (await call('loadPack', { preference: 'wasm', variantId })).result;
+  const threads = wasmThreads(caps.cores, caps.isolated);
+  const nativeDefaultThreads = await measureDefaultThreads();
   const native = await openNative(packDir, variantId);
-  const { browserRuns, nativeRuns } = await pairedRuns(call, native);
+  const nativeEqual = await openNativeWithThreads(packDir, variantId, threads);
+  const {
+    browserRuns,
+    nativeRuns: [nativeRuns, nativeEqualRuns],
+  } = await pairedRuns(call, [native, nativeEqual]);
   const nativeRss = native.peakRssGrowthBytes();
   await native.release();
-  const threads = wasmThreads(caps.cores, caps.isolated);
+  await nativeEqual.release();
   const kernels = await kernelFloor(page, threads);
   const click = await clickToPixels(page);
 
@@ -251,8 +263,12 @@ try {
   console.log(
     `\nGesso bench: pack ${manifest.packId} ${manifest.version}, variant ${manifest.variantId}, ${repeats} runs per cell (median), after one warm-up.`,
   );
+  const defaultThreads = nativeDefaultThreads ?? '?';
   console.log(
-    `Chromium wasm: crossOriginIsolated ${caps.isolated}, ${caps.cores} cores (onnxruntime-web threads = min(4, cores - 1) when isolated). Native: onnxruntime-node, variant ${native.variant}, CPU EP, default threads; runs interleaved with the browser's.`,
+    `Threads: wasm ${threads} (onnxruntime-web: min(4, cores - 1) when isolated; Chromium sees ${caps.cores} cores, crossOriginIsolated ${caps.isolated}). ` +
+      `Native (onnxruntime-node, variant ${native.variant}, CPU EP): default intra-op threads = ${defaultThreads}` +
+      `${nativeDefaultThreads === null ? ' (not measurable here)' : ' (measured: calling thread + pool threads a default session starts)'}, ` +
+      `and a second native engine at ${threads} thread${threads > 1 ? 's' : ''} (= wasm). Runs interleaved: wasm, native default, native equal.`,
   );
   console.log(
     `Machine load average (1 min): ${loadBefore.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end; other jobs on the same cores make every figure noisy.`,
@@ -274,14 +290,22 @@ try {
   ];
   const header = [
     'ms (median)',
-    ...STEPS.flatMap((s) => [`wasm ${s}`, `native ${s}`, `ratio ${s}`]),
+    ...STEPS.flatMap((s) => [
+      `wasm ${s} (${threads}t)`,
+      `native ${s} (${defaultThreads}t)`,
+      `ratio ${s}`,
+      `native ${s} (${threads}t)`,
+      `ratio ${s} (=t)`,
+    ]),
   ];
+  const ratio = (b, n) => (n > 0.05 ? (b / n).toFixed(2) : '-');
   const rows = stages.map(([label, key]) => [
     label,
     ...STEPS.flatMap((steps) => {
       const b = summarise(browserRuns.filter((r) => r.steps === steps))[key];
       const n = summarise(nativeRuns.filter((r) => r.steps === steps))[key];
-      return [fmt(b), fmt(n), n > 0.05 ? (b / n).toFixed(2) : '-'];
+      const e = summarise(nativeEqualRuns.filter((r) => r.steps === steps))[key];
+      return [fmt(b), fmt(n), ratio(b, n), fmt(e), ratio(b, e)];
     }),
   ]);
   rows.push([
@@ -290,9 +314,18 @@ try {
       fmt(summarise(browserRuns.filter((r) => r.steps === steps)).wall),
       '',
       '',
+      '',
+      '',
     ]),
   ]);
   console.log(table(header, rows));
+  const whole = (runs) => summarise(runs.filter((r) => r.steps === 4)).engineTotal;
+  const [w, d, e] = [whole(browserRuns), whole(nativeRuns), whole(nativeEqualRuns)];
+  console.log(
+    `Whole image, 4 steps: wasm ${fmt(w)} ms on ${threads} thread${threads > 1 ? 's' : ''}; ` +
+      `native ${fmt(d)} ms on ${defaultThreads} (default), ratio ${ratio(w, d)}; ` +
+      `native ${fmt(e)} ms on ${threads} (equal threads), ratio ${ratio(w, e)}.`,
+  );
   console.log(
     `\nClick to pixels on the Create screen (wasm, 4 steps, PNG encode + <img> decode included): ${fmt(click)} ms (median of ${repeats}).`,
   );
@@ -303,7 +336,7 @@ try {
   );
 
   const regions = await benchRegions({ call, repeats });
-  if (regions)
+  if (regions.length)
     console.log(
       '\nRegions\n' +
         table(
@@ -311,7 +344,7 @@ try {
           regions.map((r) => [r.label, r.steps, fmt(r.totalMs), fmt(r.unetMsPerStep)]),
         ),
     );
-  else console.log('\nRegions: not measured yet (tests/bench/regions.mjs, issue 6).');
+  else console.log('\nRegions: not measured (tests/bench/regions.mjs found no layouts to run).');
 } finally {
   await browser.close();
   await new Promise((done) => server.httpServer.close(done));

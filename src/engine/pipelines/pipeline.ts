@@ -60,7 +60,14 @@ export class Pipeline {
       manifest,
       models.textEncoder,
       (signal) =>
-        openModel(source, options.factory, variant.components.textEncoder, 'text encoder', {}, signal),
+        openModel(
+          source,
+          options.factory,
+          variant.components.textEncoder,
+          'text encoder',
+          {},
+          signal,
+        ),
       Boolean(options.releaseTextEncoder),
     );
   }
@@ -97,7 +104,10 @@ export class Pipeline {
     conditioning: Conditioning,
     guidance: number,
   ): Promise<Float32Array> {
-    const text = this.hiddenFor(conditioning, asDType(unetTextInput(this.unet).type, 'text states'));
+    const text = this.hiddenFor(
+      conditioning,
+      asDType(unetTextInput(this.unet).type, 'text states'),
+    );
     return runUnet(
       this.unet,
       unetFeeds(this.unet, this.manifest, { sample: modelInput, dims, timestep, text, guidance }),
@@ -253,7 +263,12 @@ export class Pipeline {
     timings.decodeMs = performance.now() - t;
     timings.totalMs = performance.now() - started;
     const total = scheduler.timesteps.length;
-    onStep?.({ step: total, steps: total, timestep: scheduler.timesteps[total - 1]!, preview: image });
+    onStep?.({
+      step: total,
+      steps: total,
+      timestep: scheduler.timesteps[total - 1]!,
+      preview: image,
+    });
     return {
       image,
       recipe: { ...recipe, steps: total },

@@ -71,7 +71,11 @@ export function unetFeeds(
   const cond = findInput(unet, 'timestep_cond');
   if (cond) {
     const dim = dimOr(cond, 1, manifest.guidanceEmbedding?.dim ?? 256);
-    const embedding = guidanceEmbedding(input.guidance, dim, manifest.guidanceEmbedding?.scale ?? 1000);
+    const embedding = guidanceEmbedding(
+      input.guidance,
+      dim,
+      manifest.guidanceEmbedding?.scale ?? 1000,
+    );
     feeds[cond.name] = floatTensor(
       asDType(cond.type, 'guidance embedding'),
       [k, dim],
@@ -82,7 +86,10 @@ export function unetFeeds(
 }
 
 /** Runs the UNet; its noise prediction as float32 ([K, C, h, w] flattened). */
-export async function runUnet(unet: ModelSession, feeds: Record<string, Value>): Promise<Float32Array> {
+export async function runUnet(
+  unet: ModelSession,
+  feeds: Record<string, Value>,
+): Promise<Float32Array> {
   const outputs = await unet.run(feeds);
   const out = outputs[outputOr(unet, 'out_sample').name]!;
   if (isDeviceTensor(out))

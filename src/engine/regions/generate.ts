@@ -9,7 +9,13 @@ import { activeRegions, type RegionLayout } from '../../shared/regions/layout';
 import { regionWeights, type RegionWeights } from '../../shared/regions/masks';
 import { renderSketchTensor } from '../../shared/regions/sketch';
 import { scaled } from '../image';
-import type { Conditioning, GenerateRequest, InitLatents, NoisePredictor, Pipeline } from '../pipelines';
+import type {
+  Conditioning,
+  GenerateRequest,
+  InitLatents,
+  NoisePredictor,
+  Pipeline,
+} from '../pipelines';
 import { classifierFreeGuidance } from '../schedulers';
 import { inputOr, isDeviceTensor, outputOr, type ModelSession } from '../session';
 import { floatTensor, toFloat32 } from '../tensors';
@@ -51,7 +57,8 @@ export async function planRegions(
   const image = { width: dims[3]! * downscale, height: dims[2]! * downscale };
   const stats = { calls: 0, evaluations: 0 };
   const plan: RegionalPlan = { weights: null, stats };
-  if (layout.startImage) plan.init = await sketchInit(pipeline, layout, request.steps, image, dims, options);
+  if (layout.startImage)
+    plan.init = await sketchInit(pipeline, layout, request.steps, image, dims, options);
   if (activeRegions(layout).length === 0) return plan;
 
   const weights = regionWeights(layout, image, downscale);

@@ -50,7 +50,8 @@ export async function runUnetBatch(
       unet,
       unetFeeds(unet, manifest, { sample: modelInput, dims, timestep, text, guidance, batch: k }),
     );
-    if (out.length !== k * dims.reduce((a, b) => a * b, 1)) throw new Error('unexpected batched output');
+    if (out.length !== k * dims.reduce((a, b) => a * b, 1))
+      throw new Error('unexpected batched output');
     return splitBatch(out, k);
   } catch {
     unbatchable.add(unet);

@@ -153,9 +153,13 @@ export function floatValues(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const wrongSize = () =>
     corrupt(`the weight "${name}" holds ${bytes.length} bytes, which does not match its shape`);
-  if (dataType === DataType.FLOAT && (field === TensorField.rawData || field === TensorField.floatData)) {
+  if (
+    dataType === DataType.FLOAT &&
+    (field === TensorField.rawData || field === TensorField.floatData)
+  ) {
     if (bytes.length !== count * 4) throw wrongSize();
-    if (bytes.byteOffset % 4 === 0) out.set(new Float32Array(bytes.buffer, bytes.byteOffset, count));
+    if (bytes.byteOffset % 4 === 0)
+      out.set(new Float32Array(bytes.buffer, bytes.byteOffset, count));
     else for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
     return out;
   }
@@ -267,7 +271,9 @@ export function dequantizeNode(name: string, axis: number): NodeProto {
     output: [name],
     name: `${name}_dequantize`,
     opType: 'DequantizeLinear',
-    attribute: [{ name: 'axis', i: BigInt(axis), type: AttributeType.INT, floats: [], ints: [], other: [] }],
+    attribute: [
+      { name: 'axis', i: BigInt(axis), type: AttributeType.INT, floats: [], ints: [], other: [] },
+    ],
     other: [],
   };
 }
@@ -297,7 +303,8 @@ export function quantizeNBits(
   blockSize: number,
   dataType: number,
 ): NBitsWeight {
-  if (values.length !== k * n) throw new GessoError('internal', 'Weight size does not match K x N.');
+  if (values.length !== k * n)
+    throw new GessoError('internal', 'Weight size does not match K x N.');
   const blocks = Math.ceil(k / blockSize);
   const blob = (blockSize * bits) / 8;
   const qmax = bits === 4 ? 7 : 127;

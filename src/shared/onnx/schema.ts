@@ -206,7 +206,6 @@ export function elementCount(dims: readonly number[]): number {
 
 /* ---- Decoded messages (what the walker yields and the writer takes) ---- */
 
-
 /** StringStringEntryProto, as used by TensorProto.external_data. */
 export interface StringStringEntry {
   key: string;

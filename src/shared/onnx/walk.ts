@@ -135,7 +135,8 @@ async function* walkGraph(
     const at = r.offset;
     const [no, wire] = await r.tag();
     if (wire !== WireType.LEN) {
-      if (no === GraphField.node || no === GraphField.initializer) throw wrongWire('the graph', no, at);
+      if (no === GraphField.node || no === GraphField.initializer)
+        throw wrongWire('the graph', no, at);
       yield { kind: 'graph-field', field: { no, wire, value: await r.scalar(wire) }, offset: at };
       continue;
     }
@@ -234,8 +235,7 @@ async function* walkTensor(
       else if (wire === WireType.I64) elements.w.fixed64(value as bigint);
       else elements.w.varint(value as bigint);
     } else {
-      const value =
-        wire === WireType.LEN ? await r.read(await r.varint()) : await r.scalar(wire);
+      const value = wire === WireType.LEN ? await r.read(await r.varint()) : await r.scalar(wire);
       applyTensorField(header, { no, wire, value }, fieldAt);
     }
   }
@@ -245,7 +245,9 @@ async function* walkTensor(
 }
 
 function twice(header: TensorHeader, at: number): GessoError {
-  return corrupt(`the weight "${header.name ?? '(unnamed)'}" at byte ${at} stores its values twice`);
+  return corrupt(
+    `the weight "${header.name ?? '(unnamed)'}" at byte ${at} stores its values twice`,
+  );
 }
 
 export function emptyHeader(): TensorHeader {
@@ -374,7 +376,10 @@ export function decodeTensor(
     const packed = elements.w.finish();
     return { header, payload: memoryPayload(elements.field, packed, -1) };
   }
-  return { header, payload: payload && memoryPayload(payload.field, payload.bytes, payload.offset) };
+  return {
+    header,
+    payload: payload && memoryPayload(payload.field, payload.bytes, payload.offset),
+  };
 }
 
 export function decodeAttribute(bytes: Uint8Array, base = 0): AttributeProto {

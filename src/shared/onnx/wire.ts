@@ -37,8 +37,6 @@ function badWireType(wire: number, offset: number): GessoError {
   return corrupt(`the field at byte ${offset} has an invalid wire type (${wire})`);
 }
 
-
-
 /** Synchronous reader over bytes in memory; `base` is the absolute offset of bytes[0], for messages. */
 export class ByteReader {
   pos: number;
@@ -391,7 +389,8 @@ export class StreamReader {
       const b = await this.byte();
       result += (b & 0x7f) * mul;
       if (b < 0x80) {
-        if (result > Number.MAX_SAFE_INTEGER) throw corrupt(`the number at byte ${start} is too large`);
+        if (result > Number.MAX_SAFE_INTEGER)
+          throw corrupt(`the number at byte ${start} is too large`);
         return result;
       }
       mul *= 128;
@@ -473,5 +472,3 @@ export class StreamReader {
 async function* toAsync(it: Iterator<Uint8Array>): AsyncGenerator<Uint8Array> {
   for (let r = it.next(); !r.done; r = it.next()) yield r.value;
 }
-
-

@@ -65,13 +65,21 @@ export function encodeAttribute(a: AttributeProto): Uint8Array {
   if (a.name !== undefined) fields.push(strField(F.name, a.name));
   if (a.f !== undefined) {
     const w = new ByteWriter(4).float32(a.f);
-    fields.push({ no: F.f, wire: WireType.I32, value: new DataView(w.finish().buffer).getUint32(0, true) });
+    fields.push({
+      no: F.f,
+      wire: WireType.I32,
+      value: new DataView(w.finish().buffer).getUint32(0, true),
+    });
   }
   if (a.i !== undefined) fields.push(varField(F.i, a.i));
   if (a.s !== undefined) fields.push(lenField(F.s, a.s));
   for (const v of a.floats) {
     const w = new ByteWriter(4).float32(v);
-    fields.push({ no: F.floats, wire: WireType.I32, value: new DataView(w.finish().buffer).getUint32(0, true) });
+    fields.push({
+      no: F.floats,
+      wire: WireType.I32,
+      value: new DataView(w.finish().buffer).getUint32(0, true),
+    });
   }
   for (const v of a.ints) fields.push(varField(F.ints, v));
   if (a.docString !== undefined) fields.push(strField(F.docString, a.docString));
@@ -192,7 +200,10 @@ function graphPieces(g: GraphParts): Piece[] {
   }
   for (const f of g.fields) items.push({ no: f.no, pieces: [fieldBytes(f)] });
   for (const t of g.initializers) {
-    items.push({ no: GraphField.initializer, pieces: wrap(GraphField.initializer, tensorPieces(t)).pieces });
+    items.push({
+      no: GraphField.initializer,
+      pieces: wrap(GraphField.initializer, tensorPieces(t)).pieces,
+    });
   }
   return items
     .map((item, i) => [item, i] as const)
@@ -210,7 +221,11 @@ function modelPieces(m: ModelParts): Piece[] {
     no: f.no,
     pieces: [fieldBytes(f)],
   }));
-  if (m.graph) items.push({ no: ModelField.graph, pieces: wrap(ModelField.graph, graphPieces(m.graph)).pieces });
+  if (m.graph)
+    items.push({
+      no: ModelField.graph,
+      pieces: wrap(ModelField.graph, graphPieces(m.graph)).pieces,
+    });
   return items
     .map((item, i) => [item, i] as const)
     .sort((a, b) => a[0].no - b[0].no || a[1] - b[1])
@@ -218,9 +233,9 @@ function modelPieces(m: ModelParts): Piece[] {
 }
 
 /**
- * Writes a ModelProto as chunks of at most `chunkSize` bytes (small pieces
- * joined; tensor values from sources passed through in their own chunks).
- * Chunks are fresh arrays the consumer may keep.
+ * Writes a ModelProto as chunks: the encoded fields joined into fresh arrays
+ * of at most `chunkSize` bytes; tensor values from a `chunks` source passed
+ * on as the source gives them (not copied).
  */
 export async function* writeModel(
   m: ModelParts,
@@ -241,18 +256,17 @@ export async function* writeModel(
     return out;
   };
   for (const piece of modelPieces(m)) {
-    const isSource = !(piece instanceof Uint8Array);
-    const parts: AsyncIterable<Uint8Array> | Uint8Array[] = isSource
-      ? streamSource(piece)
-      : [piece];
-    for await (const part of parts) {
-      for (let at = 0; at < part.length; ) {
-        const take = Math.min(part.length - at, chunkSize - pendingSize);
-        pending.push(part.slice(at, at + take));
-        pendingSize += take;
-        at += take;
-        if (pendingSize >= chunkSize) yield flush();
-      }
+    if (!(piece instanceof Uint8Array)) {
+      if (pendingSize > 0) yield flush();
+      yield* streamSource(piece);
+      continue;
+    }
+    for (let at = 0; at < piece.length; ) {
+      const take = Math.min(piece.length - at, chunkSize - pendingSize);
+      pending.push(piece.subarray(at, at + take));
+      pendingSize += take;
+      at += take;
+      if (pendingSize >= chunkSize) yield flush();
     }
   }
   if (pendingSize > 0) yield flush();
@@ -278,4 +292,3 @@ async function* streamSource(p: PayloadSource): AsyncGenerator<Uint8Array> {
     );
   }
 }
-

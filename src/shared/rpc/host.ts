@@ -46,7 +46,8 @@ export async function answer<A extends ApiMap>(
       signal,
       progress: (data, transfer) => send({ type: 'progress', id, data }, transfer),
     });
-    if (output instanceof Transfer) send({ type: 'result', id, data: output.value }, output.transfer);
+    if (output instanceof Transfer)
+      send({ type: 'result', id, data: output.value }, output.transfer);
     else send({ type: 'result', id, data: output ?? null });
   } catch (error) {
     send({ type: 'error', id, error: toErrorData(mapError(error)) });

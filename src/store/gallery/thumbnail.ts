@@ -1,6 +1,12 @@
 /** Gallery thumbnails: small WebP (or PNG) copies for the grid. */
 
-import { canvasToBlob, context2d, makeCanvas, toImageData, type RgbaImage } from '../../shared/rgba';
+import {
+  canvasToBlob,
+  context2d,
+  makeCanvas,
+  toImageData,
+  type RgbaImage,
+} from '../../shared/rgba';
 import { fitWithin } from './paging';
 
 export const THUMBNAIL_MAX = 256;

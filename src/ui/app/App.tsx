@@ -1,3 +1,5 @@
+/** The app shell: header (with the update prompt and limitations), the current screen, and the bottom navigation. */
+
 import { CreateScreen } from '../create/CreateScreen';
 import { ModelsScreen } from '../models/ModelsScreen';
 import { GalleryScreen } from '../gallery/GalleryScreen';
@@ -8,7 +10,7 @@ import { UpdatePrompt } from './UpdatePrompt';
 import { useRoute } from './useRoute';
 import { warmRuntimeCache } from './warm-runtime';
 import { useEffect } from 'preact/hooks';
-import { keepStoreAwake } from '../../store/client';
+import { keepStoreAwake } from '../../store/packs';
 import type { Route } from './routes';
 
 function Screen({ route }: { route: Route }) {

@@ -1,3 +1,5 @@
+/** A banner naming what this browser limits (no WebGPU, no isolation, no storage), one sentence each. */
+
 import { useEffect, useState } from 'preact/hooks';
 import { describeLimitations } from '../../shared/capabilities';
 import { getEngine } from './engine';

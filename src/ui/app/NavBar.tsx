@@ -1,3 +1,5 @@
+/** The bottom navigation between Create, Gallery, Models and Settings. */
+
 import { ROUTES, ROUTE_LABELS, type Route } from './routes';
 
 export function NavBar({ current }: { current: Route }) {

@@ -1,3 +1,5 @@
+/** "A new version of Gesso is ready" with "Update now": a new deployment waits until the user says so. */
+
 import { useEffect, useState } from 'preact/hooks';
 import { applyUpdate, onUpdateWaiting, registerServiceWorker } from './service-worker';
 

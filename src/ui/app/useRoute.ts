@@ -1,3 +1,5 @@
+/** The current screen, from the URL hash. */
+
 import { useEffect, useState } from 'preact/hooks';
 import { parseRoute, type Route } from './routes';
 

@@ -1,13 +1,15 @@
+/** The Create screen: prompt, model and settings in, picture out; every result is kept in the gallery. */
+
 import { useEffect, useState } from 'preact/hooks';
 import { randomSeed } from '../../shared/random';
 import {
-  initialSettings,
-  settingsForNewModel,
-  settingsFromRecipe,
-  type CreateSettings,
-} from './create-settings';
-import { DEMO_CHOICE, packIdArg, settingsFor } from './model-choice';
-import { guidanceFor, stepsFor } from './pack-settings';
+  initialChoices,
+  choicesForNewModel,
+  choicesFromRecipe,
+  type CreateChoices,
+} from './create-choices';
+import { DEMO_CHOICE, packIdArg, controlsFor } from './model-choice';
+import { guidanceFor, stepsFor } from './pack-controls';
 import { PackRow } from './PackRow';
 import { ProgressBar } from './ProgressBar';
 import { PromptBar } from './PromptBar';
@@ -24,15 +26,15 @@ import './create.css';
 
 export function CreateScreen() {
   const [prompt, setPrompt] = useState('');
-  const [settings, setSettings] = useState<CreateSettings>(() => initialSettings(randomSeed()));
+  const [choices, setChoices] = useState<CreateChoices>(() => initialChoices(randomSeed()));
   const { state, generate, cancel } = useGeneration();
   const models = useModelChoice();
   const busy = state.status === 'loading' || state.status === 'running';
   // The chosen model's ranges and guidance kind: its manifest's until it is loaded, then the engine's.
   const loaded = state.pack && { choice: state.packRequested ?? DEMO_CHOICE, pack: state.pack };
-  const pack = settingsFor(models.choice, models.options, loaded);
-  const steps = stepsFor(settings.steps, pack);
-  const guidance = guidanceFor(settings.guidance, pack);
+  const pack = controlsFor(models.choice, models.options, loaded);
+  const steps = stepsFor(choices.steps, pack);
+  const guidance = guidanceFor(choices.guidance, pack);
 
   // Every result is kept in the gallery, with its recipe.
   const [keepError, setKeepError] = useState<string | null>(null);
@@ -51,7 +53,7 @@ export function CreateScreen() {
       if (!request) return;
       const { recipe } = request;
       setPrompt(recipe.prompt);
-      setSettings((s) => settingsFromRecipe(recipe, s));
+      setChoices((s) => choicesFromRecipe(recipe, s));
       if (recipe.pack?.id) models.choosePack(recipe.pack.id);
       // The regions it was made with, or none, so the same recipe makes the same image.
       try {
@@ -67,14 +69,14 @@ export function CreateScreen() {
   const start = () => {
     const text = prompt.trim();
     if (!text) return;
-    const seed = settings.fixedSeed ? settings.seed : randomSeed();
-    setSettings((s) => ({ ...s, seed }));
+    const seed = choices.fixedSeed ? choices.seed : randomSeed();
+    setChoices((s) => ({ ...s, seed }));
     void generate({
       prompt: text,
       packId: packIdArg(models.choice),
       steps,
-      guidance: settings.guidance,
-      negativePrompt: settings.negativePrompt,
+      guidance: choices.guidance,
+      negativePrompt: choices.negativePrompt,
       seed,
       regions: layoutForGenerate(),
     });
@@ -107,26 +109,26 @@ export function CreateScreen() {
           choice={models.choice}
           onChoose={(choice) => {
             models.choose(choice);
-            setSettings(settingsForNewModel);
+            setChoices(choicesForNewModel);
           }}
           pack={pack}
           guidance={guidance}
-          onGuidance={(value) => setSettings((s) => ({ ...s, guidance: value }))}
+          onGuidance={(value) => setChoices((s) => ({ ...s, guidance: value }))}
         />
         <SettingsRow
-          value={{ steps, seed: settings.seed, fixedSeed: settings.fixedSeed }}
+          value={{ steps, seed: choices.seed, fixedSeed: choices.fixedSeed }}
           stepRange={pack.ranges.steps}
-          onChange={(value) => setSettings((s) => ({ ...s, ...value }))}
+          onChange={(value) => setChoices((s) => ({ ...s, ...value }))}
         />
         <RegionsPanel />
       </div>
       {/* Outside .controls so it can stick to the bottom of the whole screen. */}
       <PromptBar
         prompt={prompt}
-        negativePrompt={pack.guidance === 'cfg' ? settings.negativePrompt : null}
+        negativePrompt={pack.guidance === 'cfg' ? choices.negativePrompt : null}
         busy={busy}
         onPrompt={setPrompt}
-        onNegativePrompt={(negativePrompt) => setSettings((s) => ({ ...s, negativePrompt }))}
+        onNegativePrompt={(negativePrompt) => setChoices((s) => ({ ...s, negativePrompt }))}
         onGenerate={start}
         onCancel={cancel}
       />

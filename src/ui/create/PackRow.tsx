@@ -1,5 +1,7 @@
+/** The model picker and, where the model has one, its guidance control. */
+
 import type { ModelOption } from './model-choice';
-import { parseGuidance, type PackSettings } from './pack-settings';
+import { parseGuidance, type PackControls } from './pack-controls';
 
 /** The model to use and, where that model has one, its guidance scale. */
 export function PackRow({
@@ -13,7 +15,7 @@ export function PackRow({
   options: ModelOption[];
   choice: string;
   onChoose: (choice: string) => void;
-  pack: PackSettings;
+  pack: PackControls;
   guidance: number;
   onGuidance: (guidance: number) => void;
 }) {

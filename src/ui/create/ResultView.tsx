@@ -1,3 +1,5 @@
+/** The picture area of the Create screen: live preview, result, and the drawing surface over them. */
+
 import { useEffect, useRef } from 'preact/hooks';
 import type { RgbaImage } from '../../engine/api';
 import { drawRgba } from '../../shared/rgba';
@@ -32,7 +34,11 @@ export function ResultView({
           />
         )}
         {!showPreview && result && (
-          <img class="picture" src={result.url} alt={`Generated image: ${result.output.recipe.prompt}`} />
+          <img
+            class="picture"
+            src={result.url}
+            alt={`Generated image: ${result.output.recipe.prompt}`}
+          />
         )}
         {!showPreview && !result && (
           <p class="canvas-hint">{busy ? 'Starting…' : 'Your image will appear here.'}</p>

@@ -1,3 +1,5 @@
+/** The one-line status under the picture: time, backend and seed of the last run, or what went wrong. */
+
 import type { GenerationState } from './useGeneration';
 
 function backendName(backend: string): string {

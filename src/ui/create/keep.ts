@@ -4,7 +4,9 @@ import type { GenerateOutput } from '../../engine';
 import type { RunInfo } from '../../shared/recipe';
 import { saveGeneration, type GalleryItem } from '../../store/gallery';
 
-export function runInfoOf(output: Pick<GenerateOutput, 'backend' | 'timings' | 'textStatesOnGpu'>): RunInfo {
+export function runInfoOf(
+  output: Pick<GenerateOutput, 'backend' | 'timings' | 'textStatesOnGpu'>,
+): RunInfo {
   const { timings } = output;
   return {
     backend: output.backend,

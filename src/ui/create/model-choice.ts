@@ -2,7 +2,7 @@
 
 import type { PackRecord } from '../../store/records';
 import type { PackManifestInput } from '../../store/validate-manifest';
-import { FALLBACK_SETTINGS, settingsFromManifest, type PackSettings } from './pack-settings';
+import { FALLBACK_CONTROLS, controlsFromManifest, type PackControls } from './pack-controls';
 
 /** The select's value for the built-in demo pack: `loadPack` is called without a packId. */
 export const DEMO_CHOICE = '';
@@ -14,7 +14,7 @@ export interface ModelOption {
   packId: string | null;
   label: string;
   /** From the manifest; null while unknown. */
-  settings: PackSettings | null;
+  settings: PackControls | null;
 }
 
 const DEMO_LABEL = 'Built-in demo';
@@ -43,7 +43,7 @@ export function modelOptions(
       value: r.id,
       packId: r.id,
       label: r.installed!.manifest.name,
-      settings: settingsFromManifest(r.installed!.manifest),
+      settings: controlsFromManifest(r.installed!.manifest),
     }))
     .sort((a, b) => a.label.localeCompare(b.label));
   return [
@@ -51,7 +51,7 @@ export function modelOptions(
       value: DEMO_CHOICE,
       packId: demo?.id ?? null,
       label: demo?.name ?? DEMO_LABEL,
-      settings: demo ? settingsFromManifest(demo) : null,
+      settings: demo ? controlsFromManifest(demo) : null,
     },
     ...installed,
   ];
@@ -73,11 +73,11 @@ export function packIdArg(choice: string): string | undefined {
 }
 
 /** The settings the controls show for a choice: the loaded pack's once it is loaded, else its manifest's. */
-export function settingsFor(
+export function controlsFor(
   choice: string,
   options: ModelOption[],
-  loaded: { choice: string; pack: PackSettings } | null,
-): PackSettings {
+  loaded: { choice: string; pack: PackControls } | null,
+): PackControls {
   if (loaded?.choice === choice) return loaded.pack;
-  return options.find((o) => o.value === choice)?.settings ?? FALLBACK_SETTINGS;
+  return options.find((o) => o.value === choice)?.settings ?? FALLBACK_CONTROLS;
 }

@@ -5,7 +5,7 @@ import type { GenerateOutput, LoadedPackInfo, RgbaImage } from '../../engine';
 import type { RecipeRequest } from '../../shared/recipe';
 import { isAbortError } from '../../shared/errors';
 import { getEngine, loadBackendPreference } from '../app/engine';
-import { guidanceArgs, stepsFor } from './pack-settings';
+import { guidanceArgs, stepsFor } from './pack-controls';
 import { encodePng } from '../../shared/rgba';
 
 export interface GenerationResult {

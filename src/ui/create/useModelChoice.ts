@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { catalog } from '../../store/catalog';
-import { listStoredPacks, onStoreEvent } from '../../store/client';
+import { listStoredPacks, onStoreEvent } from '../../store/packs';
 import type { PackRecord } from '../../store/records';
 import { parseManifest, type PackManifestInput } from '../../store/validate-manifest';
 import {

@@ -17,7 +17,7 @@ import {
   type View,
 } from './gesture';
 import { DrawingRaster } from './raster';
-import { getDrawingState, setDrawing, useDrawingState } from './store';
+import { getDrawingState, setDrawing, useDrawingState } from './drawing-state';
 import { beginStroke, cancelStroke, endStroke, extendStroke } from './strokes';
 import './draw.css';
 

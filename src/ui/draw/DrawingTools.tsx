@@ -1,6 +1,6 @@
 /** Brush size, eraser, undo, redo, clear. */
 
-import { setDrawing, setShowDrawing, useDrawingState } from './store';
+import { setDrawing, setShowDrawing, useDrawingState } from './drawing-state';
 import {
   canRedo,
   canUndo,

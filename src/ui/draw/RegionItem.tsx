@@ -1,7 +1,7 @@
 /** One region: select to paint, rename, recolour, prompt, strength, hide, delete. */
 
 import type { Region } from '../../shared/regions/layout';
-import { setDrawing } from './store';
+import { setDrawing } from './drawing-state';
 import { deleteRegion, selectRegion, updateRegion } from './strokes';
 
 export function RegionItem({

@@ -1,7 +1,7 @@
 /** The regions list, the "Add region" button and the sketch-to-image options. */
 
 import { RegionItem } from './RegionItem';
-import { setDrawing, setSketch, useDrawingState } from './store';
+import { setDrawing, setSketch, useDrawingState } from './drawing-state';
 import { addRegion, MAX_REGIONS } from './strokes';
 
 export function RegionsPanel() {

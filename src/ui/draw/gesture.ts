@@ -207,8 +207,3 @@ export function pointerUp(state: GestureState, id: number, cancelled = false): G
   }
   return actions;
 }
-
-export function resetView(state: GestureState): GestureAction[] {
-  state.view = { scale: 1, x: 0, y: 0 };
-  return [{ type: 'view', view: { ...state.view } }];
-}

@@ -37,7 +37,6 @@ export const REGION_COLOURS = [
   '#00acc1',
   '#d81b60',
 ];
-export const BRUSH_SIZES = [0.02, 0.05, 0.1, 0.2] as const;
 
 export function createDrawing(): Drawing {
   return {

@@ -1,3 +1,5 @@
+/** One gallery image full size, with its recipe and its actions (remix, save, share, delete). */
+
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { GessoError } from '../../shared/errors';
 import type { Recipe } from '../../shared/recipe';

@@ -1,3 +1,5 @@
+/** The gallery's thumbnail grid, paged from IndexedDB as it scrolls. */
+
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { GessoError } from '../../shared/errors';
 import { listPage, onGalleryChange, type GalleryItem, type PageCursor } from '../../store/gallery';

@@ -1,3 +1,5 @@
+/** The Gallery screen: the grid, one image opened, deletion with undo, and opening PNGs from elsewhere. */
+
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { GessoError } from '../../shared/errors';
 import {

@@ -1,3 +1,5 @@
+/** The gallery's line in the storage summary on the Models screen. */
+
 import { useEffect, useState } from 'preact/hooks';
 import { GessoError } from '../../shared/errors';
 import {

@@ -1,3 +1,5 @@
+/** "Add a pack from a URL" on the Models screen. */
+
 import { useState } from 'preact/hooks';
 import type { Fit } from '../../shared/fit';
 import { manifestFaults, type PackManifestInput } from '../../store/validate-manifest';

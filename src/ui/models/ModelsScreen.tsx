@@ -1,3 +1,5 @@
+/** The Models screen: catalog and installed packs with what fits this device, downloads, storage. */
+
 import { useEffect, useState } from 'preact/hooks';
 import type { Capabilities } from '../../shared/capabilities';
 import { variantFits } from '../../shared/fit';

@@ -1,5 +1,7 @@
+/** One model pack on the Models screen: size, licence, fit, and download/pause/resume/delete. */
+
 import { useState } from 'preact/hooks';
-import { callStore, requestPersistence, startDownload } from '../../store/client';
+import { callStore, requestPersistence, startDownload } from '../../store/packs';
 import type { Fit } from '../../shared/fit';
 import type { PackManifestInput } from '../../store/validate-manifest';
 import { packStatus, progressText, sizeText, statusText } from './pack-status';

@@ -1,5 +1,7 @@
+/** Storage used and available on this device, and whether the browser may evict it. */
+
 import { useEffect, useState } from 'preact/hooks';
-import { storageSummary, type StorageSummary as Summary } from '../../store/client';
+import { storageSummary, type StorageSummary as Summary } from '../../store/packs';
 import { formatBytes } from '../../shared/format';
 
 /** Storage used and available on this device, and whether the browser may evict it. */

@@ -2,12 +2,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { catalog } from '../../store/catalog';
-import {
-  keepStoreAwake,
-  listStoredPacks,
-  onStoreEvent,
-  callStore,
-} from '../../store/client';
+import { keepStoreAwake, listStoredPacks, onStoreEvent, callStore } from '../../store/packs';
 import type { PackRecord } from '../../store/records';
 import { parseManifest, type PackManifestInput } from '../../store/validate-manifest';
 import type { Progress } from './pack-status';

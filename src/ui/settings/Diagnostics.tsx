@@ -1,3 +1,5 @@
+/** Settings → Diagnostics: what this device offers, the backend choice, and a model self-test. */
+
 import { useEffect, useState } from 'preact/hooks';
 import type { BackendChoice, BackendPreference, Capabilities } from '../../shared/capabilities';
 import { describeGpu } from '../../shared/capabilities';

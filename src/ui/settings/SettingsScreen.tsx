@@ -1,3 +1,5 @@
+/** The Settings screen. */
+
 import { Diagnostics } from './Diagnostics';
 
 export function SettingsScreen() {

@@ -58,8 +58,9 @@ describe.skipIf(!HAVE_DEMO)('offline', () => {
         db.close();
         return packs.some((p) => Boolean((p as { installed?: unknown }).installed));
       });
+    const installedNow = () => demoInstalled().catch(() => false); // the page may be reloading
     const deadline = Date.now() + 90_000;
-    while (!(await demoInstalled())) {
+    while (!(await installedNow())) {
       if (Date.now() > deadline) throw new Error('The demo pack was not installed within 90 s.');
       await page.waitForTimeout(1000);
     }

@@ -32,9 +32,7 @@ const recipe: Recipe = {
   sampler: 'LCM',
   regions: {
     version: 1,
-    regions: [
-      { id: 1, name: 'Sky', colour: '#8888ff', prompt: 'sky', strength: 1, hidden: false },
-    ],
+    regions: [{ id: 1, name: 'Sky', colour: '#8888ff', prompt: 'sky', strength: 1, hidden: false }],
     strokes: [],
   },
 };

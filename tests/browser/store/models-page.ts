@@ -47,7 +47,11 @@ export async function command(
     const answer = new Promise<{ ok: boolean; result?: unknown; error?: { message: string } }>(
       (done) => {
         channel.port1.onmessage = (event) => {
-          const message = event.data as { type: string; data?: unknown; error?: { message: string } };
+          const message = event.data as {
+            type: string;
+            data?: unknown;
+            error?: { message: string };
+          };
           if (message.type === 'result') done({ ok: true, result: message.data });
           else if (message.type === 'error') done({ ok: false, error: message.error! });
         };

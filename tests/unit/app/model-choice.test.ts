@@ -8,9 +8,9 @@ import {
   DEMO_CHOICE,
   modelOptions,
   packIdArg,
-  settingsFor,
+  controlsFor,
 } from '../../../src/ui/create/model-choice';
-import { FALLBACK_SETTINGS } from '../../../src/ui/create/pack-settings';
+import { FALLBACK_CONTROLS } from '../../../src/ui/create/pack-controls';
 import { testManifest } from '../store/fixtures';
 
 const DEMO_URL = 'https://app.example/packs/demo/manifest.json';
@@ -117,11 +117,11 @@ describe('the Model choices', () => {
 
   it('shows the loaded pack’s settings for the choice it was loaded for, else the manifest’s', () => {
     const options = modelOptions(records, DEMO_URL, null);
-    const loaded = { ...FALLBACK_SETTINGS, guidance: 'cfg' as const };
-    expect(settingsFor('lcm', options, { choice: 'lcm', pack: loaded })).toBe(loaded);
-    expect(settingsFor('sd-turbo', options, { choice: 'lcm', pack: loaded }).guidance).toBe('none');
-    expect(settingsFor(DEMO_CHOICE, modelOptions([], DEMO_URL, null), null)).toBe(
-      FALLBACK_SETTINGS,
+    const loaded = { ...FALLBACK_CONTROLS, guidance: 'cfg' as const };
+    expect(controlsFor('lcm', options, { choice: 'lcm', pack: loaded })).toBe(loaded);
+    expect(controlsFor('sd-turbo', options, { choice: 'lcm', pack: loaded }).guidance).toBe('none');
+    expect(controlsFor(DEMO_CHOICE, modelOptions([], DEMO_URL, null), null)).toBe(
+      FALLBACK_CONTROLS,
     );
   });
 });

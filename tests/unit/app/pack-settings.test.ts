@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../src/store/validate-manifest';
 import {
   clampToRange,
-  FALLBACK_SETTINGS,
+  FALLBACK_CONTROLS,
   guidanceArgs,
   guidanceFor,
   parseGuidance,
-  settingsFromManifest,
+  controlsFromManifest,
   stepsFor,
-  type PackSettings,
-} from '../../../src/ui/create/pack-settings';
+  type PackControls,
+} from '../../../src/ui/create/pack-controls';
 import lcmJson from '../../../models/catalog/lcm-dreamshaper-v7.json';
 import sdTurboJson from '../../../models/catalog/sd-turbo.json';
 
@@ -21,13 +21,13 @@ const demo = parseManifest(
 const lcm = parseManifest(lcmJson);
 const sdTurbo = parseManifest(sdTurboJson);
 
-const embedding: PackSettings = {
+const embedding: PackControls = {
   guidance: 'embedding',
   defaults: { steps: 4, guidance: 8 },
   ranges: { steps: [1, 8], guidance: [1, 12] },
 };
-const cfg: PackSettings = { ...embedding, guidance: 'cfg' };
-const none: PackSettings = {
+const cfg: PackControls = { ...embedding, guidance: 'cfg' };
+const none: PackControls = {
   guidance: 'none',
   defaults: { steps: 1, guidance: 1 },
   ranges: { steps: [1, 4], guidance: [1, 1] },
@@ -35,18 +35,18 @@ const none: PackSettings = {
 
 describe('a pack’s settings before it is loaded', () => {
   it('the fallback is the built-in demo pack’s', () => {
-    expect(settingsFromManifest(demo)).toEqual(FALLBACK_SETTINGS);
+    expect(controlsFromManifest(demo)).toEqual(FALLBACK_CONTROLS);
   });
 
   it('reads the guidance kind the engine will find: embedding, none for SD-Turbo, cfg otherwise', () => {
-    expect(settingsFromManifest(lcm)).toEqual({
+    expect(controlsFromManifest(lcm)).toEqual({
       guidance: 'embedding',
       defaults: { steps: 4, guidance: 8 },
       ranges: { steps: [1, 8], guidance: [1, 12] },
     });
-    expect(settingsFromManifest(sdTurbo).guidance).toBe('none');
+    expect(controlsFromManifest(sdTurbo).guidance).toBe('none');
     const plain = { ...lcm, guidanceEmbedding: undefined };
-    expect(settingsFromManifest(plain).guidance).toBe('cfg');
+    expect(controlsFromManifest(plain).guidance).toBe('cfg');
   });
 });
 

@@ -136,7 +136,7 @@ describe('classifier-free guidance in the pipeline', () => {
     const request = { prompt: 'cat', negativePrompt: 'red', steps, guidance: g, seed: 5 };
     calls.length = 0;
     await pipeline.generate({ ...request, preview: false });
-    const dims = pipeline.latentDims(request);
+    const dims = pipeline.latentDims({});
     const count = dims.reduce((a, b) => a * b, 1);
 
     // Which predictions were asked for: the prompt, and the negative prompt only when g > 1.
@@ -151,8 +151,8 @@ describe('classifier-free guidance in the pipeline', () => {
     // Replay: same scheduler, same seeded noise, the expected prediction at every step.
     const scheduler = createScheduler({ ...pipeline.manifest.scheduler, kind: 'lcm' }, { steps });
     const random = new Random(request.seed);
-    let x = random.gaussians(count).map((v) => v * scheduler.initNoiseSigma);
-    let denoised = x;
+    let x: Float32Array = random.gaussians(count).map((v) => v * scheduler.initNoiseSigma);
+    let denoised: Float32Array = x;
     for (let i = 0; i < steps; i++) {
       ({ next: x, denoised } = scheduler.step(i, x, eps, (n) => random.gaussians(n)));
     }
@@ -196,7 +196,7 @@ describe('classifier-free guidance with regions (one unconditional prediction fo
     const request = { prompt: 'cat', negativePrompt: '', steps: 1, guidance: g, seed: 1 };
     const plan = await planRegions(pipeline, request, layout, { sequential });
     expect(plan.predictor).toBeDefined();
-    const dims = pipeline.latentDims(request);
+    const dims = pipeline.latentDims({});
     const count = dims.reduce((a, b) => a * b, 1);
     const plane = dims[2]! * dims[3]!;
     calls.length = 0;

@@ -33,6 +33,8 @@ interface ReferenceRun {
   /** img2img: UNet-space starting latents and the schedule strength. */
   init: { latents: number[]; strength: number } | null;
   variant: string;
+  /** SHA-256 of each graph the reference ran (from the fixture manifest). */
+  models: Record<string, string>;
   ids: number[];
   dims: number[];
   timesteps: number[];
@@ -87,6 +89,9 @@ const BOUNDS = { noise: 1e-6, eps: 1e-4, image: 1e-4, rgbaLevels: 1, rgbaFractio
 async function compareWithReference(pack: 'sd-turbo' | 'lcm', run: ReferenceRun) {
   const source = fixturePack(pack);
   const variant = source.manifest.variants.find((v) => v.id === run.variant)!;
+  // Made from these graphs: after models/fixtures/make_fixtures.py changes them, rerun models/reference/pipeline.py.
+  for (const [path, sha256] of Object.entries(run.models))
+    expect(source.manifest.files.find((f) => f.path === path)?.sha256, path).toBe(sha256);
   const rec = recording(nodeFactory);
   const pipeline = await Pipeline.load(source, { factory: rec.factory, variant });
   try {

@@ -13,11 +13,25 @@ import { encodeSketch } from '../../../src/engine/regions/generate';
 import { encodeLayout, type RegionLayout } from '../../../src/shared/regions/layout';
 import type { RgbaImage } from '../../../src/shared/rgba';
 import { dirPackSource, nodeFactory } from '../engine/helpers/node-packs';
-import { hueIs, hueStats } from './hue';
+import { HUES, hueIs, hueStats } from './hue';
 import { fillRect, type Area } from './shapes';
 
 const PACK = resolve(__dirname, '../../../public/packs/demo');
-const SEEDS = [1, 2, 3, 4, 5, 6];
+/**
+ * Twelve seeds (the bars were set on six). Measured with the 1.1.0 pack:
+ * every case 24/24 parts right (bar 20/24), the closest part 8° inside its
+ * hue range; the control split 0/12 (bar at most 1); sketch-to-image kept
+ * both colours 12/12 (bar 11/12).
+ */
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+
+/** Degrees from the nearest edge of the colour's hue range: positive inside, negative outside. */
+function hueMargin(hue: number, colour: string): number {
+  const [lo, hi] = HUES[colour]!;
+  const gap = (a: number, b: number) => Math.abs(((a - b + 540) % 360) - 180);
+  const edge = Math.min(gap(hue, lo), gap(hue, hi));
+  return hueIs(hue, colour) ? edge : -edge;
+}
 
 const LEFT: Area = { x0: 0, x1: 0.5, y0: 0, y1: 1 };
 const RIGHT: Area = { x0: 0.5, x1: 1, y0: 0, y1: 1 };
@@ -110,6 +124,7 @@ describe('regional prompts on the demo pack', () => {
     const lines: string[] = [];
     let hits = 0;
     let total = 0;
+    let closest = Infinity;
     for (const seed of SEEDS) {
       const request: GenerateRequest = {
         prompt: c.main,
@@ -118,10 +133,14 @@ describe('regional prompts on the demo pack', () => {
         seed,
         preview: false,
       };
-      const { image } = await generateImage(pipeline, { ...request, regions: encodeLayout(layoutOf(c)) });
+      const { image } = await generateImage(pipeline, {
+        ...request,
+        regions: encodeLayout(layoutOf(c)),
+      });
       const cells = c.parts.map((p) => {
         const stats = hueStats(image as RgbaImage, p.area);
         const ok = hueIs(stats.hue, p.colour);
+        if (ok) closest = Math.min(closest, hueMargin(stats.hue, p.colour));
         hits += ok ? 1 : 0;
         total++;
         return `${p.colour} ${fmt(stats.hue)}° (${(stats.coloured * 100).toFixed(0)}% coloured)${ok ? '' : ' ✗'}`;
@@ -129,7 +148,8 @@ describe('regional prompts on the demo pack', () => {
       lines.push(`  seed ${seed}: ${cells.join(' | ')}`);
     }
     console.log(
-      `${c.name} (main prompt "${c.main}", ${hits}/${total} parts right):\n${lines.join('\n')}`,
+      `${c.name} (main prompt "${c.main}", ${hits}/${total} parts right, bar ${Math.ceil(total * (5 / 6))}; ` +
+        `closest right part ${closest.toFixed(0)}° inside its range):\n${lines.join('\n')}`,
     );
     // Every part right in at least 5 of 6 seeds on average.
     expect(hits).toBeGreaterThanOrEqual(Math.ceil(total * (5 / 6)));

@@ -120,6 +120,17 @@ const region = (id: number, prompt: string, strength = 1) => ({
   hidden: false,
 });
 
+/**
+ * Seeds for every case (the bounds were first set from seed 9 alone). The oracle
+ * makes the picture independent of the noise except for rounding, so the exact
+ * colours hold at every seed; the blended pixels stay within NEAR levels of
+ * their expected colour, whose exact values fall between levels (127.5,
+ * 191.25, 63.75). Measured worst over these 7 seeds and all three pipelines:
+ * 1 level; NEAR = 2 (was 3).
+ */
+const SEEDS = [9, 1, 2, 3, 4, 5, 123456789];
+const NEAR = 2;
+
 describe.each(['lcm', 'sd-turbo', 'demo'] as const)(
   'oracle UNet through the %s pipeline',
   (name) => {
@@ -138,20 +149,28 @@ describe.each(['lcm', 'sd-turbo', 'demo'] as const)(
         regions: [region(1, 'red square'), region(2, 'blue square')],
         strokes: [...rect(1, 0, 0.5, 0, 1), ...rect(2, 0.5, 1, 0, 1)],
       };
-      const { image } = await generateImage(pipeline, { ...request, regions: encodeLayout(layout) });
-      const left = hueStats(image, { x0: 0, x1: 0.5, y0: 0, y1: 1 });
-      const right = hueStats(image, { x0: 0.5, x1: 1, y0: 0, y1: 1 });
-      console.log(`${name} oracle: left ${left.hue.toFixed(0)}°, right ${right.hue.toFixed(0)}°`);
-      expect(hueIs(left.hue, 'red')).toBe(true);
-      expect(hueIs(right.hue, 'blue')).toBe(true);
-      // Pixel columns: pure red at the far left, pure blue at the far right.
-      const px = (x: number, y: number) => [
-        ...image.data.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 3),
-      ];
-      expect(px(2, 32)).toEqual([255, 0, 0]);
-      expect(px(61, 32)).toEqual([0, 0, 255]);
-      // The latent cells next to the seam mix 3:1 (blurred masks): neither pure colour.
-      expect(px(28, 32)).not.toEqual([255, 0, 0]);
+      for (const seed of SEEDS) {
+        const { image } = await generateImage(pipeline, {
+          ...request,
+          seed,
+          regions: encodeLayout(layout),
+        });
+        const left = hueStats(image, { x0: 0, x1: 0.5, y0: 0, y1: 1 });
+        const right = hueStats(image, { x0: 0.5, x1: 1, y0: 0, y1: 1 });
+        console.log(
+          `${name} oracle, seed ${seed}: left ${left.hue.toFixed(0)}°, right ${right.hue.toFixed(0)}°`,
+        );
+        expect(hueIs(left.hue, 'red')).toBe(true);
+        expect(hueIs(right.hue, 'blue')).toBe(true);
+        // Pixel columns: pure red at the far left, pure blue at the far right.
+        const px = (x: number, y: number) => [
+          ...image.data.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 3),
+        ];
+        expect(px(2, 32)).toEqual([255, 0, 0]);
+        expect(px(61, 32)).toEqual([0, 0, 255]);
+        // The latent cells next to the seam mix 3:1 (blurred masks): neither pure colour.
+        expect(px(28, 32)).not.toEqual([255, 0, 0]);
+      }
       await pipeline.release();
     });
 
@@ -162,17 +181,29 @@ describe.each(['lcm', 'sd-turbo', 'demo'] as const)(
         regions: [region(1, 'green square'), region(2, 'yellow square', 0.5)],
         strokes: [...rect(1, 0, 0.5, 0, 0.5), ...rect(2, 0.5, 1, 0.5, 1)],
       };
-      const { image } = await generateImage(pipeline, { ...request, regions: encodeLayout(layout) });
-      const px = (x: number, y: number) => [
-        ...image.data.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 3),
-      ];
-      const near = (got: number[], want: number[]) =>
-        expect(Math.max(...got.map((v, i) => Math.abs(v - want[i]!)))).toBeLessThanOrEqual(3);
-      near(px(4, 4), [0, 255, 0]); // green quadrant
-      near(px(60, 4), [128, 128, 128]); // unpainted: the main prompt's grey
-      near(px(4, 60), [128, 128, 128]);
-      // Half strength: half yellow (255, 255, 0), half the main prompt's grey.
-      near(px(60, 60), [191, 191, 64]);
+      let worst = 0;
+      for (const seed of SEEDS) {
+        const { image } = await generateImage(pipeline, {
+          ...request,
+          seed,
+          regions: encodeLayout(layout),
+        });
+        const px = (x: number, y: number) => [
+          ...image.data.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 3),
+        ];
+        const off = (got: number[], want: number[]) =>
+          Math.max(...got.map((v, i) => Math.abs(v - want[i]!)));
+        worst = Math.max(
+          worst,
+          off(px(4, 4), [0, 255, 0]), // green quadrant
+          off(px(60, 4), [128, 128, 128]), // unpainted: the main prompt's grey
+          off(px(4, 60), [128, 128, 128]),
+          // Half strength: half yellow (255, 255, 0), half the main prompt's grey.
+          off(px(60, 60), [191, 191, 64]),
+        );
+      }
+      console.log(`${name} oracle quadrants: worst level difference ${worst} (bound ${NEAR})`);
+      expect(worst).toBeLessThanOrEqual(NEAR);
       await pipeline.release();
     });
   },

@@ -8,7 +8,7 @@ import {
   setDrawing,
   setSketch,
   subscribe,
-} from '../../../src/ui/draw/store';
+} from '../../../src/ui/draw/drawing-state';
 import { addRegion, beginStroke, endStroke, updateRegion } from '../../../src/ui/draw/strokes';
 
 describe('drawing store', () => {

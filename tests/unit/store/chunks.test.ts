@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { chunkBounds, chunkCount } from '../../../src/store/chunk-layout';
 import {
   ChunkAssembler,
-  chunkBounds,
-  chunkCount,
   judgeResponse,
   parseContentRange,
   resumePoint,

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GessoError } from '../../../src/shared/errors';
+import { catalog } from '../../../src/store/catalog';
 import {
   filesForVariant,
   manifestFaults,
@@ -123,8 +124,20 @@ describe('manifest validation', () => {
 describe('the built-in catalog', () => {
   const dir = join(__dirname, '../../../models/catalog');
   const entries = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'index.json');
-  it('has the packs the issue asks for', () => {
+  it('has the real packs people want', () => {
     expect(entries.sort()).toEqual(['lcm-dreamshaper-v7.json', 'sd-turbo.json', 'sdxs-512.json']);
+  });
+  it('bundles every manifest index.json lists, with no code to change', () => {
+    const listed = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+      packs: { manifest?: string; manifestUrl?: string }[];
+    };
+    const bundled = catalog('https://gesso.example/');
+    expect(bundled).toHaveLength(listed.packs.length);
+    for (const [k, entry] of listed.packs.entries()) {
+      if (!entry.manifest) continue;
+      const onDisk = JSON.parse(readFileSync(join(dir, entry.manifest), 'utf8')) as { id: string };
+      expect(bundled[k]!.manifest?.id).toBe(onDisk.id);
+    }
   });
   it('the demo pack manifest (public/packs/demo) is valid', () => {
     const demo = join(__dirname, '../../../public/packs/demo/manifest.json');

@@ -1,8 +1,8 @@
-/** The Create screen's settings and how a recipe or a new model changes them. Pure. */
+/** The Create screen's field choices (steps, seed, guidance, negative prompt) and how a recipe or a new model changes them. Pure. */
 
 import type { RecipeDraft } from '../../shared/recipe';
 
-export interface CreateSettings {
+export interface CreateChoices {
   /** null: the pack's default (so a new model starts from its own). */
   steps: number | null;
   guidance: number | null;
@@ -12,12 +12,12 @@ export interface CreateSettings {
   negativePrompt: string;
 }
 
-export function initialSettings(seed: number): CreateSettings {
+export function initialChoices(seed: number): CreateChoices {
   return { steps: null, guidance: null, seed, fixedSeed: false, negativePrompt: '' };
 }
 
 /** A recipe's values where it has them; the seed it names is kept fixed so the same image comes back. */
-export function settingsFromRecipe(recipe: RecipeDraft, current: CreateSettings): CreateSettings {
+export function choicesFromRecipe(recipe: RecipeDraft, current: CreateChoices): CreateChoices {
   return {
     steps: recipe.steps ?? current.steps,
     guidance: recipe.guidance ?? current.guidance,
@@ -28,6 +28,6 @@ export function settingsFromRecipe(recipe: RecipeDraft, current: CreateSettings)
 }
 
 /** The user picked another model: steps and guidance go back to that model's defaults. */
-export function settingsForNewModel(current: CreateSettings): CreateSettings {
+export function choicesForNewModel(current: CreateChoices): CreateChoices {
   return { ...current, steps: null, guidance: null };
 }

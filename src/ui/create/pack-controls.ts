@@ -4,19 +4,19 @@ import type { LoadedPackInfo } from '../../engine';
 import { manifestGuidanceKind } from '../../shared/guidance';
 import type { PackManifest } from '../../shared/pack-manifest';
 
-export type PackSettings = Pick<LoadedPackInfo, 'guidance' | 'defaults' | 'ranges'>;
+export type PackControls = Pick<LoadedPackInfo, 'guidance' | 'defaults' | 'ranges'>;
 
 /** The built-in demo pack's, used only until its manifest or the loaded pack is known. */
-export const FALLBACK_SETTINGS: PackSettings = {
+export const FALLBACK_CONTROLS: PackControls = {
   guidance: 'embedding',
   defaults: { steps: 4, guidance: 4 },
   ranges: { steps: [1, 8], guidance: [1, 8] },
 };
 
 /** A pack's settings from its manifest, before it is loaded (the engine has the last word). */
-export function settingsFromManifest(
+export function controlsFromManifest(
   manifest: Pick<PackManifest, 'pipeline' | 'guidanceEmbedding' | 'defaults' | 'ranges'>,
-): PackSettings {
+): PackControls {
   return {
     guidance: manifestGuidanceKind(manifest),
     defaults: manifest.defaults,
@@ -29,12 +29,12 @@ export function clampToRange(value: number, [min, max]: [number, number]): numbe
 }
 
 /** The steps to show and run: the chosen count (or the pack's default), whole and in range. */
-export function stepsFor(chosen: number | null, pack: PackSettings): number {
+export function stepsFor(chosen: number | null, pack: PackControls): number {
   return clampToRange(Math.round(chosen ?? pack.defaults.steps), pack.ranges.steps);
 }
 
 /** The guidance to show and run: the chosen value (or the pack's default), in range. */
-export function guidanceFor(chosen: number | null, pack: PackSettings): number {
+export function guidanceFor(chosen: number | null, pack: PackControls): number {
   return clampToRange(chosen ?? pack.defaults.guidance, pack.ranges.guidance);
 }
 
@@ -56,7 +56,7 @@ export interface GuidanceArgs {
  * negative prompt too (when there is one) for 'cfg'.
  */
 export function guidanceArgs(
-  pack: PackSettings,
+  pack: PackControls,
   chosen: number | null,
   negativePrompt: string,
 ): GuidanceArgs {

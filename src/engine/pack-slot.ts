@@ -25,7 +25,7 @@ interface Loaded {
   info: LoadedPackInfo;
 }
 
-export class EngineState {
+export class PackSlot {
   private loaded: Loaded | null = null;
 
   constructor(private readonly capabilities: () => Promise<Readonly<Capabilities>>) {}

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, FIXTURES, convertFile, digest } from './helpers';
+
+const expected = JSON.parse(
+  readFileSync(join(FIXTURES, 'quantize_py_expected.json'), 'utf8'),
+) as Record<string, { quantized: number } & Awaited<ReturnType<typeof digest>>>;
+
+describe('the converter makes what models/quantize.py makes', () => {
+  for (const [rel, want] of Object.entries(expected)) {
+    it(rel, async () => {
+      const { graph, data, result } = await convertFile(join(ROOT, rel));
+      expect(result.quantized.length).toBe(want.quantized);
+      const got = await digest(graph, data);
+      const { quantized: _, ...rest } = want;
+      expect(got).toEqual(rest);
+    });
+  }
+});
