@@ -1,5 +1,7 @@
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { VitePWA } from 'vite-plugin-pwa';
+import { CONTENT_SECURITY_POLICY, META_CONTENT_SECURITY_POLICY } from './src/shared/csp';
 
 // The dev and preview servers isolate the page themselves; on a plain static
 // host the service worker adds the same headers (sw/isolation.ts).
@@ -7,6 +9,19 @@ const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+/** The built index.html carries the policy for the first visit (the dev server's HMR needs inline script and websockets, so only the build). */
+const cspMeta: Plugin = {
+  name: 'gesso-csp-meta',
+  apply: 'build',
+  transformIndexHtml: () => [
+    {
+      tag: 'meta',
+      attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CONTENT_SECURITY_POLICY },
+      injectTo: 'head-prepend',
+    },
+  ],
 };
 
 /** The web app manifest, written to manifest.webmanifest. */
@@ -33,11 +48,14 @@ const webManifest = {
 
 export default defineConfig({
   server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders },
+  preview: {
+    headers: { ...isolationHeaders, 'Content-Security-Policy': CONTENT_SECURITY_POLICY },
+  },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 1024 },
   plugins: [
+    cspMeta,
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'sw',

@@ -1,13 +1,17 @@
 /**
- * Cross-origin isolation from the service worker: a static host that cannot
- * set COOP/COEP still gets an isolated app (needed for wasm threads), because
- * every same-origin response the worker hands out carries the headers.
+ * Security headers from the service worker: a static host that cannot set
+ * COOP/COEP still gets an isolated app (needed for wasm threads), and every
+ * page and worker script gets Gesso's Content-Security-Policy, because every
+ * same-origin response the worker hands out carries the headers.
  */
+
+import { CONTENT_SECURITY_POLICY } from '../src/shared/csp';
 
 export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
 };
 
 export function withIsolationHeaders(response: Response): Response {
