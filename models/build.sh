@@ -7,6 +7,9 @@
 # 2-core machine shortens training instead of overrunning.
 #   models/build.sh            full build (about 2 hours), writes public/packs/demo/
 #   models/build.sh --smoke    a few steps on a few images, temp dir, about 2 minutes (CI)
+# Fails (non-zero exit) when js/check.mjs finds an ONNX-vs-PyTorch difference over its
+# threshold or a tokenizer mismatch, or when evaluate.py misses a threshold (full build:
+# colour). GESSO_CHECK_SCALE=X multiplies check.mjs's thresholds (e.g. 0.001 to see it fail).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
@@ -52,7 +55,8 @@ mv "$STAGE" "$PACK"
 
 if command -v node >/dev/null && [ -d ../node_modules/onnxruntime-node ]; then
   node js/check.mjs "$PACK" "$CACHE/ref/reference.json" \
-    "$([ -n "${GESSO_SMOKE:-}" ] && echo "$CACHE/tokenizer_examples.json" || echo tokenizer_examples.json)"
+    "$([ -n "${GESSO_SMOKE:-}" ] && echo "$CACHE/tokenizer_examples.json" || echo tokenizer_examples.json)" \
+    --scale "${GESSO_CHECK_SCALE:-1}"
   node js/sample.mjs "$PACK" "$CACHE/ort_sample.png" "red heart" "blue circle" "cat face"
 fi
 $PY evaluate.py

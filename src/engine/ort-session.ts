@@ -124,6 +124,7 @@ export async function createOrtSession(
   const outputs = session.outputMetadata.map(toInfo);
 
   return {
+    label,
     inputs,
     outputs,
     async run(feeds: Record<string, Value>) {

@@ -4,6 +4,7 @@
  * worker. Names, dtypes and shapes come from the model's own metadata.
  */
 
+import { GessoError } from '../shared/errors';
 import type { CpuTensor, DType } from './tensors';
 
 export interface ValueInfo {
@@ -34,6 +35,8 @@ export function isDeviceTensor(value: Value): value is DeviceTensor {
 }
 
 export interface ModelSession {
+  /** What the model is, for messages: "text encoder", "image model (UNet)". */
+  readonly label?: string;
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
   /** Outputs come back as CpuTensor, or as DeviceTensor where the session was asked to keep them on the GPU. */
@@ -61,6 +64,14 @@ export type SessionFactory = (
   hints?: SessionHints,
 ) => Promise<ModelSession>;
 
+function missing(session: ModelSession, kind: 'input' | 'output', name: string): GessoError {
+  const what = session.label ?? 'model';
+  return new GessoError(
+    'invalid-manifest',
+    `The ${what} in this pack has no ${kind} "${name}", so it is not an export Gesso can run for this kind of pack. Check the pack's manifest (its pipeline and files) with its publisher, or choose another pack.`,
+  );
+}
+
 export function findInput(session: ModelSession, name: string): ValueInfo | undefined {
   return session.inputs.find((input) => input.name === name);
 }
@@ -68,13 +79,13 @@ export function findInput(session: ModelSession, name: string): ValueInfo | unde
 /** The named input, or the only/first one when the export names it differently. */
 export function inputOr(session: ModelSession, name: string, index = 0): ValueInfo {
   const info = findInput(session, name) ?? session.inputs[index];
-  if (!info) throw new TypeError(`The model has no input "${name}".`);
+  if (!info) throw missing(session, 'input', name);
   return info;
 }
 
 export function outputOr(session: ModelSession, name: string, index = 0): ValueInfo {
   const info = session.outputs.find((output) => output.name === name) ?? session.outputs[index];
-  if (!info) throw new TypeError(`The model has no output "${name}".`);
+  if (!info) throw missing(session, 'output', name);
   return info;
 }
 

@@ -8,7 +8,8 @@
  * printed; native's default is measured (tests/bench/threads.mjs). WebGPU on
  * SwiftShader is run for correctness only (agreement with wasm), never timed.
  *
- * Options: --repeats N (default 5), --pack DIR (default dist/packs/demo),
+ * Options: --repeats N (default 5), --dist DIR (the built app, default dist),
+ * --pack DIR (default <dist>/packs/demo),
  * --variant ID (default: the pack's default variant).
  */
 
@@ -27,7 +28,8 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const repeats = Number(option('--repeats', '5'));
-const packDir = resolve(option('--pack', 'dist/packs/demo'));
+const distDir = resolve(option('--dist', 'dist'));
+const packDir = resolve(option('--pack', `${distDir}/packs/demo`));
 const variantId = option('--variant', undefined);
 const STEPS = [1, 2, 4];
 
@@ -40,8 +42,8 @@ if (!existsSync(resolve(packDir, 'manifest.json'))) {
 
 const { launchBrowser } = (await runnerImport(resolve('tests/helpers/browser.ts'))).module;
 function workerAsset() {
-  const name = readdirSync('dist/assets').find((f) => /^worker-.*\.js$/.test(f));
-  if (!name) throw new Error('No engine worker in dist/assets: run `vite build` first.');
+  const name = readdirSync(resolve(distDir, 'assets')).find((f) => /^worker-.*\.js$/.test(f));
+  if (!name) throw new Error(`No engine worker in ${distDir}/assets: run \`vite build\` first.`);
   return `/assets/${name}`;
 }
 const { openNative } = (await runnerImport(resolve('tests/bench/native.ts'))).module;
@@ -50,6 +52,7 @@ const { wasmThreads } = (await runnerImport(resolve('src/engine/ort-runtime.ts')
 const server = await preview({
   logLevel: 'silent',
   preview: { port: 0, host: '127.0.0.1', open: false },
+  build: { outDir: distDir },
 });
 const base = server.resolvedUrls.local[0];
 const browser = await launchBrowser();

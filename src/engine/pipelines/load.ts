@@ -82,7 +82,12 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
   };
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   const [vocab, merges] = await Promise.all(tokenizerPaths.map(read));
-  const tokenizer = loadClipTokenizer(text(vocab!), text(merges!), manifest.tokenizer);
+  const tokenizer = loadClipTokenizer(
+    text(vocab!),
+    text(merges!),
+    manifest.tokenizer,
+    manifest.tokenizer.vocab,
+  );
 
   const sessions = new Map<string, ModelSession>();
   const start = async (path: string, label: string, hints?: SessionHints) => {

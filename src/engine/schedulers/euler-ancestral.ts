@@ -2,7 +2,7 @@
  * Euler-ancestral sampling with "trailing" timestep spacing, as SD-Turbo is
  * run (diffusers' EulerAncestralDiscreteScheduler, epsilon prediction).
  *
- * Timesteps: round(T - i T / n) - 1 for i < n (4 of 1000: 999, 749, 499, 249).
+ * Timesteps: round(T - i T / n) - 1, half to even for i < n (4 of 1000: 999, 749, 499, 249).
  * sigma_t = sqrt((1 - abar_t) / abar_t), then a final 0. Pure noise is
  * N(0,1) * sigma_0 (trailing spacing uses sigma_max itself). The UNet sees
  * x / sqrt(sigma^2 + 1). Each step: x0 = x - sigma eps; with sigma_to the
@@ -16,12 +16,20 @@ import type { SchedulerConfig } from '../../shared/pack-manifest';
 import { alphasCumprod, sigmaOf } from './alphas';
 import type { Scheduler, SchedulerOptions, StepResult } from './types';
 
+/** numpy's rounding (half to even), which diffusers' timestep tables use. */
+function roundHalfEven(x: number): number {
+  const nearest = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && nearest % 2 !== 0 ? nearest - 1 : nearest;
+}
+
 export function trailingTimesteps(trainTimesteps: number, steps: number): number[] {
   if (steps < 1 || steps > trainTimesteps)
     throw new RangeError(`Steps must be 1 to ${trainTimesteps}.`);
-  const ratio = trainTimesteps / steps;
+  // As numpy's arange(T, 0, -T/n) computes it: the step is taken back from
+  // the first two values, so the float rounding (and the ties) are the same.
+  const delta = trainTimesteps - trainTimesteps / steps - trainTimesteps;
   const out: number[] = [];
-  for (let i = 0; i < steps; i++) out.push(Math.round(trainTimesteps - i * ratio) - 1);
+  for (let i = 0; i < steps; i++) out.push(roundHalfEven(trainTimesteps + i * delta) - 1);
   return out;
 }
 

@@ -1,5 +1,6 @@
 /** CLIP's byte-level BPE tokenizer (openai/CLIP simple_tokenizer.py), driven by a pack's files. */
 
+import { GessoError } from '../../shared/errors';
 import type { TokenizerConfig } from '../../shared/pack-manifest';
 import { bytesToUnicode } from './byte-encoder';
 import { preTokenize } from './pretokenize';
@@ -101,15 +102,29 @@ export function parseMerges(text: string): string[] {
     .filter((line, i) => line.length > 0 && !(i === 0 && line.startsWith('#')));
 }
 
-export function parseVocab(json: string): Map<string, number> {
-  const object = JSON.parse(json) as Record<string, number>;
-  return new Map(Object.entries(object));
+/** The vocabulary file: a JSON object from token to id. */
+export function parseVocab(json: string, path = 'vocab.json'): Map<string, number> {
+  let object: unknown;
+  try {
+    object = JSON.parse(json);
+  } catch {
+    object = null;
+  }
+  const entries =
+    object && typeof object === 'object' && !Array.isArray(object) ? Object.entries(object) : [];
+  if (entries.length === 0 || !entries.every(([, id]) => Number.isInteger(id)))
+    throw new GessoError(
+      'pack-corrupt',
+      `The tokenizer file ${path} is not a vocabulary (a JSON object of tokens and ids). Delete the pack in Models and download it again; if that does not help, the pack itself is broken.`,
+    );
+  return new Map(entries as [string, number][]);
 }
 
 export function loadClipTokenizer(
   vocabJson: string,
   mergesText: string,
   limits: TokenizerLimits,
+  vocabPath?: string,
 ): ClipTokenizer {
-  return new ClipTokenizer(parseVocab(vocabJson), parseMerges(mergesText), limits);
+  return new ClipTokenizer(parseVocab(vocabJson, vocabPath), parseMerges(mergesText), limits);
 }
