@@ -60,6 +60,8 @@ export interface LoadedPackInfo {
   /** Text states are asked to stay on the GPU between steps (GenerateOutput says whether they did). */
   textStatesOnGpu: boolean;
   loadMs: number;
+  /** Milliseconds of the load's parts: opening the pack, the runtime, each model's session. */
+  loadPhases: Record<string, number>;
 }
 
 /** What the page asks for: a recipe request, plus whether to decode previews (default true). */

@@ -41,9 +41,19 @@ export class PackSlot {
     const key = JSON.stringify([args.packId ?? null, choice.backend, args.variantId ?? null]);
     if (this.loaded?.key === key) return this.loaded.info;
     await this.unload();
-    const source = await openPack(args.packId, signal);
+    const phases: Record<string, number> = {};
+    const timed = async <T>(name: string, work: Promise<T>): Promise<T> => {
+      const start = performance.now();
+      const value = await work;
+      phases[name] = performance.now() - start;
+      return value;
+    };
+    // The runtime's JavaScript loads while the pack is opened.
+    const [source, ort] = await Promise.all([
+      timed('open pack', openPack(args.packId, signal)),
+      timed('runtime', loadRuntime(choice.backend)),
+    ]);
     const variant = chooseVariant(source.manifest, choice.backend, caps, args.variantId);
-    const ort = await loadRuntime(choice.backend);
     signal.throwIfAborted();
     const releaseTextEncoder = variant.requires.memoryBytes > RELEASE_TEXT_ENCODER_ABOVE;
     const keepTextOnDevice = choice.backend === 'webgpu' && !releaseTextEncoder;
@@ -54,11 +64,14 @@ export class PackSlot {
       signal,
       onProgress,
       factory: (bytes, label, hints) =>
-        createOrtSession(ort as unknown as OrtApi, bytes, label, {
-          backend: choice.backend,
-          deviceOutputs: hints?.deviceOutputs,
-          externalData: hints?.externalData,
-        }),
+        timed(
+          label,
+          createOrtSession(ort as unknown as OrtApi, bytes, label, {
+            backend: choice.backend,
+            deviceOutputs: hints?.deviceOutputs,
+            externalData: hints?.externalData,
+          }),
+        ),
     });
     const { manifest } = source;
     const info: LoadedPackInfo = {
@@ -78,6 +91,7 @@ export class PackSlot {
       releasesTextEncoder: releaseTextEncoder,
       textStatesOnGpu: keepTextOnDevice,
       loadMs: performance.now() - started,
+      loadPhases: phases,
     };
     this.loaded = { key, pipeline, info };
     return info;

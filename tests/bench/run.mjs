@@ -8,7 +8,10 @@
  * printed; native's default is measured (tests/bench/threads.mjs). WebGPU on
  * SwiftShader is run for correctness only (agreement with wasm), never timed.
  *
- * Options: --repeats N (default 5), --dist DIR (the built app, default dist),
+ * Also: the first image of a returning visit (tests/bench/first-image.mjs).
+ *
+ * Options: --repeats N (default 5), --first-image-runs N (default 10),
+ * --dist DIR (the built app, default dist),
  * --pack DIR (default <dist>/packs/demo),
  * --variant ID (default: the pack's default variant).
  */
@@ -18,6 +21,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { preview, runnerImport } from 'vite';
+import { benchFirstImage } from './first-image.mjs';
 import { benchRegions } from './regions.mjs';
 import { fmt, median, summarise, table } from './stats.mjs';
 import { measureDefaultThreads, openNativeWithThreads } from './threads.mjs';
@@ -28,6 +32,7 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const repeats = Number(option('--repeats', '5'));
+const firstImageRuns = Number(option('--first-image-runs', '10'));
 const distDir = resolve(option('--dist', 'dist'));
 const packDir = resolve(option('--pack', `${distDir}/packs/demo`));
 const variantId = option('--variant', undefined);
@@ -40,7 +45,11 @@ if (!existsSync(resolve(packDir, 'manifest.json'))) {
   process.exit(1);
 }
 
-const { launchBrowser } = (await runnerImport(resolve('tests/helpers/browser.ts'))).module;
+const { launchBrowser, CHROMIUM_ARGS, CHROMIUM_PATH, PHONE } = (
+  await runnerImport(resolve('tests/helpers/browser.ts'))
+).module;
+const { startStaticServer } = (await runnerImport(resolve('tests/helpers/static-server.ts')))
+  .module;
 function workerAsset() {
   const name = readdirSync(resolve(distDir, 'assets')).find((f) => /^worker-.*\.js$/.test(f));
   if (!name) throw new Error(`No engine worker in ${distDir}/assets: run \`vite build\` first.`);
@@ -331,6 +340,20 @@ try {
   );
   console.log(
     `\nClick to pixels on the Create screen (wasm, 4 steps, PNG encode + <img> decode included): ${fmt(click)} ms (median of ${repeats}).`,
+  );
+  const plainHost = await startStaticServer(distDir);
+  const first = await benchFirstImage({
+    url: plainHost.url,
+    runs: firstImageRuns,
+    chromiumPath: CHROMIUM_PATH,
+    chromiumArgs: CHROMIUM_ARGS,
+    phone: PHONE,
+  }).finally(() => plainHost.close());
+  const spread = (values) =>
+    `${fmt(median(values))} ms (min ${fmt(Math.min(...values))}, max ${fmt(Math.max(...values))})`;
+  console.log(
+    `First image of a returning visit (installed, offline, a fresh tab, Generate pressed at once; demo pack, its default steps), median of ${first.length}: ` +
+      `press to image ${spread(first.map((r) => r.pressToImage))}; open to image ${spread(first.map((r) => r.openToImage))}.`,
   );
   console.log(gpuNote);
   console.log(

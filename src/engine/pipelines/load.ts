@@ -8,7 +8,7 @@
 import type { PackManifest, PackVariant } from '../../shared/pack-manifest';
 import type { PackSource } from '../../shared/pack-source';
 import { throwIfAborted } from '../abort';
-import type { ModelSession, SessionFactory, SessionHints } from '../session';
+import type { ExternalData, ModelSession, SessionFactory, SessionHints } from '../session';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
 import type { Decoder } from './decode';
 import { externalDataPaths, readExternalData } from './external-data';
@@ -90,14 +90,28 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
   );
 
   const sessions = new Map<string, ModelSession>();
-  const start = async (path: string, label: string, hints?: SessionHints) => {
+  // Reading the next model overlaps compiling this one (the read is the
+  // browser's work, compiling the worker's); one file ahead at most, so big
+  // packs never hold more than two models' bytes at once.
+  const reads = new Map<string, Promise<[Uint8Array, ExternalData[] | undefined]>>();
+  const readModel = (path: string) => {
+    let pending = reads.get(path);
+    if (!pending) {
+      pending = Promise.all([read(path), readExternalData(source, path, signal)]);
+      pending.catch(() => undefined); // awaited (and reported) by start()
+      reads.set(path, pending);
+    }
+    return pending;
+  };
+  const start = async (path: string, label: string, hints?: SessionHints, next?: string) => {
     const existing = sessions.get(path);
     if (existing) return existing;
-    const bytes = await read(path);
-    const externalData = await readExternalData(source, path, signal);
+    const [bytes, externalData] = await readModel(path);
+    reads.delete(path);
     for (const file of externalDataPaths(manifest, path))
       report('read', file, fileSize(manifest, file));
     throwIfAborted(signal);
+    if (next && next !== path && !sessions.has(next)) void readModel(next);
     const session = await factory(bytes, label, { ...hints, externalData });
     sessions.set(path, session);
     report('start', path, fileSize(manifest, path));
@@ -109,10 +123,21 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
       components.textEncoder,
       'text encoder',
       keepText ? { deviceOutputs: ['last_hidden_state'] } : undefined,
+      components.unet,
     );
-    const unet = await start(components.unet, 'image model (UNet)');
+    const unet = await start(
+      components.unet,
+      'image model (UNet)',
+      undefined,
+      components.vaeDecoder,
+    );
     const decoder: Decoder = {
-      session: await start(components.vaeDecoder, 'image decoder'),
+      session: await start(
+        components.vaeDecoder,
+        'image decoder',
+        undefined,
+        components.previewDecoder,
+      ),
       latentScale: 1 / manifest.latent.scalingFactor,
       range: manifest.latent.decoderOutput,
     };
