@@ -49,6 +49,13 @@ export class RpcClient<A extends ApiMap> {
     });
   }
 
+  /** Rejects every call still waiting (the callee is gone: a terminated worker). */
+  failPending(error: Error): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const call of pending) call.reject(error);
+  }
+
   private receive(message: FromWorker): void {
     const pending = this.pending.get(message.id);
     if (!pending) return;

@@ -1,12 +1,51 @@
-/** The one engine worker the page talks to, started on first use. */
+/**
+ * The one engine worker the page talks to, started on first use. A worker's
+ * wasm memory never shrinks, so the worker is replaced (and all its memory
+ * handed back) when another pack is loaded or after it ran out of memory.
+ */
 
-import { startEngine, type EngineClient } from '../../engine';
+import { startEngine, type EngineClient, type EngineHandle } from '../../engine';
 import type { BackendPreference } from '../../shared/capabilities';
+import { GessoError } from '../../shared/errors';
 
-let engine: EngineClient | null = null;
+let engine: EngineHandle | null = null;
+/** The pack the current worker loaded (undefined: the demo pack), or null before any load. */
+let loadedPack: { packId: string | undefined } | null = null;
+let restarts = 0;
 
 export function getEngine(): EngineClient {
-  return (engine ??= startEngine());
+  return (engine ??= startEngine()).client;
+}
+
+/** Ends the worker; the next call starts a fresh one. */
+export function restartEngine(): void {
+  engine?.terminate();
+  engine = null;
+  loadedPack = null;
+  restarts++;
+}
+
+/** How many times the worker was replaced (tests and diagnostics read it). */
+export function engineRestarts(): number {
+  return restarts;
+}
+
+/**
+ * Before loading `packId`: a worker that holds another pack is replaced
+ * first, so the old pack's memory is really freed, not just reused.
+ */
+export function engineFor(packId: string | undefined): EngineClient {
+  if (loadedPack && loadedPack.packId !== packId) restartEngine();
+  return getEngine();
+}
+
+export function markLoaded(packId: string | undefined): void {
+  loadedPack = { packId };
+}
+
+/** After a failure: out of memory leaves the worker's heap at its peak, so start over. */
+export function recoverFrom(error: unknown): void {
+  if (error instanceof GessoError && error.code === 'out-of-memory') restartEngine();
 }
 
 const PREFERENCE_KEY = 'gesso.backend';

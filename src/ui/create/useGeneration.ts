@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { GenerateOutput, LoadedPackInfo, RgbaImage } from '../../engine';
 import type { RecipeRequest } from '../../shared/recipe';
 import { isAbortError } from '../../shared/errors';
-import { getEngine, loadBackendPreference } from '../app/engine';
+import { engineFor, loadBackendPreference, markLoaded, recoverFrom } from '../app/engine';
 import { guidanceArgs, stepsFor } from './pack-controls';
 import { encodePng } from '../../shared/rgba';
 
@@ -71,7 +71,7 @@ export function useGeneration() {
     controller.current = abort;
     const { signal } = abort;
     const started = performance.now();
-    const engine = getEngine();
+    const engine = engineFor(request.packId);
     setState((s) => ({ ...s, status: 'loading', done: 0, total: 0, preview: null, error: null }));
     try {
       const pack = await engine.call(
@@ -79,6 +79,7 @@ export function useGeneration() {
         { packId: request.packId, preference: loadBackendPreference() },
         { signal, onProgress: (p) => setState((s) => ({ ...s, done: p.loaded, total: p.total })) },
       );
+      markLoaded(request.packId);
       // The loaded pack has the last word on range and guidance kind (the fields went by its manifest).
       const steps = stepsFor(request.steps, pack);
       const guidance = guidanceArgs(pack, request.guidance, request.negativePrompt ?? '');
@@ -122,6 +123,7 @@ export function useGeneration() {
         result: { output, blob, url, elapsedMs },
       }));
     } catch (error) {
+      recoverFrom(error);
       if (isAbortError(error)) setState((s) => ({ ...s, status: 'cancelled', preview: null }));
       else
         setState((s) => ({
