@@ -58,17 +58,25 @@ function loadSaved(): DrawingStore {
   }
 }
 
-let saveTimer: ReturnType<typeof setTimeout> | null = null;
+let saveScheduled = false;
+/**
+ * Saves the drawing when the page is idle: serialising a long drawing takes
+ * time that must never land between two pointer events.
+ */
 function saveSoon(): void {
-  if (saveTimer !== null || !globalThis.sessionStorage) return;
-  saveTimer = setTimeout(() => {
-    saveTimer = null;
+  if (saveScheduled || !globalThis.sessionStorage) return;
+  saveScheduled = true;
+  const save = () => {
+    saveScheduled = false;
+    if (state.drawing.active) return; // a stroke began meanwhile: its end saves again
     try {
       sessionStorage.setItem(SAVED, serializeLayout(currentLayout()));
     } catch {
       // Storage full or refused: the drawing just won't survive a reload.
     }
-  }, 300);
+  };
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(save, { timeout: 2000 });
+  else setTimeout(save, 300);
 }
 
 let state: DrawingStore = loadSaved();

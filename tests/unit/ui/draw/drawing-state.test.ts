@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeLayout } from '../../../src/shared/regions/layout';
+import { decodeLayout } from '../../../../src/shared/regions/layout';
 import {
   currentLayout,
   getDrawingState,
@@ -8,8 +8,8 @@ import {
   setDrawing,
   setSketch,
   subscribe,
-} from '../../../src/ui/draw/drawing-state';
-import { addRegion, beginStroke, endStroke, updateRegion } from '../../../src/ui/draw/strokes';
+} from '../../../../src/ui/draw/drawing-state';
+import { addRegion, beginStroke, endStroke, updateRegion } from '../../../../src/ui/draw/strokes';
 
 describe('drawing store', () => {
   it('sends no layout until a visible region with a prompt is painted, or the sketch is on', () => {

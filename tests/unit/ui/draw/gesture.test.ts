@@ -7,7 +7,7 @@ import {
   pressureFactor,
   type PointerInput,
   type PointerKind,
-} from '../../../src/ui/draw/gesture';
+} from '../../../../src/ui/draw/gesture';
 
 const FRAME = { width: 400, height: 400 };
 const p = (id: number, kind: PointerKind, x: number, y: number, pressure = 0.5): PointerInput => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderRgba } from '../../../src/shared/regions/sketch';
-import { DrawingRaster } from '../../../src/ui/draw/raster';
+import { renderRgba } from '../../../../src/shared/regions/sketch';
+import { DrawingRaster } from '../../../../src/ui/draw/raster';
 import {
   addRegion,
   beginStroke,
@@ -13,7 +13,7 @@ import {
   undo,
   updateRegion,
   type Drawing,
-} from '../../../src/ui/draw/strokes';
+} from '../../../../src/ui/draw/strokes';
 
 const size = { width: 32, height: 32 };
 const pt = (x: number, y: number) => ({ x, y, width: 0.2 });
@@ -70,5 +70,34 @@ describe('DrawingRaster (what the canvas shows)', () => {
     expect([...raster.render(d).subarray(centre, centre + 4)]).toEqual([0, 255, 0, 255]);
     d = updateRegion(d, id, { hidden: true });
     expect(raster.render(d).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('DrawingRaster on a long drawing', () => {
+  it('adds each finished stroke to its layer without redrawing the others, and shows the same pixels', () => {
+    let d = addRegion(addRegion(createDrawing()));
+    const raster = new DrawingRaster(size);
+    raster.render(d);
+    const before = raster.fullRasters;
+    for (let k = 0; k < 2000; k++) {
+      d = selectRegion(d, d.regions[k % 2]!.id);
+      const x = (k % 37) / 37;
+      const y = (k % 23) / 23;
+      let live = beginStroke(d, pt(x, y));
+      raster.render(live);
+      live = extendStroke(live, pt(1 - x, y));
+      // Every other stroke is rendered once more before it ends (as a frame would).
+      if (k % 2 === 0) raster.render(live);
+      d = endStroke(live);
+      raster.render(d);
+    }
+    expect(raster.fullRasters).toBe(before);
+    const fresh = new DrawingRaster(size);
+    expect(fresh.render(d)).toEqual(raster.pixels);
+    // Undo is another change: the layers are rasterised again, and still agree.
+    d = undo(d);
+    raster.render(d);
+    expect(raster.fullRasters).toBe(before + 1);
+    expect(new DrawingRaster(size).render(d)).toEqual(raster.pixels);
   });
 });

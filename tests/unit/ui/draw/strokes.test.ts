@@ -21,7 +21,7 @@ import {
   updateRegion,
   visibleStrokes,
   type Drawing,
-} from '../../../src/ui/draw/strokes';
+} from '../../../../src/ui/draw/strokes';
 
 const pt = (x: number, y: number) => ({ x, y, width: 0.1 });
 function draw(d: Drawing, ...points: [number, number][]): Drawing {
