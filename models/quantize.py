@@ -2,8 +2,9 @@
 
 Every float initializer used as a MatMul/Gemm/Conv weight (or a Gather
 table, e.g. token embeddings) with at least MIN_ELEMENTS entries is stored
-as int8 with per-output-channel symmetric scales and dequantized in the
-graph by DequantizeLinear(axis=channel); compute stays float.
+as int8 with per-output-channel symmetric float32 scales and dequantized in
+the graph by DequantizeLinear(axis=channel) (then Cast back to float16 for
+float16 weights); compute stays in the model's own float type.
 Usage: python3 quantize.py in.onnx out.onnx [--min-elements N]
 """
 import sys
@@ -55,14 +56,20 @@ def quantize_model(model, min_elements=MIN_ELEMENTS):
         w = numpy_helper.to_array(inits[name])
         other = tuple(d for d in range(w.ndim) if d != axis)
         scale = np.abs(w.astype(np.float32)).max(axis=other) / 127.0
-        scale = np.where(scale == 0, 1.0, scale).astype(w.dtype)
+        scale = np.where(scale == 0, 1.0, scale).astype(np.float32)
         shape = [1] * w.ndim
         shape[axis] = -1
-        q = np.clip(np.round(w.astype(np.float32) / scale.reshape(shape).astype(np.float32)), -127, 127).astype(np.int8)
+        q = np.clip(np.round(w.astype(np.float32) / scale.reshape(shape)), -127, 127).astype(np.int8)
         new_inits += [numpy_helper.from_array(q, name + "_quantized"), numpy_helper.from_array(scale, name + "_scale"),
                       numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), name + "_zero_point")]
+        # Scales are float32 (DequantizeLinear before opset 19 takes no other); an fp16
+        # weight is dequantized to float32 and cast back to fp16 for its consumers.
+        half = w.dtype == np.float16
+        out = name + "_dequantized" if half else name
         dq_nodes.append(helper.make_node("DequantizeLinear", [name + "_quantized", name + "_scale", name + "_zero_point"],
-                                         [name], axis=axis, name=name + "_dequantize"))
+                                         [out], axis=axis, name=name + "_dequantize"))
+        if half:
+            dq_nodes.append(helper.make_node("Cast", [out], [name], to=onnx.TensorProto.FLOAT16, name=name + "_cast"))
         done.add(name)
     kept = [i for i in g.initializer if i.name not in done]
     del g.initializer[:]

@@ -7,11 +7,13 @@
  * is a few times the largest tensor, never the whole file. With the block
  * modes, 2-D MatMul weights become com.microsoft MatMulNBits (int4/int8
  * blocks along K) and the other weights int8 per channel as above.
+ *
+ * Over 300 lines because the three passes (plan, graph, data) share one
+ * streaming state; split, each would need the walker's position passed around.
  */
 
 import { GessoError } from '../errors';
 import {
-  AttributeType,
   DataLocation,
   DataType,
   ModelField,
@@ -19,14 +21,14 @@ import {
   elementCount,
   isKnownDataType,
   rawByteLength,
-  type AttributeProto,
   type NodeProto,
   type TensorHeader,
 } from './schema';
 import {
   MIN_ELEMENTS,
   QuantizationPlan,
-  dequantizeNode,
+  dequantizeNodes,
+  intAttribute,
   floatValues,
   quantizeNBits,
   quantizePerChannel,
@@ -46,7 +48,11 @@ export interface ConvertProgress {
   tensors: number;
 }
 
-/** Receives the output in order, per file; chunks are fresh arrays the sink may keep. */
+/**
+ * Receives the output in order, per file. A chunk is only valid until the
+ * returned promise settles (buffers are reused): a sink that keeps bytes must
+ * copy them (IndexedDB's put() does).
+ */
 export type ConvertSink = (file: 'graph' | 'data', chunk: Uint8Array) => void | Promise<void>;
 
 export interface ConvertOptions {
@@ -83,10 +89,10 @@ export interface ConvertResult {
 
 const EXTERNAL_WINDOW = 16 << 20;
 
-/** Writes the data file in chunks, tracking offsets. */
+/** Writes the data file in chunks of `chunkSize`, tracking offsets; one buffer, reused. */
 class DataFile {
   offset = 0;
-  private buf: Uint8Array;
+  private readonly buf: Uint8Array;
   private used = 0;
   constructor(
     private readonly emit: (chunk: Uint8Array) => Promise<void>,
@@ -97,6 +103,14 @@ class DataFile {
 
   async write(bytes: Uint8Array): Promise<void> {
     for (let at = 0; at < bytes.length;) {
+      if (this.used === 0 && bytes.length - at >= this.chunkSize) {
+        // A whole chunk: handed on as it is, no copy.
+        const view = bytes.subarray(at, at + this.chunkSize);
+        at += this.chunkSize;
+        this.offset += this.chunkSize;
+        await this.emit(view);
+        continue;
+      }
       const take = Math.min(bytes.length - at, this.chunkSize - this.used);
       this.buf.set(bytes.subarray(at, at + take), this.used);
       this.used += take;
@@ -113,9 +127,9 @@ class DataFile {
 
   async flush(): Promise<void> {
     if (!this.used) return;
-    const out = this.buf.slice(0, this.used);
-    this.used = 0;
+    const out = this.buf.subarray(0, this.used);
     await this.emit(out);
+    this.used = 0;
   }
 }
 
@@ -178,8 +192,7 @@ export async function convertModel(
   const graphFields: Field[] = [];
   const nodes: NodeProto[] = [];
   const kept: TensorParts[] = [];
-  const added: { order: number; name: string; node: NodeProto | null; tensors: TensorParts[] }[] =
-    [];
+  const added: { order: number; name: string; nodes: NodeProto[]; tensors: TensorParts[] }[] = [];
   const nbits = new Map<string, { bits: 4 | 8; k: number; n: number }>();
   const names = new Set<string>();
   let plan: QuantizationPlan | null = null;
@@ -314,24 +327,21 @@ export async function convertModel(
               await place(tensorHeader(`${name}_scales`, [n * w.blocks], w.scaleType), w.scale),
             );
             nbits.set(name, { bits, k, n });
-            added.push({ order: plan.order(name), name, node: null, tensors });
+            added.push({ order: plan.order(name), name, nodes: [], tensors });
           } else {
-            const pc = quantizePerChannel(values, h.dims, axis, h.dataType);
+            const pc = quantizePerChannel(values, h.dims, axis);
             const q = new Uint8Array(pc.q.buffer, pc.q.byteOffset, pc.q.length);
             tensors.push(
               await place(tensorHeader(`${name}_quantized`, [...h.dims], DataType.INT8), q),
-              await place(tensorHeader(`${name}_scale`, [pc.channels], pc.scaleType), pc.scale),
+              await place(tensorHeader(`${name}_scale`, [pc.channels], DataType.FLOAT), pc.scale),
               await place(
                 tensorHeader(`${name}_zero_point`, [pc.channels], DataType.INT8),
                 new Uint8Array(pc.channels),
               ),
             );
-            added.push({
-              order: plan.order(name),
-              name,
-              node: dequantizeNode(name, axis),
-              tensors,
-            });
+            const half = h.dataType === DataType.FLOAT16;
+            const nodes = dequantizeNodes(name, axis, half);
+            added.push({ order: plan.order(name), name, nodes, tensors });
           }
         } else {
           kept.push(await passThrough(h, event.payload, name));
@@ -384,7 +394,7 @@ export async function convertModel(
   // quantize.py's order: new DequantizeLinear nodes first, new tensors after the kept ones.
   added.sort((a, b) => a.order - b.order);
   const outNodes: NodeProto[] = [
-    ...added.flatMap((a) => (a.node ? [a.node] : [])),
+    ...added.flatMap((a) => a.nodes),
     ...nodes.map((n) => rewriteForNBits(n, nbits, blockSize)),
   ];
   const outFields = [...modelFields];
@@ -450,10 +460,6 @@ function externalHeader(
     ],
     dataLocation: DataLocation.EXTERNAL,
   };
-}
-
-function intAttribute(name: string, value: number): AttributeProto {
-  return { name, i: BigInt(value), type: AttributeType.INT, floats: [], ints: [], other: [] };
 }
 
 /** A MatMul whose weight became MatMulNBits blocks, as that node; other nodes as they are. */

@@ -6,15 +6,26 @@
  *   (input 0), at least MIN_ELEMENTS entries, and every use agreeing on the
  *   channel axis (Conv 0, MatMul 1, Gemm transB ? 0 : 1, Gather 0);
  * - int8, symmetric, per output channel: scale = max|w| / 127 in float32
- *   (1 where a channel is all zeros), stored in the weight's own type
- *   (fp16 weights get fp16 scales), q = clip(round_half_even(w / scale), ±127);
+ *   (1 where a channel is all zeros), q = clip(round_half_even(w / scale), ±127),
+ *   fp16 weights widened to float32 exactly first;
  * - names `<w>_quantized`, `<w>_scale`, `<w>_zero_point` and a
- *   DequantizeLinear node `<w>_dequantize` whose output is `<w>`.
+ *   DequantizeLinear node `<w>_dequantize` whose output is `<w>`; for fp16
+ *   weights it outputs `<w>_dequantized`, which a Cast `<w>_cast` turns back
+ *   into fp16 `<w>` (DequantizeLinear before opset 19 has float32 scales only).
  * Also the block formats of onnxruntime's com.microsoft MatMulNBits.
+ *
+ * Over 300 lines because the plan (which tensors, which axis) and the
+ * arithmetic must stay side by side to stay equal to quantize.py.
  */
 
 import { GessoError } from '../errors';
-import { AttributeType, DataType, TensorField, type NodeProto } from './schema';
+import {
+  AttributeType,
+  DataType,
+  TensorField,
+  type AttributeProto,
+  type NodeProto,
+} from './schema';
 import { corrupt } from './wire';
 
 export const MIN_ELEMENTS = 1024;
@@ -138,9 +149,12 @@ export function float32ToFloat16(value: number): number {
 
 /* ---- reading float weights ---- */
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /**
  * A float32/float16 tensor's values as float32, from raw_data (little-endian)
  * or from float_data / int32_data (fp16 bit patterns), as numpy_helper.to_array.
+ * For float32 the result may be a view of `bytes`.
  */
 export function floatValues(
   dataType: number,
@@ -149,7 +163,6 @@ export function floatValues(
   count: number,
   name: string,
 ): Float32Array {
-  const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const wrongSize = () =>
     corrupt(`the weight "${name}" holds ${bytes.length} bytes, which does not match its shape`);
@@ -158,11 +171,15 @@ export function floatValues(
     (field === TensorField.rawData || field === TensorField.floatData)
   ) {
     if (bytes.length !== count * 4) throw wrongSize();
-    if (bytes.byteOffset % 4 === 0)
-      out.set(new Float32Array(bytes.buffer, bytes.byteOffset, count));
-    else for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+    // A view, not a copy, where the bytes allow it (values are only read).
+    if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
+      return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+    }
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
     return out;
   }
+  const out = new Float32Array(count);
   if (dataType === DataType.FLOAT16 && field === TensorField.rawData) {
     if (bytes.length !== count * 2) throw wrongSize();
     for (let i = 0; i < count; i++) out[i] = F16_TABLE[view.getUint16(i * 2, true)]!;
@@ -193,89 +210,110 @@ export function floatValues(
 export interface PerChannel {
   /** int8 values, the weight's shape. */
   q: Int8Array;
-  /** Per-channel scales as raw little-endian bytes of `scaleType` (FLOAT or FLOAT16). */
+  /** Per-channel float32 scales as raw little-endian bytes. */
   scale: Uint8Array;
-  scaleType: number;
   channels: number;
 }
 
-/** Round half to even, as numpy.round. */
+const ROUNDER = 6755399441055744; // 1.5 * 2^52: adding it rounds a double to an integer, ties to even
+
+/** Round half to even, as numpy.round (exact for |x| < 2^51). */
 export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return x + ROUNDER - ROUNDER;
 }
 
 /**
  * quantize.py's arithmetic for one weight: symmetric int8 per channel along
- * `axis`. `values` are the weight as float32 (exact for fp16 inputs);
- * `dataType` (FLOAT or FLOAT16) is the weight's own type, which the scales take.
+ * `axis`, float32 scales. `values` are the weight as float32 (exact for fp16).
  */
 export function quantizePerChannel(
   values: Float32Array,
   dims: readonly number[],
   axis: number,
-  dataType: number,
 ): PerChannel {
   const channels = dims[axis] ?? 1;
   let inner = 1;
   for (let d = axis + 1; d < dims.length; d++) inner *= dims[d]!;
   const outer = channels * inner === 0 ? 0 : values.length / (channels * inner);
   const max = new Float32Array(channels);
-  for (let o = 0, i = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      let m = max[c]!;
-      for (let j = 0; j < inner; j++, i++) {
-        const a = Math.abs(values[i]!);
-        if (a > m || a !== a) m = a;
+  if (inner === 1) {
+    // Channels are the last axis (MatMul [K, N]): walk the values once, channel by channel in turn.
+    for (let i = 0, c = 0; i < values.length; i++) {
+      const a = Math.abs(values[i]!);
+      if (a > max[c]! || a !== a) max[c] = a;
+      if (++c === channels) c = 0;
+    }
+  } else {
+    for (let o = 0, i = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++) {
+        let m = max[c]!;
+        for (let j = 0; j < inner; j++, i++) {
+          const a = Math.abs(values[i]!);
+          if (a > m || a !== a) m = a;
+        }
+        max[c] = m;
       }
-      max[c] = m;
     }
   }
-  // scale = (max / 127) in float32, 1 where 0, then in the weight's type;
-  // the division uses that stored scale widened back to float32.
-  const half = dataType === DataType.FLOAT16;
+  // scale = max / 127 in float32, 1 where a channel is all zeros.
   const divisor = new Float32Array(channels);
-  const scale = new Uint8Array(channels * (half ? 2 : 4));
-  const view = new DataView(scale.buffer);
   for (let c = 0; c < channels; c++) {
-    let s = Math.fround(max[c]! / 127);
-    if (s === 0) s = 1;
-    if (half) {
-      const bits = float32ToFloat16(s);
-      view.setUint16(c * 2, bits, true);
-      divisor[c] = F16_TABLE[bits]!;
-    } else {
-      view.setFloat32(c * 4, s, true);
-      divisor[c] = s;
-    }
+    const s = Math.fround(max[c]! / 127);
+    divisor[c] = s === 0 ? 1 : s;
   }
+  const scale = new Uint8Array(divisor.buffer);
   const q = new Int8Array(values.length);
-  for (let o = 0, i = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const s = divisor[c]!;
-      for (let j = 0; j < inner; j++, i++) {
-        let r = roundHalfEven(Math.fround(values[i]! / s));
-        if (r > 127) r = 127;
-        else if (r < -127) r = -127;
-        q[i] = r; // NaN becomes 0
+  const put = (i: number, s: number) => {
+    const r = Math.fround(values[i]! / s) + ROUNDER - ROUNDER;
+    q[i] = r > 127 ? 127 : r < -127 ? -127 : r; // NaN becomes 0
+  };
+  if (inner === 1) {
+    for (let i = 0, c = 0; i < values.length; i++) {
+      put(i, divisor[c]!);
+      if (++c === channels) c = 0;
+    }
+  } else {
+    for (let o = 0, i = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++) {
+        const s = divisor[c]!;
+        for (let j = 0; j < inner; j++, i++) put(i, s);
       }
     }
   }
-  return { q, scale, scaleType: dataType, channels };
+  return { q, scale, channels };
 }
 
-/** The DequantizeLinear node quantize.py adds for weight `name`. */
-export function dequantizeNode(name: string, axis: number): NodeProto {
-  return {
-    input: [`${name}_quantized`, `${name}_scale`, `${name}_zero_point`],
-    output: [name],
-    name: `${name}_dequantize`,
-    opType: 'DequantizeLinear',
-    attribute: [
-      { name: 'axis', i: BigInt(axis), type: AttributeType.INT, floats: [], ints: [], other: [] },
-    ],
-    other: [],
-  };
+/**
+ * The nodes quantize.py adds for weight `name`: DequantizeLinear to float32,
+ * plus a Cast back to float16 when the weight was float16 (`half`).
+ */
+export function dequantizeNodes(name: string, axis: number, half: boolean): NodeProto[] {
+  const out = half ? `${name}_dequantized` : name;
+  const nodes: NodeProto[] = [
+    {
+      input: [`${name}_quantized`, `${name}_scale`, `${name}_zero_point`],
+      output: [out],
+      name: `${name}_dequantize`,
+      opType: 'DequantizeLinear',
+      attribute: [intAttribute('axis', axis)],
+      other: [],
+    },
+  ];
+  if (half) {
+    nodes.push({
+      input: [out],
+      output: [name],
+      name: `${name}_cast`,
+      opType: 'Cast',
+      attribute: [intAttribute('to', DataType.FLOAT16)],
+      other: [],
+    });
+  }
+  return nodes;
+}
+
+export function intAttribute(name: string, value: number): AttributeProto {
+  return { name, i: BigInt(value), type: AttributeType.INT, floats: [], ints: [], other: [] };
 }
 
 /* ---- MatMulNBits blocks (com.microsoft) ---- */
@@ -315,36 +353,42 @@ export function quantizeNBits(
   else packed.fill(0x80);
   const scale = new Uint8Array(n * blocks * (half ? 2 : 4));
   const view = new DataView(scale.buffer);
-  for (let col = 0; col < n; col++) {
-    for (let b = 0; b < blocks; b++) {
-      const k0 = b * blockSize;
-      const k1 = Math.min(k, k0 + blockSize);
-      let m = 0;
-      for (let row = k0; row < k1; row++) {
-        const a = Math.abs(values[row * n + col]!);
-        if (a > m || a !== a) m = a;
+  const colMax = new Float32Array(n);
+  const divisor = new Float32Array(n);
+  for (let b = 0; b < blocks; b++) {
+    const k0 = b * blockSize;
+    const k1 = Math.min(k, k0 + blockSize);
+    colMax.fill(0);
+    for (let row = k0; row < k1; row++) {
+      for (let col = 0, i = row * n; col < n; col++, i++) {
+        const a = Math.abs(values[i]!);
+        if (a > colMax[col]! || a !== a) colMax[col] = a;
       }
-      let s = Math.fround(m / qmax);
+    }
+    for (let col = 0; col < n; col++) {
+      let s = Math.fround(colMax[col]! / qmax);
       if (s === 0) s = 1;
       const at = col * blocks + b;
-      let divisor = s;
       if (half) {
         const h = float32ToFloat16(s);
         view.setUint16(at * 2, h, true);
-        divisor = F16_TABLE[h]!;
-      } else view.setFloat32(at * 4, s, true);
-      const base = at * blob;
-      for (let row = k0; row < k1; row++) {
-        let r = roundHalfEven(Math.fround(values[row * n + col]! / divisor));
-        if (r > qmax) r = qmax;
-        else if (r < -qmax) r = -qmax;
-        if (r !== r) r = 0;
-        const u = r + zero;
-        const i = row - k0;
-        if (bits === 8) packed[base + i] = u;
+        divisor[col] = F16_TABLE[h]!;
+      } else {
+        view.setFloat32(at * 4, s, true);
+        divisor[col] = s;
+      }
+    }
+    for (let row = k0; row < k1; row++) {
+      const r = row - k0;
+      for (let col = 0, i = row * n; col < n; col++, i++) {
+        let v = Math.fround(values[i]! / divisor[col]!) + ROUNDER - ROUNDER;
+        v = v > qmax ? qmax : v < -qmax ? -qmax : v === v ? v : 0;
+        const u = v + zero;
+        const base = (col * blocks + b) * blob;
+        if (bits === 8) packed[base + r] = u;
         else {
-          const p = base + (i >> 1);
-          packed[p] = i & 1 ? (packed[p]! & 0x0f) | (u << 4) : (packed[p]! & 0xf0) | u;
+          const p = base + (r >> 1);
+          packed[p] = r & 1 ? (packed[p]! & 0x0f) | (u << 4) : (packed[p]! & 0xf0) | u;
         }
       }
     }

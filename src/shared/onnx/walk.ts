@@ -6,6 +6,9 @@
  * stream in chunks, or leave (then it is skipped): one tensor at a time,
  * never the whole file. External-data tensors (data_location = EXTERNAL)
  * come with no payload and their location/offset/length in the header.
+ *
+ * Over 300 lines because it decodes every message it walks (model, graph,
+ * node, tensor, attribute); they share the one streaming reader.
  */
 
 import { GessoError } from '../errors';

@@ -5,6 +5,9 @@
  * Lengths and offsets are Numbers, exact up to 2^53, so files and fields over
  * 2 GB (and 4 GB) work; 64-bit field values that may not fit are BigInts.
  * Every malformed input raises GessoError('pack-corrupt') with a sentence.
+ *
+ * Over 300 lines because the byte reader, the stream reader and the writer
+ * are the three faces of one encoding and are tested together.
  */
 
 import { GessoError } from '../errors';

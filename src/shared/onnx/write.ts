@@ -132,7 +132,7 @@ export interface PayloadSource {
   /** The bytes, when they are in memory. */
   bytes?: Uint8Array;
   /** Otherwise a stream of exactly `length` bytes, pulled while writing. */
-  chunks?: () => AsyncIterable<Uint8Array>;
+  chunks?: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 export interface TensorParts {
@@ -261,7 +261,7 @@ export async function* writeModel(
       yield* streamSource(piece);
       continue;
     }
-    for (let at = 0; at < piece.length; ) {
+    for (let at = 0; at < piece.length;) {
       const take = Math.min(piece.length - at, chunkSize - pendingSize);
       pending.push(piece.subarray(at, at + take));
       pendingSize += take;

@@ -76,7 +76,7 @@ async function* stream(): AsyncGenerator<Uint8Array> {
   yield tail;
 }
 
-describe('a model over 4 GB, streamed', () => {
+describe('a model over 4 GB, streamed', { timeout: 120_000 }, () => {
   it('walks with exact offsets past 2^32 and streams the big tensor without holding it', async () => {
     const { total, hugeAt } = layout();
     expect(total).toBeGreaterThan(2 ** 32);
@@ -126,15 +126,37 @@ describe('a model over 4 GB, streamed', () => {
         fields: [{ no: 2, wire: WireType.LEN, value: new TextEncoder().encode('big') }],
         initializers: [
           {
-            header: { name: 'huge', dims: [HUGE], dataType: DataType.UINT8, externalData: [], other: [] },
-            payload: { field: TensorField.rawData, length: HUGE, chunks: hugeValues as () => AsyncIterable<Uint8Array> },
+            header: {
+              name: 'huge',
+              dims: [HUGE],
+              dataType: DataType.UINT8,
+              externalData: [],
+              other: [],
+            },
+            payload: {
+              field: TensorField.rawData,
+              length: HUGE,
+              chunks: hugeValues,
+            },
           },
           {
-            header: { name: 'w', dims: [32, 64], dataType: DataType.FLOAT, externalData: [], other: [] },
+            header: {
+              name: 'w',
+              dims: [32, 64],
+              dataType: DataType.FLOAT,
+              externalData: [],
+              other: [],
+            },
             payload: { field: TensorField.rawData, length: wBytes.length, bytes: wBytes },
           },
           {
-            header: { name: 'after', dims: [3], dataType: DataType.INT8, externalData: [], other: [] },
+            header: {
+              name: 'after',
+              dims: [3],
+              dataType: DataType.INT8,
+              externalData: [],
+              other: [],
+            },
             payload: { field: TensorField.rawData, length: 3, bytes: Uint8Array.of(255, 2, 253) },
           },
         ],
@@ -164,10 +186,11 @@ describe('a model over 4 GB, streamed', () => {
     const result = await convertModel(
       stream(),
       (file, chunk) => {
-        if (file === 'graph') graph.push(chunk);
+        if (file === 'graph') graph.push(chunk.slice());
         else {
           // The huge tensor starts at offset 0 of the data file.
-          if (dataBytes <= 12345 && 12345 < dataBytes + chunk.length) probe = chunk[12345 - dataBytes]!;
+          if (dataBytes <= 12345 && 12345 < dataBytes + chunk.length)
+            probe = chunk[12345 - dataBytes]!;
           dataBytes += chunk.length;
         }
       },

@@ -56,7 +56,7 @@ export async function convertFile(
   const data: Uint8Array[] = [];
   const result = await convertModel(
     chunked(new Uint8Array(readFileSync(path)), chunkSize),
-    (file, chunk) => void (file === 'graph' ? graph : data).push(chunk),
+    (file, chunk) => void (file === 'graph' ? graph : data).push(chunk.slice()),
     { dataLocation: 'model.onnx_data', readExternal: diskReader(path), ...options },
   );
   return { graph: concat(graph), data: concat(data), result };
