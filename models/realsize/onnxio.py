@@ -47,7 +47,7 @@ def tensor_array(t, base):
     """An initializer's values, reading its external file when it has one."""
     if t.data_location == TensorProto.EXTERNAL:
         info = {e.key: e.value for e in t.external_data}
-        dtype = helper.tensor_dtype_to_np_dtype(t.data_type)
+        dtype = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[t.data_type]
         count = int(np.prod(t.dims)) if len(t.dims) else 1
         with open(os.path.join(base, info["location"]), "rb") as f:
             f.seek(int(info.get("offset", 0)))

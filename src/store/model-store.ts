@@ -10,20 +10,8 @@ import type { KV, Op } from './kv';
 import { chunkCount } from './chunk-layout';
 import type { FileRecord, InstalledVersion, PackRecord } from './records';
 
-export function isQuotaError(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === 'QuotaExceededError' || (error as { code?: unknown } | null)?.code === 22;
-}
-
-/** A quota error from IndexedDB as GessoError('storage-full'); anything else unchanged. */
-export function asStorageError(error: unknown): unknown {
-  if (!isQuotaError(error)) return error;
-  return new GessoError(
-    'storage-full',
-    'The device is out of storage space for Gesso. Free some space (delete packs or images), then try again.',
-    { cause: error },
-  );
-}
+/** Storage failures told apart from the rest (storage-errors.ts), here where the store's callers look. */
+export { asStorageError, isQuotaError, storageFailure } from './storage-errors';
 
 export class ModelStore {
   constructor(readonly kv: KV) {}

@@ -1,6 +1,7 @@
 /**
  * The page's side of the model store: call the service worker,
- * hear progress, read pack records, and sum storage use.
+ * hear progress, read pack records, fetch manifests (through the worker,
+ * with a time limit), and sum storage use.
  *
  *   await startDownload({ manifest, manifestUrl, licenseAccepted: true, origin: 'user' });
  *   const stop = onStoreEvent((event) => ...);   // progress + changed, from every tab
@@ -20,21 +21,64 @@ import {
 } from './protocol';
 import type { PackRecord } from './records';
 
-/** Calls the service worker's store; rejects with the GessoError it answers with. */
+/**
+ * Calls the service worker's store; rejects with the GessoError it answers
+ * with. `timeoutMs`: give up (with a sentence) when no answer comes in time,
+ * for calls a person waits on.
+ */
 export async function callStore<M extends keyof StoreApi & string>(
   method: M,
   args: StoreApi[M]['args'],
+  options: { timeoutMs?: number } = {},
 ): Promise<StoreApi[M]['result']> {
   if (!('serviceWorker' in navigator))
     throw new GessoError(
       'storage-refused',
       'This browser has no service worker here, so packs cannot be downloaded.',
     );
-  const registration = await navigator.serviceWorker.ready;
-  const worker = registration.active;
-  if (!worker)
-    throw new GessoError('internal', 'The service worker is not running yet; reload the page.');
-  return callOnce<StoreApi, M>(worker, STORE_MESSAGE, method, args);
+  const call = (async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const worker = registration.active;
+    if (!worker)
+      throw new GessoError('internal', 'The service worker is not running yet; reload the page.');
+    return callOnce<StoreApi, M>(worker, STORE_MESSAGE, method, args);
+  })();
+  if (!options.timeoutMs) return call;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new GessoError(
+            'internal',
+            "Gesso's background worker did not answer in time. Reload the page and try again.",
+          ),
+        ),
+      options.timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([call, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long the page waits on the worker's manifest fetch: the worker's own limit plus a margin. */
+const MANIFEST_CALL_TIMEOUT_MS = 60_000;
+
+/**
+ * A manifest's JSON, fetched by the service worker from its host with a time
+ * limit (the store's manifestTimeoutMs): GessoError with a sentence when it
+ * can't be had. Not validated: see manifestFaults.
+ */
+export async function fetchManifest(url: string): Promise<unknown> {
+  const { manifest } = await callStore(
+    'fetchManifest',
+    { url },
+    { timeoutMs: MANIFEST_CALL_TIMEOUT_MS },
+  );
+  return manifest;
 }
 
 interface BackgroundFetchManager {
@@ -100,9 +144,21 @@ export function keepStoreAwake(): () => void {
   const timer = setInterval(() => {
     if (Date.now() - lastProgress < 60_000) void callStore('wake', undefined).catch(() => {});
   }, 20_000);
+  // Back online: downloads that stopped for the connection carry on by themselves. Once more a
+  // little later, in case the first try met a network that was not quite back.
+  let again: ReturnType<typeof setTimeout> | undefined;
+  const wake = () => void callStore('wake', { online: true }).catch(() => {});
+  const online = () => {
+    wake();
+    clearTimeout(again);
+    again = setTimeout(wake, 5_000);
+  };
+  globalThis.addEventListener?.('online', online);
   return () => {
     stop();
     clearInterval(timer);
+    clearTimeout(again);
+    globalThis.removeEventListener?.('online', online);
   };
 }
 

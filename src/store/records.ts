@@ -36,6 +36,13 @@ export interface DownloadJob {
   error: ErrorData | null;
   paths: string[];
   startedAt: number;
+  /**
+   * The job failed for a reason that may pass by itself (offline, a timeout,
+   * a dropped connection, HTTP 5xx): coming back online resumes it.
+   */
+  resumeOnline?: boolean;
+  /** It failed because the device was offline. */
+  offline?: boolean;
 }
 
 export interface PackRecord {
@@ -49,6 +56,8 @@ export interface PackRecord {
   installed: InstalledVersion | null;
   job: DownloadJob | null;
   addedAt: number;
+  /** When the manifest was last fetched from its host (adding, or checking for updates); absent: never. */
+  checkedAt?: number;
 }
 
 export interface FileRecord {

@@ -4,13 +4,33 @@
  * updated incrementally and saved with every chunk, resumed from the last
  * whole chunk after any interruption. Runtime-agnostic: the service worker
  * runs it; Node tests run it against a fake fetch and an in-memory KV.
+ *
+ * Every wait has a limit (the response head: connectTimeoutMs; each piece of
+ * the body: stallTimeoutMs). A failed store write is a storage failure, never
+ * a dropped connection: the download stops at once and keeps what it stored.
  */
 
 import type { IHasher } from 'hash-wasm';
-import { GessoError, isAbortError } from '../../src/shared/errors';
+import { GessoError } from '../../src/shared/errors';
+import { formatBytes } from '../../src/shared/format';
 import { ChunkAssembler, judgeResponse, resumePoint, type ResponseHead } from './chunks';
-import { isQuotaError, type ModelStore } from '../../src/store/model-store';
+import type { ModelStore } from '../../src/store/model-store';
+import { describeStorageError, storageFailure } from '../../src/store/storage-errors';
 import type { FileRecord } from '../../src/store/records';
+import { realClock, TimeoutError, withTimeout, type Clock } from './timeouts';
+
+/** Defaults for the two time limits (the store's configure call can change them). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+export interface RetryInfo {
+  path: string;
+  /** The attempt about to be made, counting those in a row that stored nothing (1: progress was made). */
+  attempt: number;
+  of: number;
+  reason: string;
+  delayMs: number;
+}
 
 export interface DownloadDeps {
   store: ModelStore;
@@ -19,10 +39,37 @@ export interface DownloadDeps {
   signal: AbortSignal;
   /** Called after every stored chunk with the file's new record. */
   onChunk?: (file: FileRecord) => void;
+  /** Called as bytes arrive: the file's record and the bytes received for its next, unstored chunk. */
+  onBytes?: (file: FileRecord, pending: number) => void;
+  /** Called before each retry, with why the last attempt failed. */
+  onRetry?: (info: RetryInfo) => void;
   sleep?: (ms: number) => Promise<void>;
   /** Attempts in a row without a stored chunk before giving up on network errors. */
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** How long the host may take to send the response head. */
+  connectTimeoutMs?: number;
+  /** How long the body may go without a byte. */
+  stallTimeoutMs?: number;
+  clock?: Clock;
+  /** False when the device knows it is offline (navigator.onLine): a failed request then waits for the network. */
+  isOnline?: () => boolean;
+}
+
+/**
+ * A download failure that is the network's or the host's. `transient`: it may
+ * work later without anything changing here (a timeout, a dropped
+ * connection, HTTP 5xx), so coming back online retries it; `offline`: the
+ * device was offline when it failed.
+ */
+export class NetworkError extends GessoError {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly offline = false,
+  ) {
+    super('network', message);
+  }
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -38,12 +85,33 @@ function headOf(response: Response): ResponseHead {
   };
 }
 
-function storageFull(path: string, cause: unknown): GessoError {
+/** A failed store write as a sentence: storage-full when there is no room, storage-refused otherwise. */
+export function storageError(path: string, cause: unknown): GessoError {
+  if (cause instanceof GessoError) return cause;
+  if (storageFailure(cause, true) === 'full')
+    return new GessoError(
+      'storage-full',
+      `The device ran out of storage space while saving ${path}. Free some space (delete packs or images), then resume.`,
+      { cause },
+    );
   return new GessoError(
-    'storage-full',
-    `The device ran out of storage space while saving ${path}. Free some space (delete packs or images), then resume.`,
+    'storage-refused',
+    `The browser's storage refused to save ${path} (${describeStorageError(cause)}). Free some space or reload Gesso, then resume.`,
     { cause },
   );
+}
+
+/** Runs a store write; any failure is a storage failure (never a network one). */
+async function saving<T>(path: string, write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    throw storageError(path, error);
+  }
+}
+
+function abortError(): DOMException {
+  return new DOMException('Download paused or cancelled.', 'AbortError');
 }
 
 class Retry extends Error {}
@@ -52,118 +120,160 @@ class Retry extends Error {}
 export async function downloadFile(deps: DownloadDeps, start: FileRecord): Promise<FileRecord> {
   const { store, signal } = deps;
   const sleep = deps.sleep ?? defaultSleep;
+  const clock = deps.clock ?? realClock;
   const maxAttempts = deps.maxAttempts ?? 5;
   const retryDelay = deps.retryDelayMs ?? 1000;
+  const connectTimeout = deps.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const isOnline = deps.isOnline ?? (() => true);
   let file = start;
   let failures = 0;
   let restarts = 0;
   let lastReason = '';
 
   const abortIfNeeded = () => {
-    if (signal.aborted) throw new DOMException('Download paused or cancelled.', 'AbortError');
+    if (signal.aborted) throw abortError();
   };
+  const offline = () =>
+    new NetworkError(
+      `You're offline, so the download of ${file.path} stopped at ${formatBytes(file.bytesDone)}. It continues by itself when the connection is back (or press Retry).`,
+      true,
+      true,
+    );
 
   while (!file.done) {
     abortIfNeeded();
     if (failures > 0) {
       if (failures >= maxAttempts)
-        throw new GessoError(
-          'network',
+        throw new NetworkError(
           `Couldn't download ${file.path}: ${lastReason}. Check the connection and resume; the download continues where it stopped.`,
+          true,
         );
-      await sleep(retryDelay * 2 ** (failures - 1));
+      const delayMs = retryDelay * 2 ** (failures - 1);
+      deps.onRetry?.({
+        path: file.path,
+        attempt: failures + 1,
+        of: maxAttempts,
+        reason: lastReason,
+        delayMs,
+      });
+      await sleep(delayMs);
       abortIfNeeded();
     }
     const point = resumePoint(file.chunksDone, file.chunkSize);
-    let response: Response;
+    // One controller per request: a time limit aborts the request, not the job.
+    const request = new AbortController();
+    const forward = () => request.abort();
+    signal.addEventListener('abort', forward, { once: true });
     try {
-      response = await deps.fetch(file.url, {
-        headers: point.range ? { Range: point.range } : {},
-        referrerPolicy: 'no-referrer',
-        credentials: 'omit',
-        cache: 'no-store',
-        signal,
-      });
-    } catch (error) {
-      if (isAbortError(error) || signal.aborted) throw error;
-      failures++;
-      lastReason = 'the connection failed';
-      continue;
-    }
-    const head = headOf(response);
-    const verdict = judgeResponse(
-      {
-        offset: point.offset,
-        expectedSize: file.size,
-        validators:
-          file.chunksDone > 0 ? { etag: file.etag, lastModified: file.lastModified } : null,
-      },
-      head,
-    );
-    const validators = { etag: head.etag, lastModified: head.lastModified };
-    if (verdict.kind === 'fail') {
-      void response.body?.cancel().catch(() => {});
-      lastReason = verdict.reason;
-      if (verdict.retry) {
+      let response: Response;
+      try {
+        response = await withTimeout(
+          deps.fetch(file.url, {
+            headers: point.range ? { Range: point.range } : {},
+            referrerPolicy: 'no-referrer',
+            credentials: 'omit',
+            cache: 'no-store',
+            signal: request.signal,
+          }),
+          'connect',
+          connectTimeout,
+          () => request.abort(),
+          clock,
+        );
+      } catch (error) {
+        if (signal.aborted) throw abortError();
+        if (!isOnline()) throw offline();
         failures++;
+        lastReason = error instanceof TimeoutError ? error.message : 'the connection failed';
         continue;
       }
-      throw new GessoError(
-        'network',
-        `Couldn't download ${file.path}: ${verdict.reason}. The pack's host may have moved or changed it.`,
+      const head = headOf(response);
+      const verdict = judgeResponse(
+        {
+          offset: point.offset,
+          expectedSize: file.size,
+          validators:
+            file.chunksDone > 0 ? { etag: file.etag, lastModified: file.lastModified } : null,
+        },
+        head,
       );
-    }
-    if (verdict.kind === 'refetch') {
-      void response.body?.cancel().catch(() => {});
-      if (++restarts > 3)
-        throw new GessoError(
-          'network',
-          `Couldn't download ${file.path}: ${verdict.reason}, again and again.`,
+      const validators = { etag: head.etag, lastModified: head.lastModified };
+      if (verdict.kind === 'fail') {
+        void response.body?.cancel().catch(() => {});
+        lastReason = verdict.reason;
+        if (verdict.retry) {
+          failures++;
+          continue;
+        }
+        throw new NetworkError(
+          `Couldn't download ${file.path}: ${verdict.reason}. The pack's host may have moved or changed it.`,
+          false,
         );
-      file = await wrapQuota(file.path, store.resetFile(file, { etag: null, lastModified: null }));
-      continue;
-    }
-    if (verdict.kind === 'restart-with-body') {
-      if (++restarts > 3)
-        throw new GessoError(
-          'network',
-          `Couldn't download ${file.path}: ${verdict.reason}, again and again.`,
-        );
-      file = await wrapQuota(file.path, store.resetFile(file, validators));
-    } else if (point.offset === 0) {
-      file = { ...file, ...validators };
-    }
-    if (file.size === null && verdict.total !== null) file = { ...file, size: verdict.total };
+      }
+      if (verdict.kind === 'refetch') {
+        void response.body?.cancel().catch(() => {});
+        if (++restarts > 3)
+          throw new NetworkError(
+            `Couldn't download ${file.path}: ${verdict.reason}, again and again.`,
+            false,
+          );
+        file = await saving(file.path, store.resetFile(file, { etag: null, lastModified: null }));
+        continue;
+      }
+      if (verdict.kind === 'restart-with-body') {
+        if (++restarts > 3)
+          throw new NetworkError(
+            `Couldn't download ${file.path}: ${verdict.reason}, again and again.`,
+            false,
+          );
+        file = await saving(file.path, store.resetFile(file, validators));
+      } else if (point.offset === 0) {
+        file = { ...file, ...validators };
+      }
+      if (file.size === null && verdict.total !== null) file = { ...file, size: verdict.total };
 
-    const before = file.chunksDone;
-    try {
-      file = await consume(deps, file, response);
-    } catch (error) {
-      if (!(error instanceof Retry)) throw error;
-      lastReason = error.message;
-      // consume() stored every whole chunk it got; carry on from there.
-      file = (await store.getFile(file.slot, file.path)) ?? file;
-      failures = file.chunksDone > before ? 0 : failures + 1;
+      const before = file.chunksDone;
+      try {
+        file = await consume(deps, file, response, request, head.contentLength !== null);
+      } catch (error) {
+        if (!(error instanceof Retry)) throw error;
+        if (signal.aborted) throw abortError();
+        lastReason = error.message;
+        // consume() stored every whole chunk it got; carry on from there.
+        file = (await saving(file.path, store.getFile(file.slot, file.path))) ?? file;
+        failures = file.chunksDone > before ? 0 : failures + 1;
+        // Progress was made, so it resumes at once (no wait): still, say why it stopped.
+        if (failures === 0)
+          deps.onRetry?.({
+            path: file.path,
+            attempt: 1,
+            of: maxAttempts,
+            reason: lastReason,
+            delayMs: 0,
+          });
+      }
+    } finally {
+      signal.removeEventListener('abort', forward);
     }
   }
   return file;
 }
 
-async function wrapQuota<T>(path: string, promise: Promise<T>): Promise<T> {
-  try {
-    return await promise;
-  } catch (error) {
-    throw isQuotaError(error) ? storageFull(path, error) : error;
-  }
-}
-
-/** Reads one response body into chunks. Returns the new record; throws Retry on a cut. */
+/**
+ * Reads one response body into chunks. Returns the new record; throws Retry
+ * on a cut or a stall, GessoError when storing fails or the body is wrong.
+ * `hasLength`: the response said how long it is.
+ */
 async function consume(
   deps: DownloadDeps,
   start: FileRecord,
   response: Response,
+  request: AbortController,
+  hasLength: boolean,
 ): Promise<FileRecord> {
   const { store, signal } = deps;
+  const clock = deps.clock ?? realClock;
+  const stallTimeout = deps.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   let file = start;
   const hasher = await deps.createHasher();
   if (file.chunksDone > 0 && file.hashState) hasher.load(file.hashState);
@@ -180,47 +290,60 @@ async function consume(
       bytesDone: file.bytesDone + chunk.byteLength,
       hashState: hasher.save(),
     };
-    await wrapQuota(file.path, store.writeChunk(next, file.chunksDone, chunk));
+    await saving(file.path, store.writeChunk(next, file.chunksDone, chunk));
     file = next;
     deps.onChunk?.(file);
   };
 
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await withTimeout(
+        reader.read(),
+        'stall',
+        stallTimeout,
+        () => request.abort(),
+        clock,
+      );
       if (done) break;
-      if (file.size !== null && file.bytesDone + assembler.pending + value.byteLength > file.size) {
-        void reader.cancel().catch(() => {});
-        throw new GessoError(
-          'network',
+      if (file.size !== null && file.bytesDone + assembler.pending + value.byteLength > file.size)
+        throw new NetworkError(
           `Couldn't download ${file.path}: the server sent more than the ${file.size} bytes the pack says. The pack's host may have changed the file.`,
+          false,
         );
-      }
       for (const chunk of assembler.push(value)) await store1(chunk);
-      if (signal.aborted) {
-        void reader.cancel().catch(() => {});
-        throw new DOMException('Download paused or cancelled.', 'AbortError');
-      }
+      deps.onBytes?.(file, assembler.pending);
+      if (signal.aborted) throw abortError();
     }
   } catch (error) {
-    if (error instanceof GessoError || isAbortError(error) || signal.aborted) throw error;
-    throw new Retry('the connection dropped');
+    // Whatever stopped the loop, the rest of this body is not wanted.
+    void reader.cancel().catch(() => {});
+    request.abort();
+    if (error instanceof GessoError || signal.aborted) throw error;
+    throw new Retry(error instanceof TimeoutError ? error.message : 'the connection dropped');
   }
-  if (file.size !== null && file.bytesDone + assembler.pending < file.size)
-    throw new Retry('the connection dropped');
+  const received = file.bytesDone + assembler.pending;
+  if (file.size !== null && received < file.size) {
+    // With a length, a short body is a cut (the browser reports it as an error, but be safe).
+    if (hasLength) throw new Retry('the connection dropped');
+    // Without one, the body simply ended: the host has less than the manifest says.
+    throw new NetworkError(
+      `Couldn't download ${file.path}: the host sent ${formatBytes(received)} where the pack says ${formatBytes(file.size)} (${received} of ${file.size} bytes), and said nothing about a shorter length. The pack's host may have changed or cut the file; try again later, or ask the pack's author.`,
+      false,
+    );
+  }
   const last = assembler.flush();
   if (last) await store1(last);
   if (file.size === null) file = { ...file, size: file.bytesDone };
 
   const digest = hasher.digest('hex');
   if (file.sha256 !== null && digest !== file.sha256) {
-    await store.resetFile(file, { etag: null, lastModified: null });
+    await saving(file.path, store.resetFile(file, { etag: null, lastModified: null }));
     throw new GessoError(
       'pack-corrupt',
       `${file.path} did not match its published SHA-256 (expected ${file.sha256.slice(0, 12)}…, got ${digest.slice(0, 12)}…), so it was discarded. Try again; if it fails again, the pack's host serves a different file than the manifest describes.`,
     );
   }
   const finished: FileRecord = { ...file, computedSha256: digest, hashState: null, done: true };
-  await wrapQuota(file.path, store.putFile(finished));
+  await saving(file.path, store.putFile(finished));
   return finished;
 }

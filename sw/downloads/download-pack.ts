@@ -11,6 +11,7 @@ import { formatBytes } from '../../src/shared/format';
 import { chunkCount } from '../../src/store/chunk-layout';
 import { downloadFile, type DownloadDeps } from './download-file';
 import type { ModelStore } from '../../src/store/model-store';
+import { describeStorageError } from '../../src/store/storage-errors';
 import {
   slotOf,
   type DownloadJob,
@@ -44,8 +45,15 @@ export async function prepareJob(
   const files = filesForVariant(manifest, request.variant);
   if (files.length === 0)
     throw new GessoError('invalid-manifest', `The pack has no variant "${request.variant}".`);
+  if (existing?.installed?.slot === slot)
+    throw new GessoError(
+      'internal',
+      `${manifest.name} ${manifest.version} is already installed; nothing to download.`,
+    );
   const sameJob = existing?.job?.slot === slot && existing.job.variant === request.variant;
-  if (!sameJob && existing?.job) await store.deleteSlot(existing.job.slot);
+  // An unfinished download of another version or variant is dropped; the installed one never is.
+  if (!sameJob && existing?.job && existing.job.slot !== existing.installed?.slot)
+    await store.deleteSlot(existing.job.slot);
   for (const f of files) {
     const have = sameJob ? await store.getFile(slot, f.path) : undefined;
     if (have && have.size === f.size && have.sha256 === f.sha256) continue;
@@ -81,7 +89,8 @@ export async function prepareJob(
   const pack: PackRecord = {
     id: manifest.id,
     manifestUrl: request.manifestUrl,
-    origin: existing?.origin ?? request.origin,
+    // The service worker decides the origin (a catalog address or not); a record never keeps a stale one.
+    origin: request.origin,
     manifest,
     licenseAccepted: request.licenseAccepted || (existing?.licenseAccepted ?? false),
     installed: existing?.installed ?? null,
@@ -104,19 +113,20 @@ export async function jobProgress(store: ModelStore, job: DownloadJob): Promise<
   return tally(files.filter((f) => job.paths.includes(f.path)));
 }
 
-function tally(files: FileRecord[]): JobProgress {
+/** `pending`: bytes received for a file's next chunk, not stored yet (by path). */
+function tally(files: FileRecord[], pending: ReadonlyMap<string, number> = new Map()): JobProgress {
   let bytesDone = 0;
   let bytesTotal = 0;
   let unknownSizes = 0;
   for (const f of files) {
-    bytesDone += f.bytesDone;
+    bytesDone += f.bytesDone + (f.done ? 0 : (pending.get(f.path) ?? 0));
     if (f.size === null) unknownSizes++;
     else bytesTotal += f.size;
   }
   return { bytesDone, bytesTotal, unknownSizes };
 }
 
-export type RunDeps = Omit<DownloadDeps, 'onChunk'> & {
+export type RunDeps = Omit<DownloadDeps, 'onChunk' | 'onBytes'> & {
   onProgress?: (progress: JobProgress) => void;
 };
 
@@ -137,7 +147,8 @@ export async function runJob(deps: RunDeps, packId: string): Promise<PackRecord>
       );
     files.set(path, file);
   }
-  const report = () => deps.onProgress?.(tally([...files.values()]));
+  const pending = new Map<string, number>();
+  const report = () => deps.onProgress?.(tally([...files.values()], pending));
   report();
   for (const path of job.paths) {
     const file = files.get(path)!;
@@ -148,6 +159,13 @@ export async function runJob(deps: RunDeps, packId: string): Promise<PackRecord>
           ...deps,
           onChunk: (f) => {
             files.set(path, f);
+            pending.set(path, 0);
+            report();
+          },
+          // Bytes count as they arrive, not only once a whole chunk is stored.
+          onBytes: (f, bytes) => {
+            files.set(path, f);
+            pending.set(path, bytes);
             report();
           },
         },
@@ -155,14 +173,24 @@ export async function runJob(deps: RunDeps, packId: string): Promise<PackRecord>
       );
       files.set(path, done);
     } catch (error) {
-      if (!(error instanceof GessoError && error.code === 'storage-full')) throw error;
-      const { bytesDone, bytesTotal } = tally([...files.values()]);
-      throw new GessoError(
-        'storage-full',
-        `The device ran out of storage space while saving ${path}: ${pack.manifest.name} needs ${formatBytes(bytesTotal - bytesDone)} more. Free some space (delete other packs or images), then resume; what is downloaded is kept.`,
-        { cause: error },
-      );
+      pending.set(path, 0);
+      if (error instanceof GessoError && error.code === 'storage-full') {
+        throw new GessoError(
+          'storage-full',
+          `The device ran out of storage space while saving ${path}: ${pack.manifest.name} needs ${needed(files)} more. Free some space (delete other packs or images), then resume; what is downloaded is kept.`,
+          { cause: error },
+        );
+      }
+      if (error instanceof GessoError && error.code === 'storage-refused') {
+        throw new GessoError(
+          'storage-refused',
+          `The browser's storage refused to save ${path} (${describeStorageError(error.cause)}): ${pack.manifest.name} needs ${needed(files)} more. Free some space or reload Gesso, then resume; what is downloaded is kept.`,
+          { cause: error },
+        );
+      }
+      throw error;
     }
+    pending.set(path, 0);
     report();
   }
   await verifyJob(store, job);
@@ -187,6 +215,12 @@ export async function runJob(deps: RunDeps, packId: string): Promise<PackRecord>
     bytes: installedFiles.reduce((sum, f) => sum + f.bytesDone, 0),
     installedAt: Date.now(),
   });
+}
+
+/** "3.00 KB", or "at least 3.00 KB" while some sizes are unknown: what is left to store. */
+function needed(files: Map<string, FileRecord>): string {
+  const { bytesDone, bytesTotal, unknownSizes } = tally([...files.values()]);
+  return `${unknownSizes ? 'at least ' : ''}${formatBytes(Math.max(0, bytesTotal - bytesDone))}`;
 }
 
 /** Every file whole (all chunks present, sizes agree) and its hash checked: else pack-corrupt, and the file is reset. */

@@ -3,11 +3,15 @@
  * commands from pages, progress broadcast to every page. The download loop
  * itself is download-pack.ts; this adds job control (pause,
  * resume, cancel, delete), the space check, the demo pack's automatic
- * install and waking interrupted downloads after a restart.
+ * install, waking interrupted downloads after a restart or when the device
+ * is back online, manifest fetches with a time limit, and update checks.
+ *
+ * Over 300 lines because job control, the Background Fetch hand-off and the
+ * built-in install share one lock table and one progress channel.
  */
 
 import { createSHA256 } from 'hash-wasm';
-import { GessoError, isAbortError, toErrorData } from '../../src/shared/errors';
+import { GessoError, isAbortError, toErrorData, type ErrorData } from '../../src/shared/errors';
 import { catalog } from '../../src/store/catalog';
 import { DEFAULT_CHUNK_SIZE } from '../../src/store/chunk-layout';
 import { jobProgress, prepareJob, runJob, type JobProgress } from './download-pack';
@@ -29,11 +33,22 @@ import {
   type StoreApi,
   type StoreConfig,
   type StoreEvent,
+  type UpdateCheck,
 } from '../../src/store/protocol';
 import type { PackRecord } from '../../src/store/records';
+import { updateCheckDue } from '../../src/store/update-check';
 import { checkSpace } from './space';
+import { admitDownload } from './admission';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  NetworkError,
+  type RetryInfo,
+} from './download-file';
+import { DEFAULT_MANIFEST_TIMEOUT_MS, fetchManifestJson } from './manifest-fetch';
 import {
   defaultVariant,
+  manifestFaults,
   parseManifest,
   type PackManifestInput,
 } from '../../src/store/validate-manifest';
@@ -52,17 +67,27 @@ interface Active {
   done: Promise<void>;
 }
 
+/** navigator.onLine where there is one (service worker, page); true elsewhere. */
+function online(): boolean {
+  return typeof navigator === 'undefined' || navigator.onLine !== false;
+}
+
 export class DownloadManager {
   readonly config: StoreConfig = {
     chunkSize: DEFAULT_CHUNK_SIZE,
     retryDelayMs: 1000,
     backgroundFetch: true,
     backgroundFetchMinBytes: 20_000_000,
+    connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+    stallTimeoutMs: DEFAULT_STALL_TIMEOUT_MS,
+    manifestTimeoutMs: DEFAULT_MANIFEST_TIMEOUT_MS,
   };
   private readonly active = new Map<string, Active>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly channel = new BroadcastChannel(STORE_CHANNEL);
   private demoChecked: Promise<void> | null = null;
+  /** Failures the store could not record (its writes failed too): not restarted by wake(). */
+  private readonly unrecorded = new Map<string, ErrorData>();
 
   constructor(
     private readonly openStore: () => Promise<ModelStore>,
@@ -80,21 +105,38 @@ export class DownloadManager {
   readonly handlers: Handlers<StoreApi> = {
     configure: async (patch) => {
       Object.assign(this.config, patch);
+      return { ...this.config };
     },
-    wake: () => this.wake(),
+    wake: (args) => this.wake(args?.online === true),
     download: (request) => this.download(request),
     pause: ({ packId }) => this.locked(packId, () => this.pause(packId)),
     resume: ({ packId }) => this.locked(packId, () => this.resume(packId)),
     cancel: ({ packId }) => this.locked(packId, () => this.cancel(packId)),
     delete: ({ packId }) => this.locked(packId, () => this.remove(packId)),
+    fetchManifest: async ({ url }) => ({ manifest: await this.fetchManifest(url) }),
+    checkUpdates: ({ packIds, asked }) => this.checkUpdates(packIds ?? null, asked === true),
   };
 
-  /** Resumes downloads a restart interrupted, and installs the demo pack once. */
-  async wake(): Promise<void> {
+  /**
+   * Resumes downloads a restart interrupted (and those that stopped because
+   * the device was offline, once it is online), and installs the demo pack
+   * once. `backOnline`: a page saw the device come back online; downloads
+   * that failed for any passing reason resume too.
+   */
+  async wake(backOnline = false): Promise<void> {
     const store = await this.openStore();
-    for (const pack of await store.listPacks())
-      if (pack.job?.state === 'downloading' && !this.active.has(pack.id))
+    for (const pack of await store.listPacks()) {
+      const job = pack.job;
+      if (!job || this.active.has(pack.id)) continue;
+      if (job.state === 'downloading' && !this.unrecorded.has(pack.id))
         await this.locked(pack.id, () => this.start(pack.id)).catch(() => {});
+      else if (
+        job.state === 'failed' &&
+        // A page that just saw the device come online knows better than a navigator.onLine that lags.
+        (backOnline ? job.resumeOnline || job.offline : job.offline && online())
+      )
+        await this.locked(pack.id, () => this.resume(pack.id)).catch(() => {});
+    }
     await (this.demoChecked ??= this.ensureBuiltins().catch(() => {
       this.demoChecked = null;
     }));
@@ -105,9 +147,7 @@ export class DownloadManager {
       if (!entry.autoInstall) continue;
       let manifest: PackManifestInput;
       try {
-        const response = await fetch(entry.manifestUrl, { cache: 'no-cache' });
-        if (!response.ok) continue;
-        manifest = parseManifest(await response.json());
+        manifest = parseManifest(entry.manifest ?? (await this.fetchManifest(entry.manifestUrl)));
       } catch {
         continue; // Offline or not built yet: try again on the next wake.
       }
@@ -124,46 +164,131 @@ export class DownloadManager {
           origin: 'builtin',
         },
         false,
+        true,
       );
     }
   }
 
-  /** `offer`: the command came from a page that can start a Background Fetch. */
+  /**
+   * `offer`: the command came from a page that can start a Background Fetch.
+   * `automatic`: the worker's own built-in install. What the page says about
+   * the pack's origin is not trusted: admitDownload decides.
+   */
   private async download(
     command: DownloadRequest,
     offer = true,
+    automatic = false,
   ): Promise<BackgroundFetchHandOff | null> {
-    let manifest: PackManifestInput;
+    let sent: PackManifestInput;
     try {
-      manifest = parseManifest(command.manifest);
+      sent = parseManifest(command.manifest);
     } catch (error) {
       this.emit({ type: 'changed', packId: '' });
       throw error;
     }
-    if (manifest.license.restricted && !command.licenseAccepted) {
+    return this.locked(sent.id, async () => {
       const store = await this.openStore();
-      if (!(await store.getPack(manifest.id))?.licenseAccepted)
+      const existing = await store.getPack(sent.id);
+      const admission = admitDownload({
+        manifest: sent,
+        manifestUrl: command.manifestUrl,
+        baseUrl: this.baseUrl,
+        existing,
+        records: await store.listPacks(),
+        automatic,
+      });
+      if (admission.kind === 'refuse') throw new GessoError('invalid-manifest', admission.message);
+      if (admission.kind !== 'start') return null;
+      const { manifest, origin } = admission;
+      if (manifest.license.restricted && !command.licenseAccepted && !existing?.licenseAccepted)
         throw new GessoError(
           'storage-refused',
           `${manifest.name} has a restricted licence: accept it first.`,
         );
-    }
-    return this.locked(manifest.id, async () => {
-      const store = await this.openStore();
-      const existing = await store.getPack(manifest.id);
-      if (existing?.installed?.version === manifest.version) return null;
       if (existing?.job?.version === manifest.version && this.active.has(manifest.id)) return null;
+      this.unrecorded.delete(manifest.id);
       await prepareJob(store, {
         manifest,
         manifestUrl: command.manifestUrl,
         variant: command.variant ?? existing?.job?.variant ?? defaultVariant(manifest),
         chunkSize: this.config.chunkSize,
-        origin: command.origin,
+        origin,
         licenseAccepted: command.licenseAccepted,
       });
+      // Its manifest was just fetched from its host: that counts as today's update check.
+      if (origin === 'user')
+        await store.updatePack(manifest.id, (p) => ({ ...p, checkedAt: Date.now() }));
       this.emit({ type: 'changed', packId: manifest.id });
       return this.start(manifest.id, offer ? 'offer' : 'auto');
     });
+  }
+
+  /** A manifest's JSON from its host, within config.manifestTimeoutMs. */
+  private fetchManifest(url: string): Promise<unknown> {
+    return fetchManifestJson(
+      {
+        fetch: (u, init) => fetch(u, init),
+        timeoutMs: this.config.manifestTimeoutMs,
+        isOnline: online,
+      },
+      url,
+    );
+  }
+
+  /** Newer manifests for user packs: at most daily and only online, or when asked. */
+  private async checkUpdates(packIds: string[] | null, asked: boolean): Promise<UpdateCheck[]> {
+    const store = await this.openStore();
+    const packs = (await store.listPacks()).filter(
+      (p) => p.origin === 'user' && (packIds === null || packIds.includes(p.id)),
+    );
+    const results: UpdateCheck[] = [];
+    for (const pack of packs) {
+      const now = Date.now();
+      const latestKnown = pack.manifest.version ?? null;
+      const due = updateCheckDue({ lastChecked: pack.checkedAt, now, online: online(), asked });
+      if (!due.check) {
+        results.push({
+          packId: pack.id,
+          checked: false,
+          latest: latestKnown,
+          error:
+            asked && due.why === 'offline'
+              ? "You're offline, so Gesso can't check for updates. Connect to the internet and try again."
+              : null,
+          checkedAt: pack.checkedAt ?? null,
+        });
+        continue;
+      }
+      let error: string | null = null;
+      let latest: PackManifestInput | null = null;
+      try {
+        const data = await this.fetchManifest(pack.manifestUrl);
+        const faults = manifestFaults(data);
+        if (faults.length > 0)
+          error = `The manifest at ${pack.manifestUrl} can't be used any more: ${faults[0]}.`;
+        else if ((data as PackManifestInput).id !== pack.id)
+          error = `The manifest at ${pack.manifestUrl} now describes another pack ("${(data as PackManifestInput).id}"), so ${pack.manifest.name} can't be updated from there.`;
+        else latest = data as PackManifestInput;
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      const record = await this.locked(pack.id, () =>
+        store.updatePack(pack.id, (p) => ({
+          ...p,
+          checkedAt: now,
+          ...(latest ? { manifest: latest } : {}),
+        })),
+      ).catch(() => null);
+      this.emit({ type: 'changed', packId: pack.id });
+      results.push({
+        packId: pack.id,
+        checked: true,
+        latest: (record?.manifest ?? latest ?? pack.manifest).version,
+        error,
+        checkedAt: now,
+      });
+    }
+    return results;
   }
 
   private async pause(packId: string): Promise<void> {
@@ -179,9 +304,21 @@ export class DownloadManager {
     if (this.active.has(packId)) return;
     const store = await this.openStore();
     const pack = await store.updatePack(packId, (p) =>
-      p.job ? { ...p, job: { ...p.job, state: 'downloading', error: null } } : null,
+      p.job
+        ? {
+            ...p,
+            job: {
+              ...p.job,
+              state: 'downloading',
+              error: null,
+              resumeOnline: false,
+              offline: false,
+            },
+          }
+        : null,
     );
     if (!pack) return;
+    this.unrecorded.delete(packId);
     this.emit({ type: 'changed', packId });
     await this.start(packId);
   }
@@ -191,8 +328,10 @@ export class DownloadManager {
     const store = await this.openStore();
     const pack = await store.getPack(packId);
     if (!pack?.job) return;
-    await store.deleteSlot(pack.job.slot);
+    // The installed version is never part of a job, but never delete it by mistake either.
+    if (pack.job.slot !== pack.installed?.slot) await store.deleteSlot(pack.job.slot);
     await store.putPack({ ...pack, job: null });
+    this.unrecorded.delete(packId);
     this.emit({ type: 'changed', packId });
   }
 
@@ -200,6 +339,7 @@ export class DownloadManager {
     await this.stop(packId);
     const store = await this.openStore();
     await store.deletePack(packId);
+    this.unrecorded.delete(packId);
     this.emit({ type: 'changed', packId });
   }
 
@@ -239,18 +379,24 @@ export class DownloadManager {
     const controller = new AbortController();
     const meter = new RateMeter();
     let lastSent = 0;
+    let note: string | null = null;
+    let latest: JobProgress = progress;
     const report = (p: JobProgress, force = false) => {
+      latest = p;
       const now = Date.now();
-      meter.add(now, p.bytesDone);
+      // Progress comes with every piece read: sample and send at most 5 times a second.
       if (!force && now - lastSent < 200) return;
       lastSent = now;
-      const rate = meter.rate();
+      if (p.bytesDone < (meter.last ?? 0)) meter.reset(); // a cut dropped the partial chunk
+      meter.add(now, p.bytesDone);
+      const rate = note ? null : meter.rate();
       this.emit({
         type: 'progress',
         packId,
         ...p,
         rate,
         secondsLeft: secondsLeft(p.bytesTotal - p.bytesDone, rate),
+        note,
       });
     };
     const done = (async () => {
@@ -267,7 +413,18 @@ export class DownloadManager {
             createHasher: createSHA256,
             signal: controller.signal,
             retryDelayMs: this.config.retryDelayMs,
-            onProgress: (p) => report(p),
+            connectTimeoutMs: this.config.connectTimeoutMs,
+            stallTimeoutMs: this.config.stallTimeoutMs,
+            isOnline: online,
+            onRetry: (info: RetryInfo) => {
+              const count = info.attempt > 1 ? ` (attempt ${info.attempt} of ${info.of})` : '';
+              note = `${info.path}: ${info.reason}; trying again${count}.`;
+              report(latest, true);
+            },
+            onProgress: (p) => {
+              if (note && p.bytesDone > latest.bytesDone) note = null;
+              report(p);
+            },
           },
           packId,
         );
@@ -276,8 +433,9 @@ export class DownloadManager {
           await this.fail(store, packId, error);
       } finally {
         this.active.delete(packId);
-        const after = await store.getPack(packId);
-        if (after?.job) report(await jobProgress(store, after.job), true);
+        note = null;
+        const after = await store.getPack(packId).catch(() => undefined);
+        if (after?.job) report(await jobProgress(store, after.job).catch(() => latest), true);
         this.emit({ type: 'changed', packId });
       }
     })();
@@ -357,12 +515,30 @@ export class DownloadManager {
     return packs.find((p) => p.job?.slot === slot)?.id ?? null;
   }
 
+  /** Records the failure on the job (and says so on the channel, in case storage can't record it). */
   private async fail(store: ModelStore, packId: string, error: unknown): Promise<void> {
-    await store.updatePack(packId, (p: PackRecord) =>
-      p.job
-        ? { ...p, job: { ...p.job, state: 'failed', error: toErrorData(asStorageError(error)) } }
-        : null,
-    );
+    const data = toErrorData(asStorageError(error));
+    const network = error instanceof NetworkError ? error : null;
+    try {
+      await store.updatePack(packId, (p: PackRecord) =>
+        p.job
+          ? {
+              ...p,
+              job: {
+                ...p.job,
+                state: 'failed',
+                error: data,
+                resumeOnline: network?.transient ?? false,
+                offline: network?.offline ?? false,
+              },
+            }
+          : null,
+      );
+      this.unrecorded.delete(packId);
+    } catch {
+      this.unrecorded.set(packId, data);
+    }
+    this.emit({ type: 'failed', packId, error: data });
     this.emit({ type: 'changed', packId });
   }
 

@@ -15,6 +15,11 @@ export class RateMeter {
     this.samples = [];
   }
 
+  /** The newest byte count recorded, or null when there is none. */
+  get last(): number | null {
+    return this.samples[this.samples.length - 1]?.bytes ?? null;
+  }
+
   /** Bytes per second over the window, or null before there is a span to measure. */
   rate(): number | null {
     const first = this.samples[0];

@@ -4,7 +4,17 @@ import { GessoError } from '../../shared/errors';
 import { setPngText } from '../../shared/png-text';
 import type { Recipe, RunInfo } from '../../shared/recipe';
 import { recipeTextEntries } from '../../shared/recipe-text';
-import { openGalleryDb, type BlobRecord, type GalleryItem } from './db';
+import {
+  dismissLostGallery,
+  lostGallery,
+  openGalleryDb,
+  rememberCount,
+  takeLostFound,
+  type BlobRecord,
+  type GalleryDb,
+  type GalleryItem,
+} from './db';
+import { galleryError, lostGalleryNotice } from './errors';
 import { encodePng, type RgbaImage } from '../../shared/rgba';
 import { makeThumbnail } from './thumbnail';
 import { newItemId, nextCursor, type PageCursor } from './paging';
@@ -31,27 +41,52 @@ function changed(): void {
   channel?.postMessage('changed');
 }
 
-function storageError(error: unknown): never {
-  if (error instanceof GessoError) throw error;
-  if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError')
-    throw new GessoError(
-      'storage-full',
-      'The device is out of storage for the gallery. Delete some images or model packs and try again.',
-      { cause: error },
-    );
-  throw new GessoError(
-    'storage-refused',
-    `The gallery could not be opened or written: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error },
-  );
+/** Opens the database; tells listeners (every tab) when it found the gallery discarded. */
+async function open(): Promise<GalleryDb> {
+  const db = await openGalleryDb();
+  if (takeLostFound()) changed();
+  return db;
+}
+
+/**
+ * A sentence about a gallery the browser discarded (found new and empty where
+ * images had been kept), until dismissed; null when there is none.
+ */
+export function galleryLossReport(): string | null {
+  const lost = lostGallery();
+  return lost ? lostGalleryNotice(lost.count) : null;
+}
+
+export function dismissGalleryLossReport(): void {
+  dismissLostGallery();
+  changed();
 }
 
 // ---------------------------------------------------------------- saving
 
 /**
- * Keeps one result: encodes a PNG (unless given one), writes the recipe into
- * its text chunks (`parameters` and `gesso-recipe`), makes a thumbnail, and
- * stores all three. Returns the new item.
+ * The PNG Gesso keeps and gives out: the image (encoded losslessly unless
+ * given as a PNG) with its recipe in text chunks (`parameters` and
+ * `gesso-recipe`).
+ */
+export async function recipePng(
+  recipe: Recipe,
+  image: RgbaImage | Blob,
+  run: RunInfo = { backend: 'unknown', timings: {} },
+  createdAt = Date.now(),
+): Promise<Blob> {
+  const plain = image instanceof Blob ? image : await encodePng(image);
+  const withText = await setPngText(
+    new Uint8Array(await plain.arrayBuffer()),
+    recipeTextEntries(recipe, run, createdAt),
+  );
+  return new Blob([withText as Uint8Array<ArrayBuffer>], { type: 'image/png' });
+}
+
+/**
+ * Keeps one result: its PNG with the recipe (recipePng), a thumbnail, and the
+ * record, written in one transaction, so an item is kept whole or not at all
+ * and a failed write leaves every earlier item as it was. Returns the new item.
  */
 export async function saveGeneration(
   recipe: Recipe,
@@ -59,12 +94,7 @@ export async function saveGeneration(
   run: RunInfo = { backend: 'unknown', timings: {} },
   createdAt = Date.now(),
 ): Promise<GalleryItem> {
-  const plain = image instanceof Blob ? image : await encodePng(image);
-  const withText = await setPngText(
-    new Uint8Array(await plain.arrayBuffer()),
-    recipeTextEntries(recipe, run, createdAt),
-  );
-  const png = new Blob([withText as Uint8Array<ArrayBuffer>], { type: 'image/png' });
+  const png = await recipePng(recipe, image, run, createdAt);
   const thumb = await makeThumbnail(image instanceof Blob ? png : image);
   const item: GalleryItem = {
     id: newItemId(createdAt),
@@ -78,18 +108,22 @@ export async function saveGeneration(
   return item;
 }
 
+/** One transaction for the record, the image and the thumbnail: all three are kept, or none. */
 async function putItem(item: GalleryItem, png: Blob, thumb: Blob): Promise<void> {
+  const db = await open();
   try {
-    const db = await openGalleryDb();
     const tx = db.transaction(['items', 'images', 'thumbs'], 'readwrite');
-    await Promise.all([
-      tx.objectStore('items').put(item),
+    const items = tx.objectStore('items');
+    const [, , , count] = await Promise.all([
+      items.put(item),
       tx.objectStore('images').put({ id: item.id, blob: png }),
       tx.objectStore('thumbs').put({ id: item.id, blob: thumb }),
+      items.count(),
       tx.done,
     ]);
+    rememberCount(count);
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'write');
   }
   changed();
 }
@@ -110,7 +144,7 @@ export interface GalleryPage {
 /** Up to `limit` items, newest first, after `cursor` (the previous page's `next`), with thumbnails. */
 export async function listPage(cursor: PageCursor | null, limit = 60): Promise<GalleryPage> {
   try {
-    const db = await openGalleryDb();
+    const db = await open();
     const tx = db.transaction(['items', 'thumbs'], 'readonly');
     const range = cursor ? IDBKeyRange.upperBound([cursor.createdAt, cursor.id], true) : undefined;
     const items: GalleryItem[] = [];
@@ -127,32 +161,32 @@ export async function listPage(cursor: PageCursor | null, limit = 60): Promise<G
       next: nextCursor(items, limit),
     };
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'read');
   }
 }
 
 export async function getItem(id: string): Promise<GalleryItem | null> {
   try {
-    return (await (await openGalleryDb()).get('items', id)) ?? null;
+    return (await (await open()).get('items', id)) ?? null;
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'read');
   }
 }
 
 /** The full PNG, text chunks included. */
 export async function getImage(id: string): Promise<Blob | null> {
   try {
-    return (await (await openGalleryDb()).get('images', id))?.blob ?? null;
+    return (await (await open()).get('images', id))?.blob ?? null;
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'read');
   }
 }
 
 export async function countItems(): Promise<number> {
   try {
-    return await (await openGalleryDb()).count('items');
+    return await (await open()).count('items');
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'read');
   }
 }
 
@@ -164,7 +198,7 @@ export interface GalleryUsage {
 /** How many items and how many bytes of images and thumbnails the gallery holds. */
 export async function galleryUsage(): Promise<GalleryUsage> {
   try {
-    const db = await openGalleryDb();
+    const db = await open();
     let count = 0;
     let bytes = 0;
     let at = await db.transaction('items').store.openCursor();
@@ -175,7 +209,7 @@ export async function galleryUsage(): Promise<GalleryUsage> {
     }
     return { count, bytes };
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'read');
   }
 }
 
@@ -192,6 +226,16 @@ export interface DeletedItem {
   undo(): Promise<void>;
 }
 
+/** A copy of a stored Blob's bytes; null when there is none or it cannot be read (a damaged item can still be deleted). */
+async function copyOf(record: BlobRecord | undefined): Promise<Blob | null> {
+  if (!record) return null;
+  try {
+    return new Blob([await record.blob.arrayBuffer()], { type: record.blob.type });
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Deletes an item at once and keeps its data in memory, so `undo()` can put
  * it back until the caller drops the returned object.
@@ -201,7 +245,7 @@ export async function deleteItem(id: string): Promise<DeletedItem> {
   let image: BlobRecord | undefined;
   let thumb: BlobRecord | undefined;
   try {
-    const db = await openGalleryDb();
+    const db = await open();
     const read = db.transaction(['items', 'images', 'thumbs'], 'readonly');
     [item, image, thumb] = await Promise.all([
       read.objectStore('items').get(id),
@@ -210,19 +254,17 @@ export async function deleteItem(id: string): Promise<DeletedItem> {
     ]);
     if (!item) throw new GessoError('internal', 'This image is no longer in the gallery.');
     // Copy the bytes out before the records (and the files behind their Blobs) go.
-    const png = image
-      ? new Blob([await image.blob.arrayBuffer()], { type: image.blob.type })
-      : null;
-    const small = thumb
-      ? new Blob([await thumb.blob.arrayBuffer()], { type: thumb.blob.type })
-      : null;
+    const [png, small] = await Promise.all([copyOf(image), copyOf(thumb)]);
     const write = db.transaction(['items', 'images', 'thumbs'], 'readwrite');
-    await Promise.all([
-      write.objectStore('items').delete(id),
+    const items = write.objectStore('items');
+    const [, , , count] = await Promise.all([
+      items.delete(id),
       write.objectStore('images').delete(id),
       write.objectStore('thumbs').delete(id),
+      items.count(),
       write.done,
     ]);
+    rememberCount(count);
     changed();
     const kept = item;
     let undone = false;
@@ -235,14 +277,14 @@ export async function deleteItem(id: string): Promise<DeletedItem> {
       },
     };
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'delete');
   }
 }
 
 /** Deletes every item, image and thumbnail. */
 export async function clearGallery(): Promise<void> {
   try {
-    const db = await openGalleryDb();
+    const db = await open();
     const tx = db.transaction(['items', 'images', 'thumbs'], 'readwrite');
     await Promise.all([
       tx.objectStore('items').clear(),
@@ -250,8 +292,9 @@ export async function clearGallery(): Promise<void> {
       tx.objectStore('thumbs').clear(),
       tx.done,
     ]);
+    rememberCount(0);
   } catch (error) {
-    storageError(error);
+    throw galleryError(error, 'delete');
   }
   changed();
 }

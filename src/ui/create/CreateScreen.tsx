@@ -1,4 +1,7 @@
-/** The Create screen: prompt, model and settings in, picture out; every result is kept in the gallery. */
+/**
+ * The Create screen: prompt (or regions with prompts), model and settings in,
+ * picture out, with Save and Share; every result is kept in the gallery.
+ */
 
 import { useEffect, useState } from 'preact/hooks';
 import { randomSeed } from '../../shared/random';
@@ -14,12 +17,17 @@ import { PackRow } from './PackRow';
 import { ProgressBar } from './ProgressBar';
 import { PromptBar } from './PromptBar';
 import { ResultView } from './ResultView';
-import { SettingsRow } from './SettingsRow';
+import { problemIds, SettingsRow } from './SettingsRow';
+import { ResultActions } from './ResultActions';
+import { NO_DRAFTS, runSettings, typed, type FieldDrafts } from './number-fields';
+import { hasRegionPrompts, useRegionPrompts } from './useRegionPrompts';
 import { StatusLine } from './StatusLine';
 import { useGeneration } from './useGeneration';
 import { useModelChoice } from './useModelChoice';
 import { DrawingTools, layoutForGenerate, RegionsPanel, restoreLayout } from '../draw';
-import { keepResult } from './keep';
+import { runInfoOf } from './run-info';
+import { recipePng, saveGeneration } from '../../store/gallery';
+import { pngFileName } from '../gallery/files';
 import { remix, type RemixRequest } from '../app/remix';
 import { decodeLayout, emptyLayout } from '../../shared/regions/layout';
 import './create.css';
@@ -33,18 +41,42 @@ export function CreateScreen() {
   // The chosen model's ranges and guidance kind: its manifest's until it is loaded, then the engine's.
   const loaded = state.pack && { choice: state.packRequested ?? DEMO_CHOICE, pack: state.pack };
   const pack = controlsFor(models.choice, models.options, loaded);
-  const steps = stepsFor(choices.steps, pack);
   const guidance = guidanceFor(choices.guidance, pack);
+  // What Steps and Seed hold: the values that will run, or sentences while what is typed is not one.
+  const [drafts, setDrafts] = useState<FieldDrafts>(NO_DRAFTS);
+  const settings = runSettings(
+    drafts,
+    { steps: stepsFor(choices.steps, pack), seed: choices.seed, fixedSeed: choices.fixedSeed },
+    pack.ranges.steps,
+  );
+  // With regions that have prompts, the main prompt may be empty.
+  const regionPrompts = useRegionPrompts();
+  const canGenerate = (prompt.trim() !== '' || regionPrompts) && settings.blocked === null;
 
-  // Every result is kept in the gallery, with its recipe.
+  // Every result is kept in the gallery, with its recipe; the same PNG is what Save and Share give.
   const [keepError, setKeepError] = useState<string | null>(null);
+  const [resultFile, setResultFile] = useState<File | null>(null);
   useEffect(() => {
     const result = state.result;
+    setResultFile(null);
     if (!result) return;
     setKeepError(null);
-    keepResult(result.output, result.blob).catch((error: unknown) =>
-      setKeepError(error instanceof Error ? error.message : String(error)),
-    );
+    let live = true; // the Save/Share file is for this result only
+    const { recipe } = result.output;
+    const run = runInfoOf(result.output);
+    const createdAt = Date.now();
+    recipePng(recipe, result.blob, run, createdAt)
+      .then((png) => {
+        if (live) setResultFile(new File([png], pngFileName(recipe), { type: 'image/png' }));
+        return saveGeneration(recipe, png, run, createdAt);
+      })
+      // Said even when a newer result came since: a failed keep is never silent.
+      .catch((error: unknown) =>
+        setKeepError(error instanceof Error ? error.message : String(error)),
+      );
+    return () => {
+      live = false;
+    };
   }, [state.result]);
 
   // A recipe from the Gallery (Remix, Open image) fills the fields.
@@ -54,6 +86,7 @@ export function CreateScreen() {
       const { recipe } = request;
       setPrompt(recipe.prompt);
       setChoices((s) => choicesFromRecipe(recipe, s));
+      setDrafts(NO_DRAFTS);
       if (recipe.pack?.id) models.choosePack(recipe.pack.id);
       // The regions it was made with, or none, so the same recipe makes the same image.
       try {
@@ -68,9 +101,14 @@ export function CreateScreen() {
 
   const start = () => {
     const text = prompt.trim();
-    if (!text) return;
-    const seed = choices.fixedSeed ? choices.seed : randomSeed();
+    if (!text && !hasRegionPrompts()) return;
+    // Only the values the fields show run: nothing while one holds something else.
+    const steps = settings.steps.value;
+    if (steps === null || settings.blocked !== null) return;
+    const seed = choices.fixedSeed ? settings.seed.value : randomSeed();
+    if (seed === null) return;
     setChoices((s) => ({ ...s, seed }));
+    if (!choices.fixedSeed) setDrafts((d) => ({ ...d, seed: null }));
     void generate({
       prompt: text,
       packId: packIdArg(models.choice),
@@ -101,6 +139,9 @@ export function CreateScreen() {
         />
       )}
       <StatusLine state={state} />
+      {!busy && state.result && resultFile && (
+        <ResultActions file={resultFile} prompt={state.result.output.recipe.prompt} />
+      )}
       {keepError && <p role="alert">Not kept in the gallery: {keepError}</p>}
       <DrawingTools />
       <div class="controls">
@@ -110,15 +151,30 @@ export function CreateScreen() {
           onChoose={(choice) => {
             models.choose(choice);
             setChoices(choicesForNewModel);
+            setDrafts((d) => ({ ...d, steps: null }));
           }}
           pack={pack}
           guidance={guidance}
           onGuidance={(value) => setChoices((s) => ({ ...s, guidance: value }))}
         />
         <SettingsRow
-          value={{ steps, seed: choices.seed, fixedSeed: choices.fixedSeed }}
+          settings={settings}
+          drafts={drafts}
           stepRange={pack.ranges.steps}
-          onChange={(value) => setChoices((s) => ({ ...s, ...value }))}
+          onText={(field, text) => {
+            const next = typed(field, text, drafts, pack.ranges.steps);
+            setDrafts(next.drafts);
+            const { value } = next;
+            // Typing a seed means "use this one".
+            if (field === 'seed')
+              setChoices((s) => ({ ...s, fixedSeed: true, seed: value ?? s.seed }));
+            else if (value !== null) setChoices((s) => ({ ...s, steps: value }));
+          }}
+          onFixedSeed={(fixedSeed) => {
+            setChoices((s) => ({ ...s, fixedSeed }));
+            // A random seed each run: the field goes back to showing the last seed.
+            if (!fixedSeed) setDrafts((d) => ({ ...d, seed: null }));
+          }}
         />
         <RegionsPanel />
       </div>
@@ -127,6 +183,8 @@ export function CreateScreen() {
         prompt={prompt}
         negativePrompt={pack.guidance === 'cfg' ? choices.negativePrompt : null}
         busy={busy}
+        canGenerate={canGenerate}
+        generateProblem={problemIds(settings)}
         onPrompt={setPrompt}
         onNegativePrompt={(negativePrompt) => setChoices((s) => ({ ...s, negativePrompt }))}
         onGenerate={start}

@@ -1,12 +1,15 @@
 /**
  * The prompt (and the negative prompt, for packs that use one) and the one
- * main action: Generate, or Cancel while running. Enter generates; Shift+Enter
+ * main action: Generate (off while there is nothing to run or a field is
+ * invalid), or Cancel while running. Enter generates; Shift+Enter
  * adds a line to the prompt; Escape cancels a run.
  */
 export function PromptBar({
   prompt,
   negativePrompt,
   busy,
+  canGenerate,
+  generateProblem,
   onPrompt,
   onNegativePrompt,
   onGenerate,
@@ -16,6 +19,10 @@ export function PromptBar({
   /** null: the pack has no use for one, so the field is not shown. */
   negativePrompt: string | null;
   busy: boolean;
+  /** False while there is nothing to run (no prompt and no region with one) or a field is invalid. */
+  canGenerate: boolean;
+  /** The ids of the sentences saying why Generate is off (invalid fields), if any. */
+  generateProblem?: string | undefined;
   onPrompt: (prompt: string) => void;
   onNegativePrompt: (negativePrompt: string) => void;
   onGenerate: () => void;
@@ -26,7 +33,7 @@ export function PromptBar({
       class={negativePrompt === null ? 'prompt-bar' : 'prompt-bar with-negative'}
       onSubmit={(event) => {
         event.preventDefault();
-        if (!busy) onGenerate();
+        if (!busy && canGenerate) onGenerate();
       }}
     >
       <label for="prompt" class="visually-hidden">
@@ -42,7 +49,7 @@ export function PromptBar({
         onKeyDown={(event) => {
           if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
             event.preventDefault();
-            if (!busy) onGenerate();
+            if (!busy && canGenerate) onGenerate();
           } else if (event.key === 'Escape' && busy) {
             onCancel();
           }
@@ -72,7 +79,12 @@ export function PromptBar({
           Cancel
         </button>
       ) : (
-        <button type="submit" class="primary" disabled={prompt.trim() === ''}>
+        <button
+          type="submit"
+          class="primary"
+          disabled={!canGenerate}
+          aria-describedby={generateProblem}
+        >
           Generate
         </button>
       )}

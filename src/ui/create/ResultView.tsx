@@ -4,7 +4,19 @@ import { useEffect, useRef } from 'preact/hooks';
 import type { RgbaImage } from '../../engine/api';
 import { drawRgba } from '../../shared/rgba';
 import { DrawingLayer } from '../draw';
+import type { Recipe } from '../../shared/recipe';
 import type { GenerationResult } from './useGeneration';
+
+/** The result's text alternative: its prompt, or its regions' prompts where the main prompt was empty. */
+export function resultAlt(recipe: Pick<Recipe, 'prompt' | 'regions'>): string {
+  if (recipe.prompt.trim()) return `Generated image: ${recipe.prompt}`;
+  const regions = (recipe.regions?.regions ?? [])
+    .filter((region) => !region.hidden && region.prompt.trim() !== '')
+    .map((region) => region.prompt.trim());
+  return regions.length > 0
+    ? `Generated image from regions: ${regions.join(', ')}`
+    : 'Generated image';
+}
 
 /** The picture area: the live preview while generating, then the result. */
 export function ResultView({
@@ -34,11 +46,7 @@ export function ResultView({
           />
         )}
         {!showPreview && result && (
-          <img
-            class="picture"
-            src={result.url}
-            alt={`Generated image: ${result.output.recipe.prompt}`}
-          />
+          <img class="picture" src={result.url} alt={resultAlt(result.output.recipe)} />
         )}
         {!showPreview && !result && (
           <p class="canvas-hint">{busy ? 'Starting…' : 'Your image will appear here.'}</p>

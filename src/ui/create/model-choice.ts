@@ -62,6 +62,26 @@ export function chooseModel(remembered: string | null, options: ModelOption[]): 
   return options.some((o) => o.value === remembered) ? remembered! : DEMO_CHOICE;
 }
 
+/**
+ * The option the user had chosen, when it was there before and is gone now
+ * (its pack was deleted, e.g. in another tab); null otherwise.
+ */
+export function vanishedChoice(
+  chosen: string | null,
+  before: ModelOption[],
+  after: ModelOption[],
+): ModelOption | null {
+  if (chosen === null || chosen === DEMO_CHOICE) return null;
+  if (after.some((o) => o.value === chosen)) return null;
+  return before.find((o) => o.value === chosen) ?? null;
+}
+
+/** What the Create screen says when the chosen pack vanished and the demo pack took its place. */
+export function vanishedNotice(gone: ModelOption, options: ModelOption[]): string {
+  const demo = options.find((o) => o.value === DEMO_CHOICE)?.label ?? DEMO_LABEL;
+  return `"${gone.label}" was deleted (in another tab or window), so Create now uses "${demo}". Download it again in Models to use it.`;
+}
+
 /** The choice that loads the pack a recipe names, or null when that pack is not installed. */
 export function choiceForPack(packId: string, options: ModelOption[]): string | null {
   return options.find((o) => o.packId === packId)?.value ?? null;

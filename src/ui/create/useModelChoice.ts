@@ -1,6 +1,6 @@
 /** The "Model" select's state: installed packs (kept fresh from store events), the remembered choice, and recipes asking for a pack. */
 
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { catalog } from '../../store/catalog';
 import { listStoredPacks, onStoreEvent } from '../../store/packs';
 import type { PackRecord } from '../../store/records';
@@ -10,6 +10,8 @@ import {
   chooseModel,
   isDemoRecord,
   modelOptions,
+  vanishedChoice,
+  vanishedNotice,
   type ModelOption,
 } from './model-choice';
 
@@ -42,6 +44,12 @@ export interface ModelChoice {
   choose: (choice: string) => void;
   /** A recipe names a pack: choose it if installed (once the installed packs are known). */
   choosePack: (packId: string) => void;
+  /**
+   * A sentence for the Create screen when the chosen pack was deleted while
+   * in use (in another tab) and the demo pack took its place; null otherwise.
+   * Cleared when the user chooses a model.
+   */
+  notice: string | null;
 }
 
 export function useModelChoice(): ModelChoice {
@@ -82,8 +90,20 @@ export function useModelChoice(): ModelChoice {
   );
   const choice = chooseModel(remembered, options);
 
+  // The chosen pack vanished from the installed packs (deleted in another tab): say so.
+  const [notice, setNotice] = useState<string | null>(null);
+  const shown = useRef<ModelOption[] | null>(null);
+  useEffect(() => {
+    if (records === null) return;
+    const before = shown.current;
+    shown.current = options;
+    const gone = before ? vanishedChoice(remembered, before, options) : null;
+    if (gone) setNotice(vanishedNotice(gone, options));
+  }, [options]);
+
   const choose = useCallback((next: string) => {
     setRemembered(next);
+    setNotice(null);
     globalThis.localStorage?.setItem(CHOICE_KEY, next);
   }, []);
 
@@ -98,5 +118,5 @@ export function useModelChoice(): ModelChoice {
     if (found !== null || demoKnown) setWantedPack(null);
   }, [wantedPack, records, options]);
 
-  return { options, choice, choose, choosePack };
+  return { options, choice, choose, choosePack, notice };
 }

@@ -5,6 +5,8 @@ import { GessoError } from '../../shared/errors';
 import {
   countItems,
   deleteItem,
+  dismissGalleryLossReport,
+  galleryLossReport,
   onGalleryChange,
   type DeletedItem,
   type GalleryItem,
@@ -31,14 +33,18 @@ export function GalleryScreen() {
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [count, setCount] = useState<number | null>(null);
+  // A gallery the browser discarded is reported until dismissed, never passed over.
+  const [loss, setLoss] = useState<string | null>(galleryLossReport);
   const opener = useRef<HTMLElement | null>(null);
 
   useEffect(() => {
     let live = true;
-    const refresh = () =>
-      countItems()
+    const refresh = () => {
+      setLoss(galleryLossReport());
+      return countItems()
         .then((n) => live && setCount(n))
         .catch(() => live && setCount(null));
+    };
     void refresh();
     const stop = onGalleryChange(() => void refresh());
     return () => {
@@ -138,6 +144,14 @@ export function GalleryScreen() {
         <p role="alert" class="gallery-error">
           {error}
         </p>
+      )}
+      {loss && (
+        <div role="alert" class="gallery-error gallery-loss">
+          <p>{loss}</p>
+          <button type="button" onClick={dismissGalleryLossReport}>
+            Dismiss
+          </button>
+        </div>
       )}
       <p class="gallery-count">
         {count === null

@@ -2,10 +2,18 @@
 
 import { useState } from 'preact/hooks';
 import type { Fit } from '../../shared/fit';
+import { reservedIdFault } from '../../store/catalog';
+import { fetchManifest, listStoredPacks } from '../../store/packs';
 import { manifestFaults, type PackManifestInput } from '../../store/validate-manifest';
 import { PackCard } from './PackCard';
 
-/** "Add a pack from a URL": fetch, validate with a precise message per fault, preview, install. */
+const BASE = new URL(import.meta.env.BASE_URL, location.href).href;
+
+/**
+ * "Add a pack from a URL": fetch (through the service worker, with a time
+ * limit), validate with a precise message per fault, refuse a built-in
+ * pack's id, preview, install.
+ */
 export function AddPack({ fitFor }: { fitFor: (manifest: PackManifestInput) => Fit | null }) {
   const [url, setUrl] = useState('');
   const [faults, setFaults] = useState<string[]>([]);
@@ -18,32 +26,30 @@ export function AddPack({ fitFor }: { fitFor: (manifest: PackManifestInput) => F
     setFound(null);
     setBusy(true);
     try {
-      const absolute = new URL(url.trim(), location.href).href;
+      let absolute: string;
+      try {
+        absolute = new URL(url.trim(), location.href).href;
+      } catch {
+        setFaults(['That is not a web address.']);
+        return;
+      }
       let data: unknown;
       try {
-        const response = await fetch(absolute, {
-          cache: 'no-cache',
-          referrerPolicy: 'no-referrer',
-        });
-        if (!response.ok) throw new Error(`the server answered HTTP ${response.status}`);
-        data = await response.json();
+        data = await fetchManifest(absolute);
       } catch (error) {
-        const why =
-          error instanceof SyntaxError
-            ? 'it is not JSON'
-            : error instanceof Error
-              ? error.message
-              : String(error);
-        setFaults([
-          `Couldn't load the manifest: ${why}. Check the address; the host must allow cross-origin requests.`,
-        ]);
+        setFaults([error instanceof Error ? error.message : String(error)]);
         return;
       }
       const problems = manifestFaults(data);
-      if (problems.length) setFaults(problems.map((p) => (p.endsWith('.') ? p : `${p}.`)));
-      else setFound({ url: absolute, manifest: data as PackManifestInput });
-    } catch {
-      setFaults(['That is not a web address.']);
+      if (problems.length) {
+        setFaults(problems.map((p) => (p.endsWith('.') ? p : `${p}.`)));
+        return;
+      }
+      const manifest = data as PackManifestInput;
+      const records = await listStoredPacks().catch(() => []);
+      const reserved = reservedIdFault(manifest.id, absolute, BASE, records);
+      if (reserved) setFaults([reserved]);
+      else setFound({ url: absolute, manifest });
     } finally {
       setBusy(false);
     }
@@ -69,6 +75,7 @@ export function AddPack({ fitFor }: { fitFor: (manifest: PackManifestInput) => F
           </button>
         </div>
       </form>
+      {busy && <p role="status">Loading the manifest…</p>}
       {faults.length > 0 && (
         <div role="alert">
           <p>This manifest can't be used:</p>
@@ -88,6 +95,8 @@ export function AddPack({ fitFor }: { fitFor: (manifest: PackManifestInput) => F
             manifest: found.manifest,
             record: null,
             progress: null,
+            failure: null,
+            check: null,
           }}
           fit={fitFor(found.manifest)}
           onStarted={() => {

@@ -28,7 +28,9 @@ function useCapabilities(): Capabilities | null {
 }
 
 export function ModelsScreen() {
-  const { entries, loaded } = usePacks();
+  const { entries, loaded, checkUpdates } = usePacks();
+  const [checking, setChecking] = useState(false);
+  const userPacks = entries.some((e) => e.record?.origin === 'user' && e.record.installed);
   const caps = useCapabilities();
   const memory = (navigator as { deviceMemory?: number }).deviceMemory;
   const fitFor = (manifest: PackManifestInput) => {
@@ -46,12 +48,30 @@ export function ModelsScreen() {
       <GalleryStorage />
       <h2>Packs</h2>
       {!loaded && <p>Loading…</p>}
+      {userPacks && (
+        <p class="pack-updates">
+          Packs you added are checked for updates at most once a day, and only when online.{' '}
+          <button
+            type="button"
+            disabled={checking}
+            onClick={() => {
+              setChecking(true);
+              void checkUpdates().finally(() => setChecking(false));
+            }}
+          >
+            Check all packs for updates
+          </button>
+        </p>
+      )}
       <div class="pack-list">
         {entries.map((entry) => (
           <PackCard
             key={entry.key}
             entry={entry}
             fit={entry.manifest ? fitFor(entry.manifest) : null}
+            onCheck={
+              entry.record?.origin === 'user' ? () => checkUpdates([entry.record!.id]) : undefined
+            }
           />
         ))}
       </div>

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { callStore, requestPersistence, startDownload } from '../../store/packs';
 import type { Fit } from '../../shared/fit';
 import type { PackManifestInput } from '../../store/validate-manifest';
-import { packStatus, progressText, sizeText, statusText } from './pack-status';
+import { checkedText, packStatus, progressText, sizeText, statusText } from './pack-status';
 import type { PackEntry } from './usePacks';
 
 export interface PackCardProps {
@@ -12,6 +12,8 @@ export interface PackCardProps {
   fit: Fit | null;
   /** Called once a download has been handed to the service worker. */
   onStarted?: () => void;
+  /** Asks this pack's host for a newer manifest now (user packs). */
+  onCheck?: () => Promise<void>;
 }
 
 /** Starts (or updates) a download: persistence first, then the service worker takes over. */
@@ -25,13 +27,13 @@ export async function download(
   await startDownload({ manifest, manifestUrl, origin, licenseAccepted });
 }
 
-export function PackCard({ entry, fit, onStarted }: PackCardProps) {
-  const { manifest, record, progress } = entry;
+export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
+  const { manifest, record, progress, check } = entry;
   const [accepted, setAccepted] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const name = manifest?.name ?? record?.manifest.name ?? 'Demo pack';
-  const status = packStatus(record, manifest);
+  const status = packStatus(record, manifest, entry.failure);
   const licence = manifest?.license;
   const needsAccept = !!licence?.restricted && !record?.licenseAccepted;
 
@@ -67,7 +69,11 @@ export function PackCard({ entry, fit, onStarted }: PackCardProps) {
   );
 
   const running =
-    status.kind === 'downloading' || status.kind === 'paused' || status.kind === 'failed';
+    status.kind === 'downloading' ||
+    status.kind === 'paused' ||
+    status.kind === 'failed' ||
+    status.kind === 'waiting';
+  const checkable = !!onCheck && record?.origin === 'user' && !!record.installed;
   return (
     <article class="pack" aria-label={name} data-status={status.kind}>
       <h2>{name}</h2>
@@ -102,6 +108,12 @@ export function PackCard({ entry, fit, onStarted }: PackCardProps) {
           <dt>Status</dt>
           <dd class="pack-status">{statusText(status)}</dd>
         </div>
+        {checkable && (
+          <div>
+            <dt>Updates</dt>
+            <dd class="pack-checked">{checkedText(check?.checkedAt ?? record.checkedAt)}</dd>
+          </div>
+        )}
         {record?.installed && record.installed.unverified.length > 0 && (
           <div>
             <dt>Unverified files</dt>
@@ -120,9 +132,19 @@ export function PackCard({ entry, fit, onStarted }: PackCardProps) {
             aria-label={`${name} download progress`}
           />
           <p>{progressText(progress)}</p>
+          {status.kind === 'downloading' && progress.note && (
+            <p class="pack-note" role="status">
+              {progress.note}
+            </p>
+          )}
         </div>
       )}
       {status.kind === 'failed' && <p role="alert">{status.reason}</p>}
+      {status.kind === 'waiting' && <p role="status">{status.reason}</p>}
+      {checkable && check?.error && <p role="alert">{check.error}</p>}
+      {checkable && check?.checked && !check.error && status.kind === 'ready' && (
+        <p role="status">Up to date: version {status.version} is the newest.</p>
+      )}
       {error && <p role="alert">{error}</p>}
       {needsAccept && (status.kind === 'none' || status.kind === 'update') && (
         <label class="pack-accept">
@@ -141,13 +163,23 @@ export function PackCard({ entry, fit, onStarted }: PackCardProps) {
         {status.kind === 'update' &&
           button('Update', () => void start(), true, needsAccept && !accepted)}
         {status.kind === 'downloading' && button('Pause', () => void command('pause')())}
-        {(status.kind === 'paused' || status.kind === 'failed') &&
+        {(status.kind === 'paused' || status.kind === 'failed' || status.kind === 'waiting') &&
           button(
-            status.kind === 'failed' ? 'Retry' : 'Resume',
+            status.kind === 'paused' ? 'Resume' : 'Retry',
             () => void command('resume')(),
             true,
           )}
         {running && button('Cancel', () => void command('cancel')())}
+        {checkable && (
+          <button
+            type="button"
+            aria-label={`Check ${name} for updates`}
+            disabled={busy}
+            onClick={() => void act(onCheck)()}
+          >
+            Check for updates
+          </button>
+        )}
         {record?.installed && button('Delete', () => void command('delete')())}
       </div>
     </article>

@@ -17,22 +17,30 @@ export type PackStatus =
   | { kind: 'downloading'; update: boolean }
   | { kind: 'paused'; update: boolean }
   | { kind: 'failed'; update: boolean; reason: string }
+  /** Stopped because the device went offline; carries on when it is back. */
+  | { kind: 'waiting'; update: boolean; reason: string }
   | { kind: 'ready'; version: string }
   | { kind: 'update'; version: string; latest: string };
 
+/**
+ * `failure`: a failure the service worker announced that the record may not
+ * show (when storage was too broken to record it).
+ */
 export function packStatus(
   record: PackRecord | null,
   latest: PackManifestInput | null,
+  failure: string | null = null,
 ): PackStatus {
   const job = record?.job;
   if (job) {
     const update = !!record.installed;
     if (job.state === 'failed')
       return {
-        kind: 'failed',
+        kind: job.offline ? 'waiting' : 'failed',
         update,
         reason: job.error?.message ?? 'The download stopped for an unknown reason.',
       };
+    if (job.state === 'downloading' && failure) return { kind: 'failed', update, reason: failure };
     return { kind: job.state, update };
   }
   const installed = record?.installed;
@@ -52,6 +60,10 @@ export function statusText(status: PackStatus): string {
       return status.update ? 'Ready; update paused' : 'Paused';
     case 'failed':
       return status.update ? 'Ready; the update failed' : 'Download failed';
+    case 'waiting':
+      return status.update
+        ? 'Ready; the update waits for the connection'
+        : 'Waiting for the connection';
     case 'ready':
       return 'Ready';
     case 'update':
@@ -67,6 +79,17 @@ export function progressText(p: Progress): string {
   if (p.rate !== null) parts.push(`${formatBytes(p.rate)}/s`);
   if (p.secondsLeft !== null) parts.push(`${formatDuration(p.secondsLeft)} left`);
   return parts.join(' · ');
+}
+
+/** "Checked for updates 5 min ago" style line: when a user pack's host was last asked. */
+export function checkedText(checkedAt: number | undefined, now = Date.now()): string {
+  if (checkedAt === undefined) return 'Not checked for updates yet';
+  const minutes = Math.max(0, Math.round((now - checkedAt) / 60_000));
+  if (minutes < 1) return 'Checked for updates just now';
+  if (minutes < 60) return `Checked for updates ${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `Checked for updates ${hours} h ago`;
+  return `Checked for updates ${Math.round(hours / 24)} days ago`;
 }
 
 /** Download size of the variant that would be installed, with unknown sizes said so. */

@@ -1,8 +1,9 @@
 /** The Models screen's data: catalog + stored records + live progress, kept fresh from store events. */
 
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { catalog } from '../../store/catalog';
-import { keepStoreAwake, listStoredPacks, onStoreEvent, callStore } from '../../store/packs';
+import { listStoredPacks, onStoreEvent, callStore } from '../../store/packs';
+import type { UpdateCheck } from '../../store/protocol';
 import type { PackRecord } from '../../store/records';
 import { parseManifest, type PackManifestInput } from '../../store/validate-manifest';
 import type { Progress } from './pack-status';
@@ -15,11 +16,16 @@ export interface PackEntry {
   manifest: PackManifestInput | null;
   record: PackRecord | null;
   progress: Progress | null;
+  /** A failure the service worker announced (shown even when it could not be stored). */
+  failure: string | null;
+  /** The last update check the user asked for, for user packs. */
+  check: UpdateCheck | null;
 }
 
-async function fetchManifest(url: string): Promise<PackManifestInput | null> {
+/** The built-in packs the app serves itself (the demo pack): their manifests, from the app's own origin. */
+async function fetchOwnManifest(url: string): Promise<PackManifestInput | null> {
   try {
-    const response = await fetch(url, { cache: 'no-cache' });
+    const response = await fetch(url, { cache: 'no-cache', signal: AbortSignal.timeout(15_000) });
     return response.ok ? parseManifest(await response.json()) : null;
   } catch {
     return null;
@@ -28,11 +34,21 @@ async function fetchManifest(url: string): Promise<PackManifestInput | null> {
 
 const BASE = new URL(import.meta.env.BASE_URL, location.href).href;
 
-export function usePacks(): { entries: PackEntry[]; loaded: boolean; refresh: () => void } {
+export interface Packs {
+  entries: PackEntry[];
+  loaded: boolean;
+  refresh: () => void;
+  /** Asks the hosts of these user packs (all of them without ids) for newer manifests now. */
+  checkUpdates: (packIds?: string[]) => Promise<void>;
+}
+
+export function usePacks(): Packs {
   const [records, setRecords] = useState<PackRecord[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [fetched, setFetched] = useState<Record<string, PackManifestInput | null>>({});
   const [progress, setProgress] = useState<Record<string, Progress>>({});
+  const [failures, setFailures] = useState<Record<string, string>>({});
+  const [checks, setChecks] = useState<Record<string, UpdateCheck>>({});
   const [tick, setTick] = useState(0);
 
   useEffect(() => {
@@ -47,36 +63,63 @@ export function usePacks(): { entries: PackEntry[]; loaded: boolean; refresh: ()
 
   useEffect(() => {
     const stop = onStoreEvent((event) => {
-      if (event.type === 'progress') setProgress((p) => ({ ...p, [event.packId]: event }));
+      if (event.type === 'progress') {
+        setProgress((p) => ({ ...p, [event.packId]: event }));
+        setFailures((f) => (event.packId in f ? without(f, event.packId) : f));
+      } else if (event.type === 'failed')
+        setFailures((f) => ({ ...f, [event.packId]: event.error.message }));
       else setTick((t) => t + 1);
     });
     void callStore('wake', undefined).catch(() => {});
-    // Newest manifests for packs fetched from a URL (the demo pack, user packs): update detection.
-    const urls = catalog(BASE)
-      .filter((e) => !e.manifest)
-      .map((e) => e.manifestUrl);
-    void listStoredPacks()
-      .then((r) => r.filter((p) => p.origin === 'user').map((p) => p.manifestUrl))
-      .catch(() => [] as string[])
-      .then((user) =>
-        Promise.all(
-          [...urls, ...user].map(async (url) => {
-            const manifest = await fetchManifest(url);
-            setFetched((f) => ({ ...f, [url]: manifest }));
-          }),
-        ),
+    // The app's own packs (the demo pack): its newest manifest, from the app's own server.
+    for (const entry of catalog(BASE).filter((e) => !e.manifest))
+      void fetchOwnManifest(entry.manifestUrl).then((manifest) =>
+        setFetched((f) => ({ ...f, [entry.manifestUrl]: manifest })),
       );
+    // User packs: their hosts are asked at most daily, and only online (the worker decides).
+    void callStore('checkUpdates', {}).catch(() => {});
     return stop;
   }, []);
 
-  useEffect(() => keepStoreAwake(), []);
+  const checkUpdates = useCallback(
+    async (packIds?: string[]) => {
+      try {
+        const results = await callStore(
+          'checkUpdates',
+          { asked: true, ...(packIds ? { packIds } : {}) },
+          { timeoutMs: 120_000 },
+        );
+        setChecks((c) => ({ ...c, ...Object.fromEntries(results.map((r) => [r.packId, r])) }));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const ids = packIds ?? records.filter((r) => r.origin === 'user').map((r) => r.id);
+        setChecks((c) => ({
+          ...c,
+          ...Object.fromEntries(
+            ids.map((packId) => [
+              packId,
+              { packId, checked: false, latest: null, error: message, checkedAt: null },
+            ]),
+          ),
+        }));
+      }
+    },
+    [records],
+  );
 
   const entries: PackEntry[] = [];
   const used = new Set<string>();
+  const extras = (record: PackRecord | null) => ({
+    progress: record ? (progress[record.id] ?? null) : null,
+    failure: record ? (failures[record.id] ?? null) : null,
+    check: record ? (checks[record.id] ?? null) : null,
+  });
   for (const item of catalog(BASE)) {
     const record =
       records.find(
-        (r) => r.manifestUrl === item.manifestUrl || (item.manifest && r.id === item.manifest.id),
+        (r) =>
+          r.manifestUrl === item.manifestUrl ||
+          (item.manifest && r.id === item.manifest.id && r.origin === 'builtin'),
       ) ?? null;
     if (record) used.add(record.id);
     const manifest = item.manifest ?? fetched[item.manifestUrl] ?? record?.manifest ?? null;
@@ -86,7 +129,7 @@ export function usePacks(): { entries: PackEntry[]; loaded: boolean; refresh: ()
       origin: 'builtin',
       manifest,
       record,
-      progress: record ? (progress[record.id] ?? null) : null,
+      ...extras(record),
     });
   }
   for (const record of records) {
@@ -95,10 +138,17 @@ export function usePacks(): { entries: PackEntry[]; loaded: boolean; refresh: ()
       key: record.id,
       manifestUrl: record.manifestUrl,
       origin: record.origin,
-      manifest: fetched[record.manifestUrl] ?? record.manifest,
+      // The newest manifest the worker has seen (it checks the host, at most daily).
+      manifest: record.manifest,
       record,
-      progress: progress[record.id] ?? null,
+      ...extras(record),
     });
   }
-  return { entries, loaded, refresh: () => setTick((t) => t + 1) };
+  return { entries, loaded, refresh: () => setTick((t) => t + 1), checkUpdates };
+}
+
+function without<T>(map: Record<string, T>, key: string): Record<string, T> {
+  const next = { ...map };
+  delete next[key];
+  return next;
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { launchBrowser, PHONE } from '../../helpers/browser';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
-import { hueIs, hueStats } from '../../unit/regions/hue';
+import { hueIs, hueStats } from '../../unit/engine/regions/hue';
 
 let server: StaticServer;
 let browser: Browser;

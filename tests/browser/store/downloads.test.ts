@@ -18,6 +18,7 @@ import {
   expectStoredIntact,
   LOOP_CONFIG,
   openModels,
+  readRecord,
   readStored,
   waitForStatus,
 } from './models-page';
@@ -325,13 +326,18 @@ describe('downloading packs in the service worker', () => {
     await addAndDownload(page, v1);
     await waitForStatus(page, v1, 'Ready');
     const v2 = host.add('update', [50_000], { version: '2.0.0', sha256: 'wrong' });
-    await page.reload();
+    // The host is asked when the user says so (opening Models asks at most daily).
+    await page.getByRole('button', { name: `Check ${v2.name} for updates` }).click();
     await waitForStatus(page, v2, /version 2\.0\.0 is available/);
     await command(page, LOOP_CONFIG);
     await page.getByRole('button', { name: `Update ${v2.name}` }).click();
     await waitForStatus(page, v2, 'Ready; the update failed');
     expect((await readStored(page, 'update'))?.installedVersion).toBe('1.0.0');
     const fixed = host.add('update', [50_000], { version: '2.0.0' });
+    await page.getByRole('button', { name: `Check ${fixed.name} for updates` }).click();
+    await expect
+      .poll(async () => (await readRecord(page, 'update'))?.manifest.files[0]?.sha256)
+      .toBe(fixed.manifest.files[0]!.sha256);
     await page.reload();
     await page.getByRole('button', { name: `Cancel ${fixed.name}` }).click();
     await waitForStatus(page, fixed, /version 2\.0\.0 is available/);

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { PackRecord } from '../../../src/store/records';
 import type { TestPack } from './pack-host';
 
 export const CHUNK = 16 * 1024;
@@ -112,6 +113,45 @@ export async function waitForStatus(
       },
     )
     .toMatch(typeof status === 'string' ? new RegExp(`^${status}$`) : status);
+}
+
+/** A pack record as stored (raw IndexedDB), or null. */
+export async function readRecord(page: Page, packId: string): Promise<PackRecord | null> {
+  return page.evaluate(async (id) => {
+    const db = await new Promise<IDBDatabase>((done, fail) => {
+      const open = indexedDB.open('gesso-models');
+      open.onsuccess = () => done(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    const record = await new Promise<PackRecord | undefined>((done, fail) => {
+      const request = db.transaction('packs').objectStore('packs').get(id);
+      request.onsuccess = () => done(request.result as PackRecord | undefined);
+      request.onerror = () => fail(request.error);
+    });
+    db.close();
+    return record ?? null;
+  }, packId);
+}
+
+/** Like waitForStatus, for hooks (beforeAll), where expect.poll is not allowed. */
+export async function untilStatus(
+  page: Page,
+  pack: Pick<TestPack, 'name'>,
+  status: string,
+  timeout = 120_000,
+): Promise<void> {
+  const end = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < end) {
+    last =
+      (await card(page, pack)
+        .locator('.pack-status')
+        .textContent({ timeout: 1_000 })
+        .catch(() => null)) ?? '';
+    if (last === status) return;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  throw new Error(`${pack.name} did not become "${status}" (last: "${last}")`);
 }
 
 export interface StoredPack {

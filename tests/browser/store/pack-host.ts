@@ -22,6 +22,14 @@ export interface Fault {
   pieceDelayMs?: number;
   /** After the cut, the host replaces the file with other bytes of the same size (new ETag). */
   changeAfterCut?: boolean;
+  /** Never answer (no status, no headers) while set: a host that accepts the connection and says nothing. */
+  hang?: boolean;
+  /** Send this many body bytes, then nothing more, neither end nor error (once). */
+  stallAfter?: number;
+  /** Send no Content-Length (chunked encoding, as compressed or streamed responses come). */
+  noLength?: boolean;
+  /** The file ends cleanly after this many bytes of the whole file (a host with less than the manifest says). */
+  endAfter?: number;
 }
 
 export interface Sent {
@@ -41,6 +49,8 @@ export interface TestPack {
   manifest: PackManifestInput;
   files: Record<string, Uint8Array>;
   faults: Record<string, Fault>;
+  /** Never answer requests for the manifest while set. */
+  manifestHang?: boolean;
 }
 
 export const PREFIX = '/test-packs/';
@@ -48,6 +58,8 @@ export const PREFIX = '/test-packs/';
 export class PackHost {
   readonly packs = new Map<string, TestPack>();
   readonly log: Sent[] = [];
+  /** Responses still open (streaming or hanging). */
+  private readonly open = new Set<ServerResponse>();
 
   /**
    * `cors`: serve as another origin would, like Hugging Face: CORS allowed,
@@ -96,6 +108,17 @@ export class PackHost {
     return this.log.filter((s) => s.path === `${PREFIX}${id}/${path}`);
   }
 
+  /** Body bytes sent for one file, over all requests. */
+  bytesFor(id: string, path: string): number {
+    return this.sentFor(id, path).reduce((n, s) => n + s.sent, 0);
+  }
+
+  /** Drops every open connection, as a network that goes away does. */
+  dropConnections(): void {
+    for (const res of this.open) res.destroy();
+    this.open.clear();
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith(PREFIX)) return false;
@@ -124,6 +147,7 @@ export class PackHost {
     };
     if (req.method === 'OPTIONS') return (respond(405, {}, 'no preflight'), true);
     if (!pack) return (respond(404, {}, 'no such pack'), true);
+    if (path === 'manifest.json' && pack.manifestHang) return (this.hold(res), true);
     if (path === 'manifest.json')
       return (
         respond(200, { 'Content-Type': 'application/json' }, JSON.stringify(pack.manifest)),
@@ -134,6 +158,7 @@ export class PackHost {
     if (!bytes) return (respond(404, {}, 'not found'), true);
     if (fault.status)
       return (respond(fault.status, { 'Content-Type': 'text/plain' }, 'fault'), true);
+    if (fault.hang) return (this.hold(res), true);
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     let start = 0;
     const headers: Record<string, string | number> = {
@@ -147,15 +172,26 @@ export class PackHost {
       headers['Content-Range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
       entry.status = 206;
     }
-    const body = bytes.subarray(start);
-    headers['Content-Length'] = body.length;
+    let body = bytes.subarray(start);
+    if (!fault.noLength) headers['Content-Length'] = body.length;
+    if (fault.endAfter !== undefined) body = body.subarray(0, Math.max(0, fault.endAfter - start));
     res.writeHead(entry.status, headers);
     const cut = fault.cutAfter;
     if (cut !== undefined) fault.cutAfter = undefined;
     if (cut !== undefined && fault.changeAfterCut)
       pack.files[path] = randomBytes(bytes.length, 999);
-    void this.stream(res, body, entry, cut, fault.pieceDelayMs ?? 0);
+    const stall = fault.stallAfter;
+    if (stall !== undefined) fault.stallAfter = undefined;
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
+    void this.stream(res, body, entry, cut, fault.pieceDelayMs ?? 0, stall);
     return true;
+  }
+
+  /** Keeps the request open without a word until the client gives up (or dropConnections). */
+  private hold(res: ServerResponse): void {
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
   }
 
   private async stream(
@@ -164,11 +200,18 @@ export class PackHost {
     entry: Sent,
     cut: number | undefined,
     delay: number,
+    stall?: number,
   ) {
     const PIECE = 4096;
     for (let at = 0; at < body.length; at += PIECE) {
       if (res.destroyed) return;
       let piece = body.subarray(at, at + PIECE);
+      if (stall !== undefined && entry.sent + piece.length >= stall) {
+        piece = piece.subarray(0, stall - entry.sent);
+        res.write(piece);
+        entry.sent += piece.length;
+        return; // and never another byte: the client's stall limit must drop it
+      }
       if (cut !== undefined && entry.sent + piece.length >= cut) {
         piece = piece.subarray(0, cut - entry.sent);
         res.write(piece);

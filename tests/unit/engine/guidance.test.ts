@@ -27,7 +27,7 @@ import type { ModelSession, SessionFactory, Value } from '../../../src/engine/se
 import { toFloat32, type CpuTensor } from '../../../src/engine/tensors';
 import type { RegionLayout } from '../../../src/shared/regions/layout';
 import { Random } from '../../../src/shared/random';
-import { fillRect } from '../regions/shapes';
+import { fillRect } from './regions/shapes';
 import { fixturePack, nodeFactory } from './helpers/node-packs';
 
 const PROMPTS = ['cat', 'red', 'heart', 'red heart', ''];

@@ -2,6 +2,7 @@ import { createSHA256 } from 'hash-wasm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { GessoError } from '../../../src/shared/errors';
 import { prepareJob, runJob, type RunDeps } from '../../../sw/downloads/download-pack';
+import { NetworkError } from '../../../sw/downloads/download-file';
 import { MemoryKV } from '../../../src/store/kv';
 import { ModelStore } from '../../../src/store/model-store';
 import { openStoredPack } from '../../../src/store/pack-reader';
@@ -104,11 +105,11 @@ describe('downloading a pack', () => {
     const a = randomBytes(6_000, 4);
     await setup('p', { 'a.onnx': a });
     const controller = new AbortController();
-    let chunks = 0;
     const pausing: RunDeps = {
       ...deps(controller.signal),
+      // Progress counts bytes as they arrive; pause once three whole chunks' worth came.
       onProgress: (p) => {
-        if (p.bytesDone > 0 && ++chunks === 3) controller.abort();
+        if (p.bytesDone >= 3 * CHUNK) controller.abort();
       },
     };
     await expect(runJob(pausing, 'p')).rejects.toMatchObject({ name: 'AbortError' });
@@ -296,5 +297,110 @@ describe('updates, quota and other packs', () => {
     const source = await openStoredPack('p', kv);
     await expect(source.read('a.onnx')).rejects.toMatchObject({ code: 'pack-corrupt' });
     await expect(source.read('nope.onnx')).rejects.toMatchObject({ code: 'pack-missing' });
+  });
+});
+
+describe('faults: full disk, time limits, short bodies, offline (issue 16)', () => {
+  it('a full disk that says "Failed to write blobs" stops at once: storage, not the connection, nothing fetched again', async () => {
+    await setup('full', { 'a.onnx': randomBytes(6_000, 21) });
+    let puts = 0;
+    // What Chromium says on a full disk (measured on a full tmpfs profile): not a QuotaExceededError.
+    kv.failPut = (s) =>
+      s === 'chunks' && ++puts > 2
+        ? new DOMException('Failed to write blobs (IOError)', 'DataError')
+        : null;
+    const error = await runJob({ ...deps(), maxAttempts: 5 }, 'full').catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'storage-full',
+      message: expect.stringMatching(
+        /^The device ran out of storage space while saving a\.onnx: Test pack full needs 4\.00 KB more\. .*what is downloaded is kept\.$/,
+      ),
+    });
+    // One request: no retry loop sending the file again and again.
+    expect(server.log).toHaveLength(1);
+    expect((await store.getFile('full@1.0.0', 'a.onnx'))?.chunksDone).toBe(2);
+    kv.failPut = null;
+    await runJob(deps(), 'full');
+    expect(server.log.map((r) => r.range)).toEqual([null, 'bytes=2000-']);
+  });
+
+  it('any other failed store write is storage too (storage-refused), never retried as a network error', async () => {
+    await setup('broken', { 'a.onnx': randomBytes(3_000, 22) });
+    kv.failPut = (s) =>
+      s === 'chunks'
+        ? new DOMException('The database connection is closing.', 'InvalidStateError')
+        : null;
+    await expect(runJob(deps(), 'broken')).rejects.toMatchObject({
+      code: 'storage-refused',
+      message: expect.stringContaining(
+        "The browser's storage refused to save a.onnx (InvalidStateError: The database connection is closing.): Test pack broken needs 3.00 KB more.",
+      ),
+    });
+    expect(server.log).toHaveLength(1);
+  });
+
+  it('a host that never answers times out with a sentence (connect limit, retried, then failed)', async () => {
+    await setup('silent', { 'a.onnx': randomBytes(2_000, 23) });
+    server.files.get(BASE + 'a.onnx')!.hangHead = 99;
+    const started = Date.now();
+    await expect(runJob({ ...deps(), connectTimeoutMs: 30 }, 'silent')).rejects.toMatchObject({
+      code: 'network',
+      message:
+        "Couldn't download a.onnx: the host did not answer within 30 ms. Check the connection and resume; the download continues where it stopped.",
+    });
+    expect(server.log).toHaveLength(3); // maxAttempts
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a body that stops sending is dropped after the stall limit and resumed by Range', async () => {
+    const a = randomBytes(5_000, 24);
+    await setup('stall', { 'a.onnx': a });
+    server.files.get(BASE + 'a.onnx')!.stallAfter = 2_500;
+    const retries: string[] = [];
+    await runJob(
+      { ...deps(), stallTimeoutMs: 30, onRetry: (r) => retries.push(r.reason) } as RunDeps,
+      'stall',
+    );
+    expect(retries).toEqual(['the host stopped sending data for 30 ms']);
+    expect(server.log.map((r) => r.range)).toEqual([null, 'bytes=2000-']);
+    expect(await (await openStoredPack('stall', kv)).read('a.onnx')).toEqual(a);
+  });
+
+  it('a short body without Content-Length is the host sending less than the manifest says, not a dropped connection', async () => {
+    await setup('short', { 'a.onnx': randomBytes(5_000, 25) });
+    Object.assign(server.files.get(BASE + 'a.onnx')!, { noLength: true, endAfter: 3_100 });
+    await expect(runJob(deps(), 'short')).rejects.toMatchObject({
+      code: 'network',
+      message: expect.stringContaining(
+        "Couldn't download a.onnx: the host sent 3.10 KB where the pack says 5.00 KB (3100 of 5000 bytes)",
+      ),
+    });
+    expect(server.log).toHaveLength(1); // not retried as a cut
+    expect((await store.getFile('short@1.0.0', 'a.onnx'))?.chunksDone).toBe(3); // what came is kept
+  });
+
+  it('progress counts bytes as they arrive, before a whole chunk is stored', async () => {
+    await setup('slow', { 'a.onnx': randomBytes(900, 26) }); // less than one chunk
+    const seen: number[] = [];
+    await runJob({ ...deps(), onProgress: (p) => seen.push(p.bytesDone) }, 'slow');
+    expect(seen).toContain(777); // the first piece, while no chunk was stored yet
+    expect(seen.at(-1)).toBe(900);
+  });
+
+  it('offline, a failed request waits for the network instead of using up its retries', async () => {
+    await setup('offline', { 'a.onnx': randomBytes(2_000, 27) });
+    const error = await runJob(
+      {
+        ...deps(),
+        fetch: () => Promise.reject(new TypeError('Failed to fetch')),
+        isOnline: () => false,
+      },
+      'offline',
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ transient: true, offline: true });
+    expect((error as Error).message).toMatch(
+      /^You're offline, so the download of a\.onnx stopped at 0 B\. It continues by itself/,
+    );
   });
 });

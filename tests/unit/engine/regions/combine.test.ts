@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { combinePredictions, splitBatch, stackBatch } from '../../../src/engine/regions/combine';
-import { hasDynamicBatch, isUsed } from '../../../src/engine/regions/regional';
-import { repeatBatch } from '../../../src/engine/pipelines/unet';
+import { combinePredictions, splitBatch, stackBatch } from '../../../../src/engine/regions/combine';
+import { hasDynamicBatch, isUsed } from '../../../../src/engine/regions/regional';
+import { repeatBatch } from '../../../../src/engine/pipelines/unet';
 
 describe('combinePredictions', () => {
   const shape = { channels: 2, height: 1, width: 2 };

@@ -7,16 +7,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pipeline, type GenerateRequest } from '../../../src/engine/pipelines';
-import { generateImage } from '../../../src/engine/generate';
-import { encodeSketch } from '../../../src/engine/regions/generate';
-import { encodeLayout, type RegionLayout } from '../../../src/shared/regions/layout';
-import type { RgbaImage } from '../../../src/shared/rgba';
-import { dirPackSource, nodeFactory } from '../engine/helpers/node-packs';
+import { Pipeline, type GenerateRequest } from '../../../../src/engine/pipelines';
+import { generateImage } from '../../../../src/engine/generate';
+import { encodeSketch } from '../../../../src/engine/regions/generate';
+import { encodeLayout, type RegionLayout } from '../../../../src/shared/regions/layout';
+import type { RgbaImage } from '../../../../src/shared/rgba';
+import { dirPackSource, nodeFactory } from '../helpers/node-packs';
 import { HUES, hueIs, hueStats } from './hue';
 import { fillRect, type Area } from './shapes';
 
-const PACK = resolve(__dirname, '../../../public/packs/demo');
+const PACK = resolve(__dirname, '../../../../public/packs/demo');
 /**
  * Twelve seeds (the bars were set on six). Measured with the 1.1.0 pack:
  * every case 24/24 parts right (bar 20/24), the closest part 8° inside its

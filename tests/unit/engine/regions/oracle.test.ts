@@ -8,15 +8,15 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { Pipeline, type GenerateRequest } from '../../../src/engine/pipelines';
-import { generateImage } from '../../../src/engine/generate';
-import { encodeLayout, type RegionLayout } from '../../../src/shared/regions/layout';
-import { alphasCumprod, sigmaOf } from '../../../src/engine/schedulers/alphas';
-import type { CpuTensor } from '../../../src/engine/tensors';
-import { toFloat32 } from '../../../src/engine/tensors';
-import type { ModelSession, SessionFactory, Value } from '../../../src/engine/session';
-import type { PackManifest } from '../../../src/shared/pack-manifest';
-import { fixturePack, nodeFactory } from '../engine/helpers/node-packs';
+import { Pipeline, type GenerateRequest } from '../../../../src/engine/pipelines';
+import { generateImage } from '../../../../src/engine/generate';
+import { encodeLayout, type RegionLayout } from '../../../../src/shared/regions/layout';
+import { alphasCumprod, sigmaOf } from '../../../../src/engine/schedulers/alphas';
+import type { CpuTensor } from '../../../../src/engine/tensors';
+import { toFloat32 } from '../../../../src/engine/tensors';
+import type { ModelSession, SessionFactory, Value } from '../../../../src/engine/session';
+import type { PackManifest } from '../../../../src/shared/pack-manifest';
+import { fixturePack, nodeFactory } from '../helpers/node-packs';
 import { hueIs, hueStats } from './hue';
 import { fillRect } from './shapes';
 

@@ -5,17 +5,17 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { Pipeline, type GenerateRequest } from '../../../src/engine/pipelines';
+import { Pipeline, type GenerateRequest } from '../../../../src/engine/pipelines';
 import {
   planRegions,
   scheduleStrength,
   type RegionalOptions,
-} from '../../../src/engine/regions/generate';
-import type { CpuTensor } from '../../../src/engine/tensors';
-import { GessoError } from '../../../src/shared/errors';
-import type { RegionLayout } from '../../../src/shared/regions/layout';
-import type { ModelSession, SessionFactory } from '../../../src/engine/session';
-import { fixturePack, nodeFactory } from '../engine/helpers/node-packs';
+} from '../../../../src/engine/regions/generate';
+import type { CpuTensor } from '../../../../src/engine/tensors';
+import { GessoError } from '../../../../src/shared/errors';
+import type { RegionLayout } from '../../../../src/shared/regions/layout';
+import type { ModelSession, SessionFactory } from '../../../../src/engine/session';
+import { fixturePack, nodeFactory } from '../helpers/node-packs';
 
 /** What the engine does with a layout, with the test's own encoder opener. */
 async function generateWithPlan(

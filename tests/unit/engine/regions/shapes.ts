@@ -1,6 +1,6 @@
 /** Strokes that paint simple shapes, for tests. */
 
-import type { Stroke } from '../../../src/shared/regions/layout';
+import type { Stroke } from '../../../../src/shared/regions/layout';
 
 export interface Area {
   x0: number;

@@ -7,7 +7,7 @@ import {
   RegionLayoutError,
   serializeLayout,
   type RegionLayout,
-} from '../../../src/shared/regions/layout';
+} from '../../../../src/shared/regions/layout';
 
 const layout: RegionLayout = {
   version: 1,

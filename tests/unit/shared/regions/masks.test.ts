@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RegionLayout } from '../../../src/shared/regions/layout';
+import type { RegionLayout } from '../../../../src/shared/regions/layout';
 import {
   blur,
   downsample,
@@ -7,8 +7,8 @@ import {
   paintSegment,
   rasterizeRegion,
   regionWeights,
-} from '../../../src/shared/regions/masks';
-import { renderRgba, renderSketchTensor } from '../../../src/shared/regions/sketch';
+} from '../../../../src/shared/regions/masks';
+import { renderRgba, renderSketchTensor } from '../../../../src/shared/regions/sketch';
 
 const region = (id: number, prompt: string, extra: Partial<RegionLayout['regions'][0]> = {}) => ({
   id,

@@ -3,7 +3,7 @@ import {
   initialChoices,
   choicesForNewModel,
   choicesFromRecipe,
-} from '../../../src/ui/create/create-choices';
+} from '../../../../src/ui/create/create-choices';
 
 const current = { ...initialChoices(42), steps: 6, guidance: 3, negativePrompt: 'dark' };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PackManifest } from '../../../src/shared/pack-manifest';
-import type { PackRecord } from '../../../src/store/records';
-import type { PackManifestInput } from '../../../src/store/validate-manifest';
+import type { PackManifest } from '../../../../src/shared/pack-manifest';
+import type { PackRecord } from '../../../../src/store/records';
+import type { PackManifestInput } from '../../../../src/store/validate-manifest';
 import {
   choiceForPack,
   chooseModel,
@@ -9,9 +9,9 @@ import {
   modelOptions,
   packIdArg,
   controlsFor,
-} from '../../../src/ui/create/model-choice';
-import { FALLBACK_CONTROLS } from '../../../src/ui/create/pack-controls';
-import { testManifest } from '../store/fixtures';
+} from '../../../../src/ui/create/model-choice';
+import { FALLBACK_CONTROLS } from '../../../../src/ui/create/pack-controls';
+import { testManifest } from '../../store/fixtures';
 
 const DEMO_URL = 'https://app.example/packs/demo/manifest.json';
 

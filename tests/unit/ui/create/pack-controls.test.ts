@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../../../src/store/validate-manifest';
+import { parseManifest } from '../../../../src/store/validate-manifest';
 import {
   clampToRange,
   FALLBACK_CONTROLS,
@@ -11,12 +11,14 @@ import {
   controlsFromManifest,
   stepsFor,
   type PackControls,
-} from '../../../src/ui/create/pack-controls';
-import lcmJson from '../../../models/catalog/lcm-dreamshaper-v7.json';
-import sdTurboJson from '../../../models/catalog/sd-turbo.json';
+} from '../../../../src/ui/create/pack-controls';
+import lcmJson from '../../../../models/catalog/lcm-dreamshaper-v7.json';
+import sdTurboJson from '../../../../models/catalog/sd-turbo.json';
 
 const demo = parseManifest(
-  JSON.parse(readFileSync(resolve(__dirname, '../../../public/packs/demo/manifest.json'), 'utf8')),
+  JSON.parse(
+    readFileSync(resolve(__dirname, '../../../../public/packs/demo/manifest.json'), 'utf8'),
+  ),
 );
 const lcm = parseManifest(lcmJson);
 const sdTurbo = parseManifest(sdTurboJson);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runInfoOf } from '../../../../src/ui/create/keep';
+import { runInfoOf } from '../../../../src/ui/create/run-info';
 
 describe('what the gallery keeps of a run', () => {
   const timings = {

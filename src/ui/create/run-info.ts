@@ -1,8 +1,7 @@
-/** Every finished result goes to the gallery with the recipe the engine says really ran. */
+/** What the gallery keeps of a run besides the recipe: backend and timings, as the engine reported them. */
 
 import type { GenerateOutput } from '../../engine';
 import type { RunInfo } from '../../shared/recipe';
-import { saveGeneration, type GalleryItem } from '../../store/gallery';
 
 export function runInfoOf(
   output: Pick<GenerateOutput, 'backend' | 'timings' | 'textStatesOnGpu'>,
@@ -13,9 +12,4 @@ export function runInfoOf(
     timings: { ...timings, unetMs: [...timings.unetMs] },
     textStatesOnGpu: output.textStatesOnGpu,
   };
-}
-
-/** `png` is the page's own encoding of the output (lossless, the same pixels). */
-export function keepResult(output: GenerateOutput, png: Blob): Promise<GalleryItem> {
-  return saveGeneration(output.recipe, png, runInfoOf(output));
 }
