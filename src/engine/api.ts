@@ -7,9 +7,11 @@ import type { RgbaImage } from '../shared/rgba';
 import type { GuidanceKind } from '../shared/guidance';
 import type { Recipe, StageTimings } from '../shared/recipe';
 import type { GenerateRequest, LoadProgress } from './pipelines';
+import type { ConversionProgress } from './convert/progress';
 
 export type { RgbaImage } from '../shared/rgba';
 export type { LoadProgress, StageTimings } from './pipelines';
+export type { ConversionProgress } from './convert/progress';
 
 export interface Float32TensorData {
   dims: number[];
@@ -84,6 +86,39 @@ export interface GenerateOutput {
   textStatesOnGpu: boolean;
 }
 
+export interface ConvertVariantArgs {
+  /** An installed pack's id. */
+  packId: string;
+  /** The installed variant to copy; default: the pack's default variant. */
+  from?: string;
+  /** Weight-only int8 per output channel, as models/quantize.py (the only mode for packs). */
+  mode?: 'int8-per-channel';
+}
+
+export interface ConvertVariantResult {
+  /** The new variant, now the pack's default (chosen automatically). */
+  variantId: string;
+  from: string;
+  /** The source variant's files, all of them (models, external data, tokenizer). */
+  bytesBefore: number;
+  /** The new variant's files, all of them, as stored. */
+  bytesAfter: number;
+  ms: number;
+}
+
+export interface RemoveVariantsArgs {
+  packId: string;
+  /** The variant to keep; default: the int8 copy made on this device. */
+  keep?: string;
+}
+
+export interface RemoveVariantsResult {
+  /** The variants removed. */
+  removed: string[];
+  /** Bytes of the files deleted with them. */
+  bytesFreed: number;
+}
+
 export type EngineApi = {
   detect: MethodSpec<void, Capabilities>;
   chooseBackend: MethodSpec<
@@ -98,4 +133,12 @@ export type EngineApi = {
   generate: MethodSpec<GenerateArgs, GenerateOutput, GenerateProgress>;
   /** Frees the loaded pack's sessions. */
   unloadPack: MethodSpec<void, void>;
+  /**
+   * Makes an int8 copy of an installed variant from IndexedDB into IndexedDB
+   * (streamed, off the main thread) and adds it to the pack as its default
+   * variant. Progress in bytes read; abort stops it and keeps nothing.
+   */
+  convertVariant: MethodSpec<ConvertVariantArgs, ConvertVariantResult, ConversionProgress>;
+  /** Keeps one installed variant (the int8 copy) and deletes the others' files ("Remove the original"). */
+  removeVariants: MethodSpec<RemoveVariantsArgs, RemoveVariantsResult>;
 };

@@ -70,6 +70,7 @@ export class PackSlot {
             backend: choice.backend,
             deviceOutputs: hints?.deviceOutputs,
             externalData: hints?.externalData,
+            freeDimensionOverrides: hints?.freeDimensionOverrides,
           }),
         ),
     });

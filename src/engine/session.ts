@@ -55,6 +55,8 @@ export interface SessionHints {
   deviceOutputs?: readonly string[];
   /** The model's external-data files, when its weights live outside the .onnx file. */
   externalData?: ExternalData[];
+  /** Symbolic dimensions fixed for this pack (pipelines/free-dimensions.ts). */
+  freeDimensionOverrides?: Record<string, number>;
 }
 
 /** Creates a session from a model file's bytes; `label` names the component in error messages. */

@@ -73,6 +73,8 @@ export interface PackManifest {
     downscale: number;
     scalingFactor: number;
     decoderOutput: 'minus-one-to-one' | 'zero-to-one';
+    /** A separate preview decoder's output range (TAESD as diffusers' AutoencoderTiny: [-1, 1], the default). */
+    previewOutput?: 'minus-one-to-one' | 'zero-to-one';
   };
   defaults: { steps: number; guidance: number };
   ranges: { steps: [number, number]; guidance: [number, number] };

@@ -115,6 +115,8 @@ export function manifestFaults(value: unknown): string[] {
     c.num(latent, 'downscale', 'latent.downscale', { int: true, min: 1 });
     c.num(latent, 'scalingFactor', 'latent.scalingFactor');
     c.oneOf(latent, 'decoderOutput', 'latent.decoderOutput', ['minus-one-to-one', 'zero-to-one']);
+    if (latent.previewOutput !== undefined)
+      c.oneOf(latent, 'previewOutput', 'latent.previewOutput', ['minus-one-to-one', 'zero-to-one']);
   }
   const defaults = c.obj(value, 'defaults', 'defaults');
   if (defaults) {

@@ -12,6 +12,7 @@ import type { ExternalData, ModelSession, SessionFactory, SessionHints } from '.
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
 import type { Decoder } from './decode';
 import { externalDataPaths, readExternalData } from './external-data';
+import { freeDimensions } from './free-dimensions';
 import { readPackFile } from './open-model';
 
 export interface LoadProgress {
@@ -89,6 +90,7 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
     manifest.tokenizer.vocab,
   );
 
+  const dims = freeDimensions(manifest);
   const sessions = new Map<string, ModelSession>();
   // Reading the next model overlaps compiling this one (the read is the
   // browser's work, compiling the worker's); one file ahead at most, so big
@@ -122,20 +124,20 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
     const textEncoder = await start(
       components.textEncoder,
       'text encoder',
-      keepText ? { deviceOutputs: ['last_hidden_state'] } : undefined,
+      { ...dims.textEncoder, ...(keepText ? { deviceOutputs: ['last_hidden_state'] } : {}) },
       components.unet,
     );
     const unet = await start(
       components.unet,
       'image model (UNet)',
-      undefined,
+      dims.unet,
       components.vaeDecoder,
     );
     const decoder: Decoder = {
       session: await start(
         components.vaeDecoder,
         'image decoder',
-        undefined,
+        dims.decoder,
         components.previewDecoder,
       ),
       latentScale: 1 / manifest.latent.scalingFactor,
@@ -143,11 +145,11 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
     };
     let previewDecoder: Decoder | null = null;
     if (components.previewDecoder && components.previewDecoder !== components.vaeDecoder) {
-      // A separate preview decoder is TAESD-style: UNet-space latents (scale 1), [-1, 1] output as diffusers' AutoencoderTiny.
+      // A separate preview decoder is TAESD-style: UNet-space latents (scale 1).
       previewDecoder = {
-        session: await start(components.previewDecoder, 'preview decoder'),
+        session: await start(components.previewDecoder, 'preview decoder', dims.decoder),
         latentScale: 1,
-        range: 'minus-one-to-one',
+        range: manifest.latent.previewOutput ?? 'minus-one-to-one',
       };
     } else if (
       components.previewDecoder ||
