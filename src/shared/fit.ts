@@ -23,8 +23,31 @@ export interface Fit {
 
 type GpuCaps = Pick<Capabilities, 'webgpu' | 'webgpuUnavailableReason'>;
 
+/**
+ * Share of the device's memory a pack may count on: the OS, the browser and
+ * other tabs keep the rest (phones share it with the GPU too).
+ */
+const USABLE_DEVICE_MEMORY = 0.5;
+
+/**
+ * onnxruntime's CPU kernels have no fp16 MatMul/Conv: on WebAssembly every
+ * fp16 weight gets a float32 copy beside it, so an fp16 variant needs about
+ * three times its weights (taken here as three times its declared memory).
+ */
+const FP16_ON_WASM = 3;
+
+function memoryFault(needs: number, deviceMemoryGiB: number | undefined): string | null {
+  if (deviceMemoryGiB === undefined || needs <= deviceMemoryGiB * GiB * USABLE_DEVICE_MEMORY)
+    return null;
+  return `it needs about ${formatBytes(needs)} of memory and this device has ${deviceMemoryGiB} GB in all`;
+}
+
 /** Why `variant` cannot run on WebGPU here (clauses, most important first); empty when it can. */
-function gpuFaults(variant: PackVariant, caps: Partial<GpuCaps>): string[] {
+function gpuFaults(
+  variant: PackVariant,
+  caps: Partial<GpuCaps>,
+  deviceMemoryGiB?: number,
+): string[] {
   const needs = variant.requires;
   const gpu = caps.webgpu;
   if (!variant.backends.includes('webgpu')) return ['this pack has no WebGPU build'];
@@ -32,6 +55,8 @@ function gpuFaults(variant: PackVariant, caps: Partial<GpuCaps>): string[] {
   const faults: string[] = [];
   if (needs.shaderF16 && !gpu.shaderF16)
     faults.push('the GPU lacks 16-bit float shaders (shader-f16)');
+  // The largest buffer is the larger of the biggest weight and the biggest
+  // activation at the pack's image size (unfused attention scores, for SD UNets).
   if (needs.maxStorageBufferBindingSize > gpu.maxStorageBufferBindingSize)
     faults.push(
       `the GPU binds at most ${formatMiB(gpu.maxStorageBufferBindingSize)} where the pack needs ${formatMiB(needs.maxStorageBufferBindingSize)}`,
@@ -40,18 +65,36 @@ function gpuFaults(variant: PackVariant, caps: Partial<GpuCaps>): string[] {
     faults.push(
       `the GPU's largest buffer is ${formatMiB(gpu.maxBufferSize)}, the pack needs ${formatMiB(needs.maxBufferSize)}`,
     );
+  const memory = memoryFault(needs.memoryBytes, deviceMemoryGiB);
+  if (memory) faults.push(memory);
   return faults;
+}
+
+/** What WebAssembly needs: fp16 weights are widened to float32 copies on the CPU. */
+function wasmMemory(variant: PackVariant): number {
+  return variant.requires.memoryBytes * (variant.requires.shaderF16 ? FP16_ON_WASM : 1);
 }
 
 /** Why `variant` cannot run on WebAssembly here, or null when it can. */
 function wasmFault(variant: PackVariant, deviceMemoryGiB?: number): string | null {
-  const needs = variant.requires.memoryBytes;
   if (!variant.backends.includes('wasm')) return 'this pack has no WebAssembly build';
+  const needs = wasmMemory(variant);
   if (needs > WASM_MEMORY_LIMIT)
-    return `it needs ${formatBytes(needs)} of memory, more than WebAssembly can address (4 GiB)`;
-  if (deviceMemoryGiB !== undefined && needs > (deviceMemoryGiB * GiB) / 2)
-    return `it needs ${formatBytes(needs)} of memory and this device has about ${deviceMemoryGiB} GB`;
-  return null;
+    return `on the CPU it needs about ${formatBytes(needs)} of memory${variant.requires.shaderF16 ? ' (its 16-bit weights are widened to 32 bits there)' : ''}, more than WebAssembly can address (4 GiB)`;
+  return memoryFault(needs, deviceMemoryGiB);
+}
+
+/** What would make it fit, in a few words, from the faults found. */
+function remedy(variant: PackVariant, faults: string[]): string {
+  const text = faults.join(' ');
+  const f16 =
+    'use a device whose GPU has 16-bit float shaders, or a variant with 8- or 32-bit weights';
+  if (variant.requires.shaderF16 && /shader-f16/.test(text)) return f16;
+  if (/GB in all/.test(text)) return 'close other tabs and apps, or choose a smaller variant';
+  if (/widened/.test(text)) return f16;
+  if (/binds at most|largest buffer/.test(text))
+    return 'choose a smaller variant or image size, or WebAssembly';
+  return 'choose a smaller variant';
 }
 
 /** Why `variant` cannot run on `backend`, in one sentence that says what to do, or null when it fits. */
@@ -65,23 +108,23 @@ export function whyVariantDoesNotFit(
   if (backend === 'wasm') {
     const fault = wasmFault(variant, deviceMemoryGiB);
     return fault
-      ? `${label} cannot run on WebAssembly: ${fault}; use WebGPU or a smaller variant.`
+      ? `${label} cannot run on WebAssembly: ${fault}; ${remedy(variant, [fault])}.`
       : null;
   }
-  const faults = gpuFaults(variant, caps);
+  const faults = gpuFaults(variant, caps, deviceMemoryGiB);
   return faults.length
-    ? `${label} cannot run on WebGPU: ${faults.join('; ')}; choose a smaller variant or WebAssembly in Settings.`
+    ? `${label} cannot run on WebGPU: ${faults.join('; ')}; ${remedy(variant, faults)}.`
     : null;
 }
 
-/** The Models screen's verdict: WebGPU when a real GPU takes it, else WebAssembly, else why neither. */
+/** The Models screen's verdict: WebGPU when a real GPU takes it, else WebAssembly, else why neither and what would help. */
 export function variantFits(
   variant: PackVariant,
   caps: Capabilities | null,
   deviceMemoryGiB?: number,
 ): Fit {
   if (!caps) return { fits: null, reason: 'Checking what this device can run…' };
-  const onGpu = gpuFaults(variant, caps);
+  const onGpu = gpuFaults(variant, caps, deviceMemoryGiB);
   if (caps.webgpu && onGpu.length === 0 && !isSoftwareAdapter(caps.webgpu))
     return { fits: true, reason: 'Fits: runs on this GPU.' };
   const onCpu = wasmFault(variant, deviceMemoryGiB);
@@ -92,7 +135,11 @@ export function variantFits(
         ? `Fits, on the CPU (WebAssembly, slower): ${onGpu[0]}.`
         : 'Fits, on the CPU (WebAssembly): the only GPU here is a software renderer.',
     };
-  return { fits: false, reason: `Won't run here: ${[...onGpu, onCpu].join('; ')}.` };
+  const faults = [...onGpu, onCpu];
+  return {
+    fits: false,
+    reason: `Won't run here: ${faults.join('; ')}. To run it: ${remedy(variant, faults)}.`,
+  };
 }
 
 /**

@@ -66,7 +66,9 @@ describe('variantFits', () => {
       4,
     );
     expect(fit.fits).toBe(false);
-    expect(fit.reason).toMatch(/shader-f16.*2.51 GB of memory and this device has about 4 GB/);
+    expect(fit.reason).toMatch(
+      /shader-f16.*2.51 GB of memory and this device has 4 GB in all.*widened to 32 bits/,
+    );
   });
   it('refuses WebGPU-only packs without WebGPU', () => {
     expect(variantFits(variant({}, ['webgpu']), caps(null)).fits).toBe(false);
