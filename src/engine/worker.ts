@@ -8,6 +8,7 @@ import { detectCapabilities } from './detect';
 import { PackSlot } from './pack-slot';
 import { serve, Transfer } from '../shared/rpc/host';
 import { loadRuntime } from './ort-runtime';
+import { convertStoredVariant, removeStoredVariants } from './convert/service';
 
 let capabilities: Promise<Readonly<Capabilities>> | null = null;
 const detectOnce = () => (capabilities ??= detectCapabilities());
@@ -71,6 +72,10 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   },
 
   unloadPack: () => engine.unload(),
+
+  convertVariant: (args, { signal, progress }) => convertStoredVariant(args, signal, progress),
+
+  removeVariants: (args) => removeStoredVariants(args),
 });
 
 function disposeAll(results: Record<string, { dispose(): void }>): void {

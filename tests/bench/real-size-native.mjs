@@ -10,13 +10,14 @@
  *
  *   node tests/bench/real-size-native.mjs [--width full|reduced] [--packs DIR,DIR]
  *        [--sizes 512,256] [--stages textEncoder,unet,...] [--threads 2]
- *        [--load bytes|path] [--json out.json]
+ *        [--load bytes|path] [--opt all|extended|basic|disabled] [--json out.json]
  *
  * Default packs: sd-turbo-<width> and lcm-<width> in
  * ${GESSO_REALSIZE_CACHE:-~/.cache/gesso/realsize} (build them with
  * models/realsize/build.py). `--load bytes` (default) reads each file into
  * memory and hands the bytes (and external data) to onnxruntime, as the app
- * does; `--load path` lets onnxruntime read the files itself.
+ * does; `--load path` lets onnxruntime read the files itself. `--opt` is
+ * onnxruntime's graph optimization level (default all).
  * onnxruntime-node has no free-dimension overrides: the exports' symbolic
  * dims (batch_size, height, ...) are resolved from the inputs at run time.
  *
@@ -138,9 +139,10 @@ function makeFeeds(ort, session, component, size, manifest) {
   return feeds;
 }
 
-async function openSession(ort, packDir, manifest, component, threads, load) {
+async function openSession(ort, packDir, manifest, component, job) {
+  const { threads, load, opt = 'all' } = job;
   const files = componentFiles(packDir, manifest, component);
-  const options = { intraOpNumThreads: threads, graphOptimizationLevel: 'all' };
+  const options = { intraOpNumThreads: threads, graphOptimizationLevel: opt };
   if (load === 'path') return ort.InferenceSession.create(resolve(packDir, files.path), options);
   const bytes = new Uint8Array(readFileSync(resolve(packDir, files.path)));
   if (files.data)
@@ -169,7 +171,7 @@ async function child(job) {
   const t0 = performance.now();
   const sessions = {};
   for (const c of components)
-    sessions[c] = await openSession(ort, job.pack, manifest, c, job.threads, job.load);
+    sessions[c] = await openSession(ort, job.pack, manifest, c, job);
   const loadMs = performance.now() - t0;
   global.gc?.();
   const afterLoad = readStatus();
@@ -227,6 +229,7 @@ export async function benchRealSizeNative({
   stages = [...STAGES, 'pipeline'],
   threads = 2,
   load = 'bytes',
+  opt = 'all',
   onRow = () => {},
 } = {}) {
   const rows = [];
@@ -240,7 +243,7 @@ export async function benchRealSizeNative({
       const weights = files.reduce((sum, f) => sum + componentBytes(pack, f), 0);
       // The text encoder's work does not depend on the image size: measured once.
       for (const size of stage === 'textEncoder' ? [sizes[0]] : sizes) {
-        const job = { pack, stage, size, threads, load };
+        const job = { pack, stage, size, threads, load, opt };
         const started = performance.now();
         const result = runChild(job);
         const row = {
@@ -353,7 +356,7 @@ async function main(argv) {
   if (json) {
     const { writeFileSync, mkdirSync } = await import('node:fs');
     mkdirSync(dirname(resolve(json)), { recursive: true });
-    writeFileSync(json, JSON.stringify({ threads, load, rows }, null, 2) + '\n');
+    writeFileSync(json, JSON.stringify({ threads, load, opt: level, rows }, null, 2) + '\n');
   }
 }
 

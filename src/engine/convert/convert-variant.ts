@@ -36,6 +36,8 @@ export interface ConvertDeps {
   /** Stored chunk size of the new files (default: the store's, 4 MiB). */
   chunkSize?: number;
   now?: () => number;
+  /** Models up to this size are written with their weights inline (plan.ts, INLINE_MAX_BYTES). */
+  inlineMaxBytes?: number;
 }
 
 function notInstalled(packId: string, pack: PackRecord | undefined): GessoError {
@@ -91,7 +93,7 @@ export async function convertVariant(
   const installed = pack?.installed;
   if (!pack || !installed) throw notInstalled(args.packId, pack);
   const name = installed.manifest.name;
-  const plan = planConversion(installed.manifest, args.from);
+  const plan = planConversion(installed.manifest, args.from, deps.inlineMaxBytes);
   const { slot, version } = installed;
 
   // A previous attempt that was cut off (reload, closed tab) left its files here.

@@ -81,7 +81,11 @@ export function sourceVariant(manifest: PackManifest, from?: string): PackVarian
   return variant;
 }
 
-export function planConversion(manifest: PackManifest, from?: string): ConversionPlan {
+export function planConversion(
+  manifest: PackManifest,
+  from?: string,
+  inlineMaxBytes = INLINE_MAX_BYTES,
+): ConversionPlan {
   const variant = sourceVariant(manifest, from);
   const byPath = new Map<string, ComponentName[]>();
   for (const [component, path] of Object.entries(variant.components) as [ComponentName, string][])
@@ -96,7 +100,7 @@ export function planConversion(manifest: PackManifest, from?: string): Conversio
       bytesIn,
       graphPath,
       dataPath: `${graphPath}_data`,
-      inline: bytesIn <= INLINE_MAX_BYTES,
+      inline: bytesIn <= inlineMaxBytes,
       components,
     };
   });

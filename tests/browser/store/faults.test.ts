@@ -9,7 +9,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchPersistent } from '../../helpers/browser';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
@@ -53,6 +53,9 @@ const DEFAULT_LIMITS = {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** What the matching elements say now, without waiting for one to appear (for polls). */
+const text = async (locator: Locator) => (await locator.allTextContents()).join(' ');
+
 beforeAll(async () => {
   server = await startStaticServer('dist');
   host = new PackHost(server);
@@ -81,7 +84,7 @@ describe('time limits and progress (issue 16, 4)', () => {
     const started = Date.now();
     await page.getByRole('button', { name: `Download ${pack.name}` }).click();
     await expect
-      .poll(() => card(page, pack).locator('.pack-note').textContent(), { timeout: 20_000 })
+      .poll(() => text(card(page, pack).locator('.pack-note')), { timeout: 20_000 })
       .toMatch(
         /^f0\.onnx: the host did not answer within 1\.5 s; trying again \(attempt 2 of 5\)\.$/,
       );
@@ -127,7 +130,7 @@ describe('time limits and progress (issue 16, 4)', () => {
     );
     const alert = page.locator('.add-pack [role=alert]');
     await expect
-      .poll(() => alert.textContent(), { timeout: 20_000 })
+      .poll(() => text(alert), { timeout: 20_000 })
       .toContain(
         "Couldn't load the manifest: the host did not answer within 2 s. Check the address and the connection, then try again.",
       );
@@ -149,7 +152,7 @@ describe('time limits and progress (issue 16, 4)', () => {
     await page.getByRole('button', { name: `Download ${pack.name}` }).click();
     const progress = card(page, pack).locator('.pack-progress p').first();
     await expect
-      .poll(() => progress.textContent(), { timeout: 10_000 })
+      .poll(() => text(progress), { timeout: 10_000 })
       .toMatch(/^[1-9][\d.]* KB of 300 KB/);
     const shown = await progress.textContent();
     expect((await readStored(page, 'trickle'))?.files['f0.onnx']).toMatchObject({
@@ -231,13 +234,13 @@ describe('update checks (issue 16, privacy)', () => {
     await waitForStatus(page, pack, 'Ready');
     await page.getByRole('button', { name: `Check ${pack.name} for updates` }).click();
     await expect
-      .poll(() => card(page, pack).getByRole('status').last().textContent())
+      .poll(() => text(card(page, pack).getByRole('status').last()))
       .toBe('Up to date: version 1.0.0 is the newest.');
     pack.manifestHang = true;
     expect(await command(page, { ...LOOP_CONFIG, ...LIMITS })).toMatchObject({ ok: true });
     await page.getByRole('button', { name: `Check ${pack.name} for updates` }).click();
     await expect
-      .poll(() => card(page, pack).getByRole('alert').textContent(), { timeout: 20_000 })
+      .poll(() => text(card(page, pack).getByRole('alert')), { timeout: 20_000 })
       .toContain("Couldn't load the manifest: the host did not answer within 2 s.");
     await waitForStatus(page, pack, 'Ready');
   });
@@ -276,7 +279,7 @@ describe('built-in pack ids are reserved (issue 16, 1)', () => {
     await page.getByLabel('Manifest URL').fill(impostor.manifestUrl);
     await page.getByRole('button', { name: 'Add pack' }).click();
     await expect
-      .poll(() => page.locator('.add-pack [role=alert]').textContent())
+      .poll(() => text(page.locator('.add-pack [role=alert]')))
       .toContain(
         `This pack's id "${demo.id}" belongs to Gesso's built-in pack "${demo.name}", so a pack from another address can't use it`,
       );
