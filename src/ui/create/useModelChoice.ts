@@ -23,7 +23,8 @@ const BASE = new URL(import.meta.env.BASE_URL, location.href).href;
 const DEMO_MANIFEST_URL =
   catalog(BASE).find((entry) => entry.autoInstall && !entry.manifest)?.manifestUrl ?? '';
 
-function rememberedChoice(): string | null {
+/** The model the user chose last (a stored pack id, or DEMO_CHOICE), or null. */
+export function rememberedChoice(): string | null {
   return globalThis.localStorage?.getItem(CHOICE_KEY) ?? null;
 }
 

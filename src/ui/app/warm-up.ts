@@ -1,0 +1,40 @@
+/**
+ * When the app opens: fetch the one onnxruntime wasm build this device will
+ * use on the first visit (so the service worker stores it and generation
+ * works offline later; the other build is never downloaded), and on the
+ * Create screen start loading the chosen pack at once, so that pressing
+ * Generate right after opening does not wait for the whole load.
+ */
+
+import { ORT_RUNTIME_CACHE } from '../../shared/cache-names';
+import type { Backend } from '../../shared/pack-manifest';
+import { DEMO_CHOICE, packIdArg } from '../create/model-choice';
+import { rememberedChoice } from '../create/useModelChoice';
+import { engineFor, getEngine, loadBackendPreference, markLoaded } from './engine';
+
+const WASM_URL: Record<Backend, () => Promise<{ default: string }>> = {
+  webgpu: () => import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url'),
+  wasm: () => import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url'),
+};
+
+export async function warmRuntimeCache(): Promise<Backend> {
+  const { backend } = await getEngine().call('chooseBackend', {
+    preference: loadBackendPreference(),
+  });
+  if (!('serviceWorker' in navigator)) return backend;
+  await navigator.serviceWorker.ready;
+  const { default: url } = await WASM_URL[backend]();
+  const cache = await caches.open(ORT_RUNTIME_CACHE);
+  if (await cache.match(url)) return backend;
+  const response = await fetch(url);
+  await response.body?.pipeTo(new WritableStream());
+  return backend;
+}
+
+/** Loads the model the Create screen will use; Generate's own load then finds it loaded. */
+export async function preloadChosenPack(): Promise<void> {
+  const packId = packIdArg(rememberedChoice() ?? DEMO_CHOICE);
+  const engine = engineFor(packId);
+  markLoaded(packId);
+  await engine.call('loadPack', { packId, preference: loadBackendPreference() });
+}
