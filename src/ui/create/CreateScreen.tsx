@@ -139,6 +139,7 @@ export function CreateScreen() {
         />
       )}
       <StatusLine state={state} />
+      {models.notice && <p role="status">{models.notice}</p>}
       {!busy && state.result && resultFile && (
         <ResultActions file={resultFile} prompt={state.result.output.recipe.prompt} />
       )}

@@ -6,6 +6,7 @@ import type { Fit } from '../../shared/fit';
 import type { PackManifestInput } from '../../store/validate-manifest';
 import { checkedText, packStatus, progressText, sizeText, statusText } from './pack-status';
 import type { PackEntry } from './usePacks';
+import { MakeInt8Copy } from './MakeInt8Copy';
 
 export interface PackCardProps {
   entry: PackEntry;
@@ -182,6 +183,7 @@ export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
         )}
         {record?.installed && button('Delete', () => void command('delete')())}
       </div>
+      <MakeInt8Copy record={record} name={name} />
     </article>
   );
 }

@@ -303,7 +303,7 @@ describe('built-in pack ids are reserved (issue 16, 1)', () => {
 
   it('a later built-in install never deletes a pack the user added with its id (stored before ids were reserved)', async () => {
     // What the old code left: the user's "demo-emoji" 9.0.0 installed over the demo pack.
-    const impostor = host.packs.get(demo.id)!;
+    const impostor = host.packs.get(demo.id) ?? host.add(demo.id, [30_000], { version: '9.0.0' });
     const bytes = impostor.files['f0.onnx']!;
     await page.evaluate(
       async ({ manifest, manifestUrl, bytes }) => {
