@@ -8,6 +8,7 @@ import {
   type Browser,
   type BrowserContext,
   type BrowserContextOptions,
+  type Page,
 } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -56,4 +57,22 @@ export async function launchPersistent(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until the service worker controls `page` and it is cross-origin isolated (the first visit reloads once for that). */
+export async function waitForIsolatedControl(page: Page): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    try {
+      if (
+        await page.evaluate(
+          () => Boolean(navigator.serviceWorker.controller) && globalThis.crossOriginIsolated,
+        )
+      )
+        return;
+    } catch {
+      // navigating
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('the service worker never controlled an isolated page');
 }

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CONTENT_SECURITY_POLICY } from '../../../src/shared/csp';
-import { launchPersistent } from '../../helpers/browser';
+import { launchPersistent, waitForIsolatedControl } from '../../helpers/browser';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
 
 let server: StaticServer;
@@ -17,21 +17,6 @@ let context: BrowserContext;
 let close: () => Promise<void>;
 let page: Page;
 const violations: string[] = [];
-
-async function waitForIsolatedControl(target: Page): Promise<void> {
-  for (let attempt = 0; attempt < 120; attempt++) {
-    try {
-      const ready = await target.evaluate(
-        () => Boolean(navigator.serviceWorker.controller) && globalThis.crossOriginIsolated,
-      );
-      if (ready) return;
-    } catch {
-      // navigating (the first visit reloads once for isolation)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('the service worker never controlled an isolated page');
-}
 
 beforeAll(async () => {
   server = await startStaticServer('dist');

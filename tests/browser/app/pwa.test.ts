@@ -8,29 +8,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchPersistent } from '../../helpers/browser';
+import { launchPersistent, waitForIsolatedControl } from '../../helpers/browser';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
 
 let server: StaticServer;
 let context: BrowserContext;
 let close: () => Promise<void>;
 let page: Page;
-
-async function waitForIsolatedControl(target: Page): Promise<void> {
-  // The first visit reloads once when the worker takes control; retry across that navigation.
-  for (let attempt = 0; attempt < 60; attempt++) {
-    try {
-      const ready = await target.evaluate(
-        () => Boolean(navigator.serviceWorker.controller) && globalThis.crossOriginIsolated,
-      );
-      if (ready) return;
-    } catch {
-      // page navigating
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('the service worker never controlled an isolated page');
-}
 
 beforeAll(async () => {
   server = await startStaticServer('dist');

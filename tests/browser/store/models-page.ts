@@ -5,6 +5,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { PackRecord } from '../../../src/store/records';
 import type { TestPack } from './pack-host';
+import { waitForIsolatedControl } from '../../helpers/browser';
+
+export { waitForIsolatedControl };
 
 export const CHUNK = 16 * 1024;
 /** Small chunks, short retry delays, and the service worker's own fetch loop (not Background Fetch). */
@@ -14,24 +17,6 @@ export const LOOP_CONFIG = {
   retryDelayMs: 100,
   backgroundFetch: false,
 };
-
-export async function waitForIsolatedControl(page: Page): Promise<void> {
-  // The first visit reloads once when the worker takes control; retry across that navigation.
-  for (let attempt = 0; attempt < 60; attempt++) {
-    try {
-      if (
-        await page.evaluate(
-          () => Boolean(navigator.serviceWorker.controller) && globalThis.crossOriginIsolated,
-        )
-      )
-        return;
-    } catch {
-      // navigating
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('the service worker never controlled an isolated page');
-}
 
 /**
  * Calls the service worker's store straight (`cmd` names the method, the
