@@ -9,6 +9,8 @@
 import { ORT_RUNTIME_CACHE } from '../../shared/cache-names';
 import type { Backend } from '../../shared/pack-manifest';
 import { DEMO_CHOICE, packIdArg } from '../create/model-choice';
+import { catalog } from '../../store/catalog';
+import { listStoredPacks } from '../../store/packs';
 import { rememberedChoice } from '../create/useModelChoice';
 import { engineFor, getEngine, loadBackendPreference, markLoaded } from './engine';
 
@@ -31,9 +33,21 @@ export async function warmRuntimeCache(): Promise<Backend> {
   return backend;
 }
 
-/** Loads the model the Create screen will use; Generate's own load then finds it loaded. */
+/**
+ * Loads the model the Create screen will use, when it is installed (a first
+ * visit is left to the download); Generate's own load then finds it loaded.
+ */
 export async function preloadChosenPack(): Promise<void> {
   const packId = packIdArg(rememberedChoice() ?? DEMO_CHOICE);
+  const demoUrls = catalog(new URL(import.meta.env.BASE_URL, location.href).href)
+    .filter((entry) => entry.autoInstall)
+    .map((entry) => entry.manifestUrl);
+  const installed = (await listStoredPacks()).some(
+    (pack) =>
+      Boolean(pack.installed) &&
+      (packId === undefined ? demoUrls.includes(pack.manifestUrl) : pack.id === packId),
+  );
+  if (!installed) return;
   const engine = engineFor(packId);
   markLoaded(packId);
   await engine.call('loadPack', { packId, preference: loadBackendPreference() });
