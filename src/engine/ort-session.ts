@@ -82,7 +82,11 @@ export function classifyOrtError(error: unknown, label: string, backend: string)
  * default to keep QDQ patterns for quantized kernels. For a small model the
  * fp32 copy is cheap and a run is faster (demo pack UNet on wasm: 10.5 ms ->
  * 8.7 ms, as fast as the fp32 variant); a large one (an SD UNet: gigabytes once
- * dequantized) keeps its weights int8.
+ * dequantized) keeps its weights int8. So does any model whose weights are in
+ * external data (the int8 copies made on the device of models over 64 MB are
+ * written that way), whatever its size. Folding costs memory: onnxruntime-web's
+ * heap per session of the demo UNet is 14 MB in fp32, 16-18 MB int8 folded and
+ * 6-7 MB int8 unfolded (tests/unit/engine/convert/session-heap.test.ts).
  */
 export const FOLD_QUANTIZED_WEIGHTS_MAX_BYTES = 16 * 1024 * 1024;
 
