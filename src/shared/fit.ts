@@ -71,8 +71,13 @@ function gpuFaults(
 }
 
 /** What WebAssembly needs: fp16 weights are widened to float32 copies on the CPU. */
+function float16Weights(variant: PackVariant): boolean {
+  const { weights, shaderF16 } = variant.requires;
+  return (weights ?? (shaderF16 ? 'float16' : 'float32')) === 'float16';
+}
+
 function wasmMemory(variant: PackVariant): number {
-  return variant.requires.memoryBytes * (variant.requires.shaderF16 ? FP16_ON_WASM : 1);
+  return variant.requires.memoryBytes * (float16Weights(variant) ? FP16_ON_WASM : 1);
 }
 
 /** Why `variant` cannot run on WebAssembly here, or null when it can. */
@@ -80,7 +85,7 @@ function wasmFault(variant: PackVariant, deviceMemoryGiB?: number): string | nul
   if (!variant.backends.includes('wasm')) return 'this pack has no WebAssembly build';
   const needs = wasmMemory(variant);
   if (needs > WASM_MEMORY_LIMIT)
-    return `on the CPU it needs about ${formatBytes(needs)} of memory${variant.requires.shaderF16 ? ' (its 16-bit weights are widened to 32 bits there)' : ''}, more than WebAssembly can address (4 GiB)`;
+    return `on the CPU it needs about ${formatBytes(needs)} of memory${float16Weights(variant) ? ' (its 16-bit weights are widened to 32 bits there)' : ''}, more than WebAssembly can address (4 GiB)`;
   return memoryFault(needs, deviceMemoryGiB);
 }
 

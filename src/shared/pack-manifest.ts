@@ -26,6 +26,12 @@ export interface TokenizerConfig {
 
 export interface VariantRequirements {
   shaderF16: boolean;
+  /**
+   * How the weights are stored; default float16 where shaderF16 is asked,
+   * else float32. Judges WebAssembly memory: float16 weights get float32
+   * copies there, int8 ones are dequantized per run.
+   */
+  weights?: 'float32' | 'float16' | 'int8';
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
   memoryBytes: number;

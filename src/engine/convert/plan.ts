@@ -145,6 +145,7 @@ export function deviceVariant(plan: ConversionPlan, outcomes: ModelOutcome[]): P
     backends: from.backends.includes('wasm') ? [...from.backends] : [...from.backends, 'wasm'],
     requires: {
       shaderF16: from.requires.shaderF16,
+      weights: 'int8',
       maxStorageBufferBindingSize: from.requires.maxStorageBufferBindingSize * widen,
       maxBufferSize: from.requires.maxBufferSize * widen,
       memoryBytes: Math.max(after, from.requires.memoryBytes - (before - after)),

@@ -10,7 +10,8 @@ import { UpdatePrompt } from './UpdatePrompt';
 import { useRoute } from './useRoute';
 import { preloadChosenPack, warmRuntimeCache } from './warm-up';
 import { useEffect } from 'preact/hooks';
-import { keepStoreAwake } from '../../store/packs';
+import { keepStoreAwake, onStoreEvent } from '../../store/packs';
+import { packChanged } from './engine';
 import type { Route } from './routes';
 
 function Screen({ route }: { route: Route }) {
@@ -39,6 +40,11 @@ export function App() {
   }, []);
   // Downloads run in the service worker; an open page keeps it from being stopped mid-file.
   useEffect(() => keepStoreAwake(), []);
+  // A pack installed, converted or deleted elsewhere: the engine loads it afresh next time.
+  useEffect(
+    () => onStoreEvent((event) => event.type === 'changed' && packChanged(event.packId)),
+    [],
+  );
   return (
     <div class="app">
       <header class="app-header">

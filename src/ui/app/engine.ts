@@ -12,6 +12,8 @@ let engine: EngineHandle | null = null;
 /** The pack the current worker loaded (undefined: the demo pack), or null before any load. */
 let loadedPack: { packId: string | undefined } | null = null;
 let restarts = 0;
+/** The loaded pack changed in the store (a new variant, an update): load it afresh next time. */
+let stale = false;
 
 export function getEngine(): EngineClient {
   return (engine ??= startEngine()).client;
@@ -22,6 +24,7 @@ export function restartEngine(): void {
   engine?.terminate();
   engine = null;
   loadedPack = null;
+  stale = false;
   restarts++;
 }
 
@@ -35,8 +38,13 @@ export function engineRestarts(): number {
  * first, so the old pack's memory is really freed, not just reused.
  */
 export function engineFor(packId: string | undefined): EngineClient {
-  if (loadedPack && loadedPack.packId !== packId) restartEngine();
+  if (stale || (loadedPack && loadedPack.packId !== packId)) restartEngine();
   return getEngine();
+}
+
+/** A store event: the pack the worker holds (or the built-in one, whose id the page does not track) changed. */
+export function packChanged(packId: string): void {
+  if (loadedPack && (loadedPack.packId === undefined || loadedPack.packId === packId)) stale = true;
 }
 
 export function markLoaded(packId: string | undefined): void {

@@ -102,6 +102,23 @@ describe('fp16 SD-Turbo and LCM (the public exports)', () => {
   });
 });
 
+describe('the int8 copy of an fp16 pack made on the device', () => {
+  it('keeps needing shader-f16 on the GPU, but not the widened copies on the CPU', () => {
+    const copy: PackVariant = {
+      ...sdTurbo,
+      id: 'fp16-int8-device',
+      label: 'int8 copy',
+      requires: { ...sdTurbo.requires, weights: 'int8' },
+    };
+    const fit = variantFits(copy, android, 8);
+    expect(fit.fits).toBe(true);
+    expect(fit.reason).toMatch(
+      /^Fits, on the CPU \(WebAssembly, slower\): the GPU lacks 16-bit float shaders/,
+    );
+    expect(whyVariantDoesNotFit(sdTurbo, 'wasm', android, 8)).toMatch(/widened to 32 bits/);
+  });
+});
+
 describe('memory', () => {
   it('SD-Turbo (2.5 GB at work) does not fit a 4 GB iPhone; LCM (2.1 GB) just does', () => {
     const turbo = variantFits(sdTurbo, iphone, 4);
