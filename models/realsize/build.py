@@ -164,7 +164,7 @@ def build_component(out, name, spec, stamp_dir, key):
     written, params, largest = onnxio.export(
         spec["make"], spec["args"], spec["inputs"], spec["outputs"], spec["axes"], str(out / spec["path"]),
         str(out.parent / ".scratch"), fp16=spec["fp16"], external=spec["external"], inline=spec.get("inline"),
-        output_dims=spec.get("output_dims"))
+        output_dims=spec.get("output_dims"), log=lambda msg: log(f"{name}: {msg}"))
     files = [os.path.relpath(p, out) for p in written]
     info = {"key": key, "component": name, "files": files, "params": params, "largestInitializerBytes": largest,
             "bytes": {f: (out / f).stat().st_size for f in files}, "seconds": round(time.time() - started, 1),
@@ -249,8 +249,15 @@ def build(pack, width, seed=SEED, root=None, only=None):
         infos[name] = build_component(out, name, spec, stamp_dir, component_key(pack, width, seed, name))
     if only:
         return out
+    pack_key = hashlib.sha256("".join(i["key"] for i in infos.values()).encode()).hexdigest()
+    pack_stamp = stamp_dir / "pack.json"
+    if (out / "manifest.json").exists() and pack_stamp.exists() and json.loads(pack_stamp.read_text()).get("key") == pack_key:
+        log("manifest: cached")
+        size_table(pack, width, infos)
+        return out
     extra = tokenizer_files(out)
     manifest(pack, width, out, infos, extra)
+    pack_stamp.write_text(json.dumps({"key": pack_key}) + "\n")
     info = {"pack": pack, "width": width, "seed": seed, "seconds": round(time.time() - started, 1),
             "components": {k: {kk: v[kk] for kk in ("files", "params", "bytes", "largestInitializerBytes", "seconds", "dtype")}
                            for k, v in infos.items()}}

@@ -18,7 +18,9 @@ const opt = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const dir = resolve(args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? '.');
+const dir = resolve(
+  args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? '.',
+);
 const manifest = JSON.parse(readFileSync(resolve(dir, 'manifest.json'), 'utf8'));
 const size = Number(opt('--size', String(manifest.image.width)));
 const threads = Number(opt('--threads', '2'));
@@ -63,8 +65,12 @@ async function open(component) {
   const path = variant.components[component];
   if (!path) return null;
   const t = performance.now();
-  const session = await ort.InferenceSession.create(resolve(dir, path), { intraOpNumThreads: threads });
-  console.log(`     ${component}: ${path} loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const session = await ort.InferenceSession.create(resolve(dir, path), {
+    intraOpNumThreads: threads,
+  });
+  console.log(
+    `     ${component}: ${path} loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   return session;
 }
 
@@ -89,7 +95,11 @@ const noise = randn(4 * lat * lat);
 const lcm = manifest.pipeline === 'lcm';
 const sample = lcm ? noise : noise.map((v) => v * sigma);
 const feeds = {
-  sample: new ort.Tensor('float32', lcm ? sample : sample.map((v) => v / Math.sqrt(sigma * sigma + 1)), [1, 4, lat, lat]),
+  sample: new ort.Tensor(
+    'float32',
+    lcm ? sample : sample.map((v) => v / Math.sqrt(sigma * sigma + 1)),
+    [1, 4, lat, lat],
+  ),
   timestep: new ort.Tensor('int64', BigInt64Array.from([999n]), [1]),
   encoder_hidden_states: hidden,
 };
@@ -110,30 +120,54 @@ check(`unet step (${(u.ms / 1000).toFixed(1)} s) out_sample`, eps, [1, 4, lat, l
 await unet.release();
 
 // x0 for one step (SD-Turbo: latents - sigma * eps; LCM at t=999: (x - sqrt(1-abar) eps) / sqrt(abar)).
-const abar = 0.0046600; // alpha-bar at t=999 for scaled_linear 0.00085..0.012
+const abar = 0.00466; // alpha-bar at t=999 for scaled_linear 0.00085..0.012
 const x0 = sample.map((v, i) =>
   lcm ? (v - Math.sqrt(1 - abar) * eps.data[i]) / Math.sqrt(abar) : v - sigma * eps.data[i],
 );
 
 const vae = await open('vaeDecoder');
 const d = await run(vae, {
-  [vae.inputNames[0]]: new ort.Tensor('float32', x0.map((v) => v / manifest.latent.scalingFactor), [1, 4, lat, lat]),
+  [vae.inputNames[0]]: new ort.Tensor(
+    'float32',
+    x0.map((v) => v / manifest.latent.scalingFactor),
+    [1, 4, lat, lat],
+  ),
 });
-check(`vae decoder (${(d.ms / 1000).toFixed(1)} s) sample`, d.out[vae.outputNames[0]], [1, 3, size, size]);
+check(`vae decoder (${(d.ms / 1000).toFixed(1)} s) sample`, d.out[vae.outputNames[0]], [
+  1,
+  3,
+  size,
+  size,
+]);
 await vae.release();
 
 const preview = await open('previewDecoder');
 if (preview) {
-  const p = await run(preview, { [preview.inputNames[0]]: new ort.Tensor('float32', x0, [1, 4, lat, lat]) });
-  check(`preview decoder (${(p.ms / 1000).toFixed(1)} s) sample`, p.out[preview.outputNames[0]], [1, 3, size, size]);
+  const p = await run(preview, {
+    [preview.inputNames[0]]: new ort.Tensor('float32', x0, [1, 4, lat, lat]),
+  });
+  check(`preview decoder (${(p.ms / 1000).toFixed(1)} s) sample`, p.out[preview.outputNames[0]], [
+    1,
+    3,
+    size,
+    size,
+  ]);
   await preview.release();
 }
 
 const encoder = await open('vaeEncoder');
 if (encoder) {
-  const img = new ort.Tensor('float32', randn(3 * size * size).map((v) => Math.tanh(v)), [1, 3, size, size]);
+  const img = new ort.Tensor(
+    'float32',
+    randn(3 * size * size).map((v) => Math.tanh(v)),
+    [1, 3, size, size],
+  );
   const e = await run(encoder, { [encoder.inputNames[0]]: img });
-  check(`vae encoder (${(e.ms / 1000).toFixed(1)} s) latent_sample`, e.out[encoder.outputNames[0]], [1, 4, lat, lat]);
+  check(
+    `vae encoder (${(e.ms / 1000).toFixed(1)} s) latent_sample`,
+    e.out[encoder.outputNames[0]],
+    [1, 4, lat, lat],
+  );
   await encoder.release();
 }
 

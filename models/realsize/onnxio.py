@@ -16,6 +16,7 @@ import gc
 import os
 import shutil
 import tempfile
+import time
 
 import numpy as np
 import onnx
@@ -98,10 +99,13 @@ def _island(nodes, types):
             for c in consumers.get(o, []):
                 if nodes[c].op_type not in STOP and types.get(o) == F32:
                     todo.append(c)
-    # Constants that only the island reads (the sinusoid's frequencies) stay float32 too.
+    # Constants that only the island or float32-only inputs read (the sinusoid's
+    # frequencies, Resize's scales) stay float32 too.
     for k, n in enumerate(nodes):
-        readers = [c for o in n.output for c in consumers.get(o, [])]
-        if n.op_type == "Constant" and readers and all(c in island for c in readers):
+        if n.op_type != "Constant":
+            continue
+        uses = [(c, j) for o in n.output for c in consumers.get(o, []) for j, i in enumerate(nodes[c].input) if i == o]
+        if uses and all(c in island or (nodes[c].op_type, j) in KEEP_FP32_INPUTS for c, j in uses):
             island.add(k)
     return island
 
@@ -215,7 +219,7 @@ def save(model, path, external=False, inline=None):
 
 
 def export(factory, args, input_names, output_names, dynamic_axes, path, scratch_root, fp16=True,
-           external=False, inline=None, output_dims=None):
+           external=False, inline=None, output_dims=None, log=lambda msg: None):
     """Builds the module with `factory()`, exports it, frees it, converts and saves.
     `output_dims` {output: [dim or name, ...]} replaces the dims torch could not name.
     Returns (written paths, parameter count, largest initializer bytes)."""
@@ -224,7 +228,10 @@ def export(factory, args, input_names, output_names, dynamic_axes, path, scratch
     os.makedirs(scratch_root, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="export-", dir=scratch_root)
     try:
+        t = time.time()
         src = export_fp32(module, args, input_names, output_names, dynamic_axes, scratch)
+        log(f"torch.onnx.export (float32) {time.time() - t:.0f} s")
+        t = time.time()
         del module
         gc.collect()
         model = load_lazy(src)
@@ -239,9 +246,12 @@ def export(factory, args, input_names, output_names, dynamic_axes, path, scratch
         else:
             materialize(model, scratch)
         shutil.rmtree(scratch)
-        largest = max(len(t.raw_data) for t in model.graph.initializer)
+        log(f"{'float16 conversion' if fp16 else 'load'} {time.time() - t:.0f} s")
+        t = time.time()
+        largest = max(len(i.raw_data) for i in model.graph.initializer)
         model.producer_name = "gesso-realsize"
         written = save(model, path, external=external, inline=inline)
+        log(f"save and check {time.time() - t:.0f} s")
         return written, params, largest
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -26,7 +26,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, loadavg } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table } from './stats.mjs';
@@ -168,11 +168,13 @@ async function child(job) {
     job.stage === 'pipeline'
       ? ['textEncoder', 'unet', 'vaeDecoder', 'previewDecoder']
       : [job.stage];
+  const load1 = loadavg()[0];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const sessions = {};
-  for (const c of components)
-    sessions[c] = await openSession(ort, job.pack, manifest, c, job);
+  for (const c of components) sessions[c] = await openSession(ort, job.pack, manifest, c, job);
   const loadMs = performance.now() - t0;
+  const cpu1 = process.cpuUsage();
   global.gc?.();
   const afterLoad = readStatus();
   const t1 = performance.now();
@@ -186,11 +188,16 @@ async function child(job) {
     outputs.push(`${c}:[${first.dims}]`);
   }
   const runMs = performance.now() - t1;
+  const cpu2 = process.cpuUsage();
   const afterRun = readStatus();
+  const cpuMs = (a, b) => (b.user - a.user + b.system - a.system) / 1000;
   process.stdout.write(
     JSON.stringify({
       loadMs,
       runMs,
+      loadCpuMs: cpuMs(cpu0, cpu1),
+      runCpuMs: cpuMs(cpu1, cpu2),
+      loadavg: load1,
       ok,
       outputs,
       baseRss: before.rss,
@@ -273,6 +280,8 @@ export function formatRows(rows) {
     'weights MiB',
     'load s',
     'run s',
+    'run CPU s',
+    'loadavg',
     'base RSS',
     'peak RSS load',
     'peak RSS run',
@@ -292,6 +301,8 @@ export function formatRows(rows) {
           '-',
           '-',
           '-',
+          '-',
+          '-',
           `error: ${r.error.slice(0, 80)}`,
         ]
       : [
@@ -301,6 +312,8 @@ export function formatRows(rows) {
           mib(r.weightsBytes),
           sec(r.loadMs),
           sec(r.runMs),
+          sec(r.runCpuMs),
+          r.loadavg.toFixed(1),
           mib(r.baseRss),
           mib(r.loadHwm),
           mib(r.runHwm),
@@ -310,7 +323,8 @@ export function formatRows(rows) {
   );
   return (
     table(header, body) +
-    '\n(MiB; peak/weights = (peak RSS after the run - RSS before loading) / file bytes)'
+    '\n(MiB; peak/weights = (peak RSS after the run - RSS before loading) / file bytes; run CPU s = user + system' +
+    " time of all threads during the run; loadavg = the machine's 1-minute load average when the child started)"
   );
 }
 
@@ -337,8 +351,10 @@ async function main(argv) {
   const stages = opt('--stages', [...STAGES, 'pipeline'].join(',')).split(',');
   const threads = Number(opt('--threads', '2'));
   const load = opt('--load', 'bytes');
+  const level = opt('--opt', 'all');
   console.log(
-    `onnxruntime-node, CPU, ${threads} threads, load from ${load}; packs: ${packs.map((p) => basename(p)).join(', ')}`,
+    `onnxruntime-node, CPU, ${threads} threads, load from ${load}, graph optimization ${level}; ` +
+      `packs: ${packs.map((p) => basename(p)).join(', ')}`,
   );
   const rows = await benchRealSizeNative({
     packs,
@@ -346,6 +362,7 @@ async function main(argv) {
     stages,
     threads,
     load,
+    opt: level,
     onRow: (r) =>
       console.error(
         `  ${r.pack} ${r.stage} ${r.size ?? ''}: ${r.error ? `error ${r.error}` : `load ${sec(r.loadMs)} s, run ${sec(r.runMs)} s, peak ${mib(r.runHwm)} MiB`}`,
