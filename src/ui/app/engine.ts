@@ -9,8 +9,11 @@ import type { BackendPreference } from '../../shared/capabilities';
 import { GessoError } from '../../shared/errors';
 
 let engine: EngineHandle | null = null;
-/** The pack the current worker loaded (undefined: the demo pack), or null before any load. */
-let loadedPack: { packId: string | undefined } | null = null;
+/**
+ * The pack the current worker loaded: as asked (undefined: the demo pack)
+ * and its manifest id once known; null before any load.
+ */
+let loadedPack: { packId: string | undefined; manifestId: string | null } | null = null;
 let restarts = 0;
 /** The loaded pack changed in the store (a new variant, an update): load it afresh next time. */
 let stale = false;
@@ -42,13 +45,13 @@ export function engineFor(packId: string | undefined): EngineClient {
   return getEngine();
 }
 
-/** A store event: the pack the worker holds (or the built-in one, whose id the page does not track) changed. */
+/** A store event: the pack the worker holds changed (a new variant, an update, a delete). */
 export function packChanged(packId: string): void {
-  if (loadedPack && (loadedPack.packId === undefined || loadedPack.packId === packId)) stale = true;
+  if (loadedPack?.manifestId === packId) stale = true;
 }
 
-export function markLoaded(packId: string | undefined): void {
-  loadedPack = { packId };
+export function markLoaded(packId: string | undefined, manifestId: string | null = null): void {
+  loadedPack = { packId, manifestId };
 }
 
 /** After a failure: out of memory leaves the worker's heap at its peak, so start over. */

@@ -50,5 +50,6 @@ export async function preloadChosenPack(): Promise<void> {
   if (!installed) return;
   const engine = engineFor(packId);
   markLoaded(packId);
-  await engine.call('loadPack', { packId, preference: loadBackendPreference() });
+  const info = await engine.call('loadPack', { packId, preference: loadBackendPreference() });
+  markLoaded(packId, info.packId);
 }

@@ -79,7 +79,7 @@ export function useGeneration() {
         { packId: request.packId, preference: loadBackendPreference() },
         { signal, onProgress: (p) => setState((s) => ({ ...s, done: p.loaded, total: p.total })) },
       );
-      markLoaded(request.packId);
+      markLoaded(request.packId, pack.packId);
       // The loaded pack has the last word on range and guidance kind (the fields went by its manifest).
       const steps = stepsFor(request.steps, pack);
       const guidance = guidanceArgs(pack, request.guidance, request.negativePrompt ?? '');
