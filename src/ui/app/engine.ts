@@ -14,7 +14,6 @@ let engine: EngineHandle | null = null;
  * and its manifest id once known; null before any load.
  */
 let loadedPack: { packId: string | undefined; manifestId: string | null } | null = null;
-let restarts = 0;
 /** The loaded pack changed in the store (a new variant, an update): load it afresh next time. */
 let stale = false;
 
@@ -28,12 +27,6 @@ export function restartEngine(): void {
   engine = null;
   loadedPack = null;
   stale = false;
-  restarts++;
-}
-
-/** How many times the worker was replaced (tests and diagnostics read it). */
-export function engineRestarts(): number {
-  return restarts;
 }
 
 /**
