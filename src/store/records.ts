@@ -78,3 +78,19 @@ export interface FileRecord {
   computedSha256: string | null;
   done: boolean;
 }
+
+/** A file record before its first byte is stored. */
+export function newFileRecord(
+  fields: Pick<FileRecord, 'slot' | 'path' | 'url' | 'size' | 'sha256' | 'chunkSize'>,
+): FileRecord {
+  return {
+    ...fields,
+    chunksDone: 0,
+    bytesDone: 0,
+    hashState: null,
+    etag: null,
+    lastModified: null,
+    computedSha256: null,
+    done: false,
+  };
+}

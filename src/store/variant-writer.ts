@@ -17,7 +17,13 @@ import { DEFAULT_CHUNK_SIZE, chunkCount } from './chunk-layout';
 import { openModelDb } from './idb-kv';
 import type { KV, KeyPart, Op } from './kv';
 import { asStorageError } from './storage-errors';
-import { DB_NAME, type FileRecord, type InstalledVersion, type PackRecord } from './records';
+import {
+  DB_NAME,
+  newFileRecord,
+  type FileRecord,
+  type InstalledVersion,
+  type PackRecord,
+} from './records';
 import { filesForVariant } from './validate-manifest';
 
 /** A device-made variant's id: the source variant's id and this suffix ("fp16-int8-device"). */
@@ -176,21 +182,7 @@ export class StoredFileWriter {
     private readonly chunkSize: number,
   ) {
     this.buffer = new Uint8Array(chunkSize);
-    this.record = {
-      slot,
-      path,
-      url,
-      size: null,
-      sha256: null,
-      chunkSize,
-      chunksDone: 0,
-      bytesDone: 0,
-      hashState: null,
-      etag: null,
-      lastModified: null,
-      computedSha256: null,
-      done: false,
-    };
+    this.record = newFileRecord({ slot, path, url, size: null, sha256: null, chunkSize });
   }
 
   /** Starts `path` under `slot`, dropping anything stored there before (one transaction). */

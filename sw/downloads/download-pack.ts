@@ -15,6 +15,7 @@ import { describeStorageError } from '../../src/store/storage-errors';
 import {
   slotOf,
   type DownloadJob,
+  newFileRecord,
   type FileRecord,
   type PackRecord,
 } from '../../src/store/records';
@@ -57,21 +58,14 @@ export async function prepareJob(
   for (const f of files) {
     const have = sameJob ? await store.getFile(slot, f.path) : undefined;
     if (have && have.size === f.size && have.sha256 === f.sha256) continue;
-    const record: FileRecord = {
+    const record = newFileRecord({
       slot,
       path: f.path,
       url: fileUrl(f, request.manifestUrl),
       size: f.size,
       sha256: f.sha256,
       chunkSize: request.chunkSize,
-      chunksDone: 0,
-      bytesDone: 0,
-      hashState: null,
-      etag: null,
-      lastModified: null,
-      computedSha256: null,
-      done: false,
-    };
+    });
     if (have) await store.resetFile(have, { etag: null, lastModified: null });
     await store.putFile(record);
   }
