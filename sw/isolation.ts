@@ -2,7 +2,8 @@
  * Security headers from the service worker: a static host that cannot set
  * COOP/COEP still gets an isolated app (needed for wasm threads), and every
  * page and worker script gets Gesso's Content-Security-Policy, because every
- * same-origin response the worker hands out carries the headers.
+ * same-origin response the worker hands out carries the headers (all but
+ * onnxruntime's stored wasm, which needs none; see sw.ts).
  */
 
 import { CONTENT_SECURITY_POLICY } from '../src/shared/csp';

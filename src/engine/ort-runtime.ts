@@ -47,10 +47,36 @@ export function wasmThreads(cores: number, isolated: boolean): number {
   return isolated ? Math.max(1, Math.min(4, cores - 1)) : 1;
 }
 
+/**
+ * An ONNX model with one Identity node (float[1] in, float[1] out). Opening
+ * it starts the runtime: the wasm is instantiated and onnxruntime's global
+ * state is set up (on this 2-core machine about 1 s even with the browser's
+ * compiled-code cache, the largest part of a returning visit's first image).
+ */
+export const IDENTITY_MODEL = new Uint8Array([
+  8, 8, 58, 55, 10, 16, 10, 1, 120, 18, 1, 121, 34, 8, 73, 100, 101, 110, 116, 105, 116, 121, 18, 1,
+  103, 90, 15, 10, 1, 120, 18, 10, 10, 8, 8, 1, 18, 4, 10, 2, 8, 1, 98, 15, 10, 1, 121, 18, 10, 10,
+  8, 8, 1, 18, 4, 10, 2, 8, 1, 66, 4, 10, 0, 16, 17,
+]);
+
+async function startRuntime(backend: Backend): Promise<OrtModule> {
+  const ort = await importRuntime(backend);
+  const session = await ort.InferenceSession.create(IDENTITY_MODEL, {
+    executionProviders: [backend],
+  });
+  await session.release();
+  return ort;
+}
+
+/**
+ * The runtime for `backend`, imported and started once per worker. Loading
+ * a pack calls it alongside opening the pack, so the runtime starts while
+ * the first model's bytes are read.
+ */
 export function loadRuntime(backend: Backend): Promise<OrtModule> {
   let runtime = loaded.get(backend);
   if (!runtime) {
-    runtime = importRuntime(backend);
+    runtime = startRuntime(backend);
     loaded.set(backend, runtime);
     runtime.catch(() => loaded.delete(backend));
   }

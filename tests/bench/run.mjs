@@ -11,6 +11,7 @@
  * Also: the first image of a returning visit (tests/bench/first-image.mjs).
  *
  * Options: --repeats N (default 5), --first-image-runs N (default 10),
+ * --first-image-only (just that figure),
  * --dist DIR (the built app, default dist),
  * --pack DIR (default <dist>/packs/demo),
  * --variant ID (default: the pack's default variant).
@@ -228,6 +229,41 @@ async function kernelFloor(page, threads) {
   return rows;
 }
 
+/** The first image of a returning visit (first-image.mjs), printed with where its time went. */
+async function reportFirstImage() {
+  const plainHost = await startStaticServer(distDir);
+  const first = await benchFirstImage({
+    url: plainHost.url,
+    runs: firstImageRuns,
+    chromiumPath: CHROMIUM_PATH,
+    chromiumArgs: CHROMIUM_ARGS,
+    phone: PHONE,
+  }).finally(() => plainHost.close());
+  const spread = (values) =>
+    `${fmt(median(values))} ms (min ${fmt(Math.min(...values))}, max ${fmt(Math.max(...values))})`;
+  console.log(
+    `First image of a returning visit (installed, offline, a fresh tab, Generate pressed at once; demo pack, its default steps), median of ${first.length}: ` +
+      `press to image ${spread(first.map((r) => r.pressToImage))}; open to image ${spread(first.map((r) => r.openToImage))}.`,
+  );
+  const phaseNames = [...new Set(first.flatMap((r) => Object.keys(r.phases)))];
+  console.log(
+    'Where it went, in the engine worker (median ms; "runtime" is importing and starting onnxruntime, overlapping "open pack"; "generate" includes waiting for the load):\n' +
+      table(phaseNames, [
+        phaseNames.map((name) => fmt(median(first.map((r) => r.phases[name] ?? 0)))),
+      ]),
+  );
+}
+
+if (args.includes('--first-image-only')) {
+  try {
+    await reportFirstImage();
+  } finally {
+    await browser.close();
+    await new Promise((done) => server.httpServer.close(done));
+  }
+  process.exit(0);
+}
+
 const loadBefore = loadavg()[0];
 try {
   const page = await isolatedPage();
@@ -341,20 +377,7 @@ try {
   console.log(
     `\nClick to pixels on the Create screen (wasm, 4 steps, PNG encode + <img> decode included): ${fmt(click)} ms (median of ${repeats}).`,
   );
-  const plainHost = await startStaticServer(distDir);
-  const first = await benchFirstImage({
-    url: plainHost.url,
-    runs: firstImageRuns,
-    chromiumPath: CHROMIUM_PATH,
-    chromiumArgs: CHROMIUM_ARGS,
-    phone: PHONE,
-  }).finally(() => plainHost.close());
-  const spread = (values) =>
-    `${fmt(median(values))} ms (min ${fmt(Math.min(...values))}, max ${fmt(Math.max(...values))})`;
-  console.log(
-    `First image of a returning visit (installed, offline, a fresh tab, Generate pressed at once; demo pack, its default steps), median of ${first.length}: ` +
-      `press to image ${spread(first.map((r) => r.pressToImage))}; open to image ${spread(first.map((r) => r.openToImage))}.`,
-  );
+  await reportFirstImage();
   console.log(gpuNote);
   console.log(
     `\nKernel floor: one op type per graph, median of 20 runs; wasm in the engine worker (${threads} thread${threads > 1 ? 's' : ''}) vs onnxruntime-node with the same thread count.\n` +

@@ -42,7 +42,7 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export async function launchPersistent(
   options: BrowserContextOptions = PHONE,
-): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+): Promise<{ context: BrowserContext; close: () => Promise<void>; profileDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-profile-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM_PATH,
@@ -52,6 +52,7 @@ export async function launchPersistent(
   });
   return {
     context,
+    profileDir: dir,
     close: async () => {
       await context.close();
       rmSync(dir, { recursive: true, force: true });
