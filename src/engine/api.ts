@@ -4,6 +4,7 @@ import type { BackendPreference, BackendChoice, Capabilities } from '../shared/c
 import type { Backend, PipelineKind } from '../shared/pack-manifest';
 import type { MethodSpec } from '../shared/rpc/wire';
 import type { RgbaImage } from '../shared/rgba';
+import type { Explanation } from '../shared/explanation';
 import type { GuidanceKind } from '../shared/guidance';
 import type { Recipe, StageTimings } from '../shared/recipe';
 import type { GenerateRequest, LoadProgress } from './pipelines';
@@ -86,6 +87,11 @@ export interface GenerateOutput {
   textStatesOnGpu: boolean;
 }
 
+/** A generation that also says which word painted where (the same image as `generate` gives). */
+export interface ExplainOutput extends GenerateOutput {
+  explanation: Explanation;
+}
+
 export interface ConvertVariantArgs {
   /** An installed pack's id. */
   packId: string;
@@ -131,6 +137,12 @@ export type EngineApi = {
   loadPack: MethodSpec<LoadPackArgs, LoadedPackInfo, LoadProgress>;
   /** Generates with the loaded pack (the demo pack is loaded first if none is). Abort stops before the next step; the pack stays loaded. */
   generate: MethodSpec<GenerateArgs, GenerateOutput, GenerateProgress>;
+  /**
+   * `generate` in explain mode: also a heat map per prompt word, from the
+   * UNet's cross-attention. Fails with 'explain-unavailable' for packs
+   * whose attention is fused.
+   */
+  explain: MethodSpec<GenerateArgs, ExplainOutput, GenerateProgress>;
   /** Frees the loaded pack's sessions. */
   unloadPack: MethodSpec<void, void>;
   /**

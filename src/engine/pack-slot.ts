@@ -5,6 +5,7 @@ import type { Capabilities } from '../shared/capabilities';
 import type {
   GenerateArgs,
   GenerateOutput,
+  ExplainOutput,
   GenerateProgress,
   LoadedPackInfo,
   LoadPackArgs,
@@ -13,8 +14,9 @@ import { chooseVariant } from '../shared/fit';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
 import { openPack } from './pack-opener';
-import { Pipeline, type LoadProgress } from './pipelines';
-import { generateImage } from './generate';
+import { Pipeline, type GenerateResult, type LoadProgress } from './pipelines';
+import { generateImage, type GenerateImageOptions } from './generate';
+import { explainImage } from './explain/explain';
 
 /** Packs whose estimated working memory is above this free the text encoder after each prompt. */
 const RELEASE_TEXT_ENCODER_ABOVE = 1024 ** 3;
@@ -105,10 +107,37 @@ export class PackSlot {
     signal: AbortSignal,
     onProgress: (progress: GenerateProgress) => void,
   ): Promise<GenerateOutput> {
+    return (await this.runLoaded('generate', generateImage, args, signal, onProgress)).output;
+  }
+
+  /** `generate` in explain mode: the same image, plus a map per prompt word. */
+  async explain(
+    args: GenerateArgs,
+    signal: AbortSignal,
+    onProgress: (progress: GenerateProgress) => void,
+  ): Promise<ExplainOutput> {
+    const { output, result } = await this.runLoaded(
+      'explain',
+      explainImage,
+      args,
+      signal,
+      onProgress,
+    );
+    return { ...output, explanation: result.explanation };
+  }
+
+  /** Runs `run` on the loaded pack (the demo pack if none is), reporting steps with previews. */
+  private async runLoaded<R extends GenerateResult>(
+    name: string,
+    run: (pipeline: Pipeline, args: GenerateArgs, options: GenerateImageOptions) => Promise<R>,
+    args: GenerateArgs,
+    signal: AbortSignal,
+    onProgress: (progress: GenerateProgress) => void,
+  ): Promise<{ result: R; output: GenerateOutput }> {
     const started = performance.now();
     if (!this.loaded) await this.load({}, signal);
     const { pipeline, info } = this.loaded!;
-    const result = await generateImage(pipeline, args, {
+    const result = await run(pipeline, args, {
       signal,
       onStep: (step) =>
         onProgress({
@@ -117,14 +146,15 @@ export class PackSlot {
           preview: step.step < step.steps ? step.preview : null,
         }),
     });
-    performance.measure('gesso generate', { start: started });
-    return {
+    performance.measure(`gesso ${name}`, { start: started });
+    const output: GenerateOutput = {
       image: result.image,
       recipe: result.recipe,
       backend: info.backend,
       timings: result.timings,
       textStatesOnGpu: result.textStatesOnGpu,
     };
+    return { result, output };
   }
 
   async unload(): Promise<void> {

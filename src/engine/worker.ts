@@ -71,6 +71,14 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
     return new Transfer(output, [output.image.data.buffer]);
   },
 
+  explain: async (args, { signal, progress }) => {
+    const output = await engine.explain(args, signal, (step) =>
+      progress(step, step.preview ? [step.preview.data.buffer] : []),
+    );
+    const maps = output.explanation.prompts.flatMap((p) => p.words.map((w) => w.map.buffer));
+    return new Transfer(output, [output.image.data.buffer, ...maps]);
+  },
+
   unloadPack: () => engine.unload(),
 
   convertVariant: (args, { signal, progress }) => convertStoredVariant(args, signal, progress),

@@ -16,6 +16,7 @@ export type GessoErrorCode =
   | 'network'
   | 'invalid-manifest'
   | 'invalid-image'
+  | 'explain-unavailable'
   | 'aborted'
   | 'internal';
 

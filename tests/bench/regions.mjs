@@ -13,8 +13,9 @@
  *   run per prompt; the batched rows then equal the sequential ones.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { load, loadNodePipeline } from './node-pipeline.mjs';
 import { median } from './stats.mjs';
 
 const region = (id, prompt) => ({
@@ -101,23 +102,9 @@ export async function benchRegions({ call, repeats }) {
 
 /** Node: batched vs one call per prompt, straight on the pipeline. */
 async function benchNode(packDir, repeats) {
-  const { runnerImport } = await import('vite');
-  const load = async (path) => (await runnerImport(resolve(path))).module;
-  const { Pipeline } = await load('src/engine/pipelines/index.ts');
   const { planRegions } = await load('src/engine/regions/generate.ts');
   const { decodeLayout } = await load('src/shared/regions/layout.ts');
-  const { createOrtSession } = await load('src/engine/ort-session.ts');
-  const ort = await import('onnxruntime-node');
-  const manifest = JSON.parse(readFileSync(resolve(packDir, 'manifest.json'), 'utf8'));
-  const source = {
-    manifest,
-    read: async (path) => new Uint8Array(readFileSync(resolve(packDir, path))),
-  };
-  const variant = manifest.variants.find((v) => v.default) ?? manifest.variants[0];
-  const pipeline = await Pipeline.load(source, {
-    variant,
-    factory: (bytes, name) => createOrtSession(ort, bytes, name, { backend: 'cpu' }),
-  });
+  const { pipeline, manifest, variant } = await loadNodePipeline(packDir);
   const request = {
     prompt: 'square',
     steps: STEPS,

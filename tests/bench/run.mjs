@@ -8,7 +8,8 @@
  * printed; native's default is measured (tests/bench/threads.mjs). WebGPU on
  * SwiftShader is run for correctness only (agreement with wasm), never timed.
  *
- * Also: the first image of a returning visit (tests/bench/first-image.mjs).
+ * Also: the first image of a returning visit (tests/bench/first-image.mjs),
+ * and explain mode's cost (tests/bench/explain.mjs).
  *
  * Options: --repeats N (default 5), --first-image-runs N (default 10),
  * --first-image-only (just that figure),
@@ -23,6 +24,7 @@ import { resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { preview, runnerImport } from 'vite';
 import { benchFirstImage } from './first-image.mjs';
+import { benchExplain } from './explain.mjs';
 import { benchRegions } from './regions.mjs';
 import { fmt, median, summarise, table } from './stats.mjs';
 import { measureDefaultThreads, openNativeWithThreads } from './threads.mjs';
@@ -382,6 +384,17 @@ try {
   console.log(
     `\nKernel floor: one op type per graph, median of 20 runs; wasm in the engine worker (${threads} thread${threads > 1 ? 's' : ''}) vs onnxruntime-node with the same thread count.\n` +
       table(['kernel', 'wasm ms', 'native ms', 'ratio', 'wasm GMAC/s', 'native GMAC/s'], kernels),
+  );
+
+  const { descendants, rss } = (await runnerImport(resolve('tests/browser/models/memory.ts')))
+    .module;
+  const explain = await benchExplain({ call, repeats, memory: () => rss(descendants()) });
+  const mib = (bytes) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+  console.log(
+    `\nExplain mode (wasm, "red heart", 4 steps, median of ${repeats}; the UNet copy with attention outputs is opened for each run and released after): ` +
+      `normal ${fmt(explain.generateMs)} ms, explain ${fmt(explain.explainMs)} ms; ` +
+      `peak memory of all Chromium processes ${mib(explain.generatePeak)} normal, ${mib(explain.explainPeak)} explain. ` +
+      'Quality (the pointing game) and native figures: node tests/bench/explain.mjs.',
   );
 
   const regions = await benchRegions({ call, repeats });

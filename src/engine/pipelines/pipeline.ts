@@ -26,7 +26,9 @@ import { decodeLatents, type Decoder } from './decode';
 import { denoise } from './denoise';
 import { asDType } from './dtype';
 import { loadModels, type LoadedModels, type LoadOptions } from './load';
-import { openModel } from './open-model';
+import { openModel, readPackFile } from './open-model';
+import { readExternalData } from './external-data';
+import { freeDimensions } from './free-dimensions';
 import { PromptEncoder } from './prompts';
 import type {
   Conditioning,
@@ -39,7 +41,9 @@ import { latentDims, runUnet, unetFeeds, unetTextInput } from './unet';
 
 export class Pipeline {
   readonly tokenizer: ClipTokenizer;
-  readonly unet: ModelSession;
+  private readonly baseUnet: ModelSession;
+  /** A UNet session standing in for the loaded one during `withUnet`. */
+  private unetOverride: ModelSession | null = null;
   private readonly prompts: PromptEncoder;
   private readonly decoder: Decoder;
   private readonly previewDecoder: Decoder | null;
@@ -52,7 +56,7 @@ export class Pipeline {
     models: LoadedModels,
   ) {
     this.tokenizer = models.tokenizer;
-    this.unet = models.unet;
+    this.baseUnet = models.unet;
     this.decoder = models.decoder;
     this.previewDecoder = models.previewDecoder;
     this.prompts = new PromptEncoder(
@@ -75,6 +79,39 @@ export class Pipeline {
   static async load(source: PackSource, options: LoadOptions): Promise<Pipeline> {
     const models = await loadModels(source, options);
     return new Pipeline(source.manifest, options.variant, source, options, models);
+  }
+
+  /** The UNet every step runs: the loaded one, or the stand-in of a `withUnet` call. */
+  get unet(): ModelSession {
+    return this.unetOverride ?? this.baseUnet;
+  }
+
+  /** Runs `work` with `unet` in place of the loaded UNet (same inputs, same main output). */
+  async withUnet<T>(unet: ModelSession, work: () => Promise<T>): Promise<T> {
+    this.unetOverride = unet;
+    try {
+      return await work();
+    } finally {
+      this.unetOverride = null;
+    }
+  }
+
+  /**
+   * A new session of the loaded variant's UNet, its model bytes rewritten by
+   * `rewrite` first (external weights are untouched); owned by the caller.
+   */
+  async openRewrittenUnet(
+    rewrite: (model: Uint8Array) => Promise<Uint8Array>,
+    label: string,
+    signal?: AbortSignal,
+  ): Promise<ModelSession> {
+    const path = this.variant.components.unet;
+    const bytes = await rewrite(await readPackFile(this.source, path, signal));
+    const externalData = await readExternalData(this.source, path, signal);
+    return this.options.factory(bytes, label, {
+      ...freeDimensions(this.manifest).unet,
+      ...(externalData ? { externalData } : {}),
+    });
   }
 
   /** The UNet's guidance mechanism for this pack. */
@@ -279,7 +316,7 @@ export class Pipeline {
 
   async release(): Promise<void> {
     await this.prompts.release();
-    const sessions = new Set([this.unet, this.decoder.session, this.previewDecoder?.session]);
+    const sessions = new Set([this.baseUnet, this.decoder.session, this.previewDecoder?.session]);
     await Promise.all([...sessions].map((s) => s?.release()));
   }
 }

@@ -80,6 +80,26 @@ export class ClipTokenizer {
     return out;
   }
 
+  /**
+   * The words of a text (CLIP's pre-tokens) and the positions of their BPE
+   * pieces in the encoded sequence (BOS is position 0); words cut off by
+   * truncation are left out, as are special tokens.
+   */
+  words(text: string): { word: string; positions: number[] }[] {
+    const last = this.limits.maxLength - 2; // positions 1..last hold text; EOS follows
+    const out: { word: string; positions: number[] }[] = [];
+    let next = 1;
+    for (const piece of preTokenize(text)) {
+      const pieces =
+        piece === '<|startoftext|>' || piece === '<|endoftext|>' ? 1 : this.tokenize(piece).length;
+      const positions = Array.from({ length: pieces }, (_, i) => next + i);
+      next += pieces;
+      if (positions[positions.length - 1]! > last) break;
+      if (!piece.startsWith('<|')) out.push({ word: piece, positions });
+    }
+    return out;
+  }
+
   /** Token ids of a text, without BOS/EOS or truncation. Unknown tokens become EOS (as Hugging Face's unk). */
   encodeText(text: string): number[] {
     return this.tokenize(text).map((token) => this.vocab.get(token) ?? this.limits.eosTokenId);

@@ -119,6 +119,11 @@ export const DataLocation = { DEFAULT: 0, EXTERNAL: 1 } as const;
 export const StringStringField = { key: 1, value: 2 } as const;
 export const OperatorSetIdField = { domain: 1, version: 2 } as const;
 export const ValueInfoField = { name: 1, type: 2, docString: 3, metadataProps: 4 } as const;
+/** TypeProto (its tensor_type case), TypeProto.Tensor, TensorShapeProto and its Dimension. */
+export const TypeProtoField = { tensorType: 1, denotation: 6 } as const;
+export const TensorTypeField = { elemType: 1, shape: 2 } as const;
+export const TensorShapeField = { dim: 1 } as const;
+export const DimensionField = { dimValue: 1, dimParam: 2, denotation: 3 } as const;
 
 /** TensorProto.DataType. */
 export const DataType = {

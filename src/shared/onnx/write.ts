@@ -14,6 +14,9 @@ import {
   NodeField,
   StringStringField,
   TensorField,
+  TensorTypeField,
+  TypeProtoField,
+  ValueInfoField,
   type AttributeProto,
   type NodeProto,
   type StringStringEntry,
@@ -57,6 +60,13 @@ export function encodeStringString(entry: StringStringEntry): Uint8Array {
 
 export function encodeOpset(domain: string, version: number): Uint8Array {
   return encodeSorted([strField(1, domain), varField(2, version)]);
+}
+
+/** A ValueInfoProto for a tensor of `elemType` (TensorProto.DataType) with no shape given. */
+export function encodeValueInfo(name: string, elemType: number): Uint8Array {
+  const tensorType = encodeSorted([varField(TensorTypeField.elemType, elemType)]);
+  const type = encodeSorted([lenField(TypeProtoField.tensorType, tensorType)]);
+  return encodeSorted([strField(ValueInfoField.name, name), lenField(ValueInfoField.type, type)]);
 }
 
 export function encodeAttribute(a: AttributeProto): Uint8Array {

@@ -21,6 +21,15 @@ export interface GalleryItem {
   /** Bytes of the full PNG (with its text chunks) and of the thumbnail. */
   pngBytes: number;
   thumbBytes: number;
+  /** Which word painted where, when the user asked (Explain). */
+  explanation?: StoredExplanation;
+}
+
+/** An explanation as kept: one PNG heat map per prompt word, image-sized. */
+export interface StoredExplanation {
+  width: number;
+  height: number;
+  prompts: { label: string; prompt: string; words: { word: string; png: Blob }[] }[];
 }
 
 export interface BlobRecord {

@@ -13,6 +13,7 @@ import {
   type BlobRecord,
   type GalleryDb,
   type GalleryItem,
+  type StoredExplanation,
 } from './db';
 import { galleryError, lostGalleryNotice } from './errors';
 import { encodePng, type RgbaImage } from '../../shared/rgba';
@@ -123,6 +124,21 @@ async function putItem(item: GalleryItem, png: Blob, thumb: Blob): Promise<void>
     ]);
     rememberCount(count);
   } catch (error) {
+    throw galleryError(error, 'write');
+  }
+  changed();
+}
+
+/** Keeps an explanation with an item already in the gallery (one transaction; the item must exist). */
+export async function saveExplanation(id: string, explanation: StoredExplanation): Promise<void> {
+  const db = await open();
+  try {
+    const tx = db.transaction('items', 'readwrite');
+    const item = await tx.store.get(id);
+    if (!item) throw new GessoError('internal', 'This image is no longer in the gallery.');
+    await Promise.all([tx.store.put({ ...item, explanation }), tx.done]);
+  } catch (error) {
+    if (error instanceof GessoError) throw error;
     throw galleryError(error, 'write');
   }
   changed();

@@ -13,6 +13,7 @@ export {
   listPage,
   onGalleryChange,
   recipePng,
+  saveExplanation,
   saveGeneration,
   type DeletedItem,
   type GalleryEntry,
@@ -21,4 +22,4 @@ export {
   type GalleryUsage,
   type PageCursor,
 } from './gallery';
-export { GALLERY_DB_NAME } from './db';
+export { GALLERY_DB_NAME, type StoredExplanation } from './db';

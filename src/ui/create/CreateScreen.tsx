@@ -16,6 +16,9 @@ import { guidanceFor, stepsFor } from './pack-controls';
 import { PackRow } from './PackRow';
 import { ProgressBar } from './ProgressBar';
 import { PromptBar } from './PromptBar';
+import { ExplainButton } from '../explain/ExplainButton';
+import { AttentionMaps, useAttentionView } from '../explain/AttentionMaps';
+import type { StoredExplanation } from '../../store/gallery';
 import { ResultView } from './ResultView';
 import { problemIds, SettingsRow } from './SettingsRow';
 import { ResultActions } from './ResultActions';
@@ -56,9 +59,14 @@ export function CreateScreen() {
   // Every result is kept in the gallery, with its recipe; the same PNG is what Save and Share give.
   const [keepError, setKeepError] = useState<string | null>(null);
   const [resultFile, setResultFile] = useState<File | null>(null);
+  const [keptId, setKeptId] = useState<string | null>(null);
+  const [explanation, setExplanation] = useState<StoredExplanation | null>(null);
+  const attention = useAttentionView(explanation);
   useEffect(() => {
     const result = state.result;
     setResultFile(null);
+    setKeptId(null);
+    setExplanation(null);
     if (!result) return;
     setKeepError(null);
     let live = true; // the Save/Share file is for this result only
@@ -70,6 +78,7 @@ export function CreateScreen() {
         if (live) setResultFile(new File([png], pngFileName(recipe), { type: 'image/png' }));
         return saveGeneration(recipe, png, run, createdAt);
       })
+      .then((item) => live && setKeptId(item.id))
       // Said even when a newer result came since: a failed keep is never silent.
       .catch((error: unknown) =>
         setKeepError(error instanceof Error ? error.message : String(error)),
@@ -125,7 +134,12 @@ export function CreateScreen() {
       <h1 id="screen-title" class="visually-hidden">
         Create
       </h1>
-      <ResultView preview={state.preview} result={state.result} busy={busy} />
+      <ResultView
+        preview={state.preview}
+        result={state.result}
+        busy={busy}
+        overlay={busy ? null : (attention?.overlay ?? null)}
+      />
       {busy && (
         <ProgressBar
           label={state.status === 'loading' ? 'Loading the model' : 'Generating'}
@@ -143,6 +157,16 @@ export function CreateScreen() {
       {!busy && state.result && resultFile && (
         <ResultActions file={resultFile} prompt={state.result.output.recipe.prompt} />
       )}
+      {!busy && state.result && (
+        <ExplainButton
+          key={state.result.url}
+          output={state.result.output}
+          packId={state.packRequested}
+          keptId={keptId}
+          onExplained={setExplanation}
+        />
+      )}
+      {!busy && attention && <AttentionMaps view={attention} />}
       {keepError && <p role="alert">Not kept in the gallery: {keepError}</p>}
       <DrawingTools />
       <div class="controls">

@@ -23,10 +23,13 @@ export function ResultView({
   preview,
   result,
   busy,
+  overlay = null,
 }: {
   preview: RgbaImage | null;
   result: GenerationResult | null;
   busy: boolean;
+  /** A word's attention map laid over the result (Explain); decorative, its own image is named. */
+  overlay?: { url: string; opacity: number } | null;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -47,6 +50,15 @@ export function ResultView({
         )}
         {!showPreview && result && (
           <img class="picture" src={result.url} alt={resultAlt(result.output.recipe)} />
+        )}
+        {!showPreview && result && overlay && (
+          <img
+            class="picture attention-overlay"
+            src={overlay.url}
+            alt=""
+            aria-hidden="true"
+            style={{ opacity: overlay.opacity }}
+          />
         )}
         {!showPreview && !result && (
           <p class="canvas-hint">{busy ? 'Starting…' : 'Your image will appear here.'}</p>

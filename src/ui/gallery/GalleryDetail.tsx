@@ -6,6 +6,7 @@ import type { Recipe } from '../../shared/recipe';
 import { getImage, type GalleryItem } from '../../store/gallery';
 import { canShareFile, downloadBlob, pngFileName } from './files';
 import { isSmall } from './GalleryGrid';
+import { AttentionMaps, useAttentionView } from '../explain/AttentionMaps';
 
 function facts(item: GalleryItem): [string, string][] {
   const r: Recipe = item.recipe;
@@ -43,6 +44,7 @@ export function GalleryDetail({
   const [url, setUrl] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const closeButton = useRef<HTMLButtonElement>(null);
+  const attention = useAttentionView(item.explanation ?? null);
 
   useEffect(() => {
     let live = true;
@@ -106,7 +108,17 @@ export function GalleryDetail({
             height={item.recipe.height}
           />
         )}
+        {url && attention?.overlay && (
+          <img
+            class="attention-overlay"
+            src={attention.overlay.url}
+            alt=""
+            aria-hidden="true"
+            style={{ opacity: attention.overlay.opacity }}
+          />
+        )}
       </div>
+      {attention && <AttentionMaps view={attention} />}
       {error && <p role="alert">{error}</p>}
       <div class="gallery-actions">
         <button type="button" class="primary" onClick={() => onRemix(item)}>

@@ -1,0 +1,113 @@
+/**
+ * Explain mode on the real demo pack (public/packs/demo) in Node with
+ * onnxruntime-node: the maps come from the UNet's own attention (a copy of
+ * its graph that also outputs the cross-attention probabilities), the image
+ * is the one normal generation makes, and regions' words act on their own
+ * side. How well a word's map points at its object is measured, not
+ * asserted, by `node tests/bench/explain.mjs` (the pointing game): on this
+ * pack it does not (see the README).
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { explainImage } from '../../../../src/engine/explain/explain';
+import { generateImage } from '../../../../src/engine/generate';
+import { Pipeline } from '../../../../src/engine/pipelines';
+import { GessoError } from '../../../../src/shared/errors';
+import { encodeLayout, type RegionLayout } from '../../../../src/shared/regions/layout';
+import { dirPackSource, nodeFactory } from '../helpers/node-packs';
+import { fillRect } from '../regions/shapes';
+
+const PACK = resolve(__dirname, '../../../../public/packs/demo');
+const present = existsSync(resolve(PACK, 'manifest.json'));
+function mapOf(words: { word: string; map: Uint8Array }[], word: string): Uint8Array {
+  const found = words.find((w) => w.word === word);
+  if (!found) throw new Error(`no map for "${word}"`);
+  return found.map;
+}
+
+describe.skipIf(!present)('explain on the demo pack', () => {
+  let pipeline: Pipeline;
+  beforeAll(async () => {
+    const source = dirPackSource(PACK);
+    const variant = source.manifest.variants.find((v) => v.default)!;
+    pipeline = await Pipeline.load(source, { factory: nodeFactory, variant });
+  });
+
+  it('makes the same image as normal generation, and a map per word', async () => {
+    const request = { prompt: 'red heart', steps: 4, seed: 5, preview: false };
+    const plain = await generateImage(pipeline, request);
+    const explained = await explainImage(pipeline, request);
+    expect(Buffer.from(explained.image.data).equals(Buffer.from(plain.image.data))).toBe(true);
+    const [prompt] = explained.explanation.prompts;
+    expect(prompt!.words.map((w) => w.word)).toEqual(['red', 'heart']);
+    for (const { map } of prompt!.words) {
+      expect(map.length).toBe(64 * 64);
+      expect(Math.max(...map)).toBe(255); // scaled between the word's least and most
+      expect(Math.min(...map)).toBe(0);
+    }
+  });
+
+  it('lights up each region’s nouns on its own side', async () => {
+    const LEFT = { x0: 0, x1: 0.5, y0: 0, y1: 1 };
+    const RIGHT = { x0: 0.5, x1: 1, y0: 0, y1: 1 };
+    const layout: RegionLayout = {
+      version: 1,
+      regions: [
+        { id: 1, name: 'Left', colour: '#e53935', prompt: 'red heart', strength: 1, hidden: false },
+        {
+          id: 2,
+          name: 'Right',
+          colour: '#1e88e5',
+          prompt: 'blue circle',
+          strength: 1,
+          hidden: false,
+        },
+      ],
+      strokes: [...fillRect(1, LEFT), ...fillRect(2, RIGHT)],
+    };
+    let right = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const result = await explainImage(pipeline, {
+        prompt: '',
+        steps: 4,
+        seed,
+        preview: false,
+        regions: encodeLayout(layout),
+      });
+      const [left, rightRegion] = result.explanation.prompts;
+      expect([left!.label, rightRegion!.label]).toEqual(['Left', 'Right']);
+      const half = (map: Uint8Array, side: 'left' | 'right') => {
+        let sum = 0;
+        for (let y = 0; y < 64; y++)
+          for (let x = side === 'left' ? 0 : 32; x < (side === 'left' ? 32 : 64); x++)
+            sum += map[y * 64 + x]!;
+        return sum;
+      };
+      const heart = mapOf(left!.words, 'heart');
+      const circle = mapOf(rightRegion!.words, 'circle');
+      const ok =
+        half(heart, 'left') > half(heart, 'right') && half(circle, 'right') > half(circle, 'left');
+      console.log(
+        `regions seed ${seed}: heart left/right ${half(heart, 'left')}/${half(heart, 'right')}, circle left/right ${half(circle, 'left')}/${half(circle, 'right')}`,
+      );
+      if (ok) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+
+  it('says in one sentence that a pack with fused attention cannot be explained', async () => {
+    const fused = new Uint8Array(
+      readFileSync(resolve(__dirname, '../../../fixtures/models/attention/fused.onnx')),
+    );
+    const stub = Object.create(pipeline) as Pipeline;
+    stub.openRewrittenUnet = async (rewrite, label) => nodeFactory(await rewrite(fused), label);
+    const error = await explainImage(stub, { prompt: 'red heart', steps: 1, seed: 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GessoError);
+    expect((error as GessoError).code).toBe('explain-unavailable');
+    expect((error as GessoError).message).toMatch(/fused/);
+  });
+});
