@@ -140,13 +140,16 @@ async function benchNode(packDir) {
 
   function onlyLayer(base, name) {
     const stub = Object.create(base);
-    stub.openRewrittenUnet = (rewrite, label, signal) =>
-      base.openRewrittenUnet(
-        async (model) => {
-          await rewrite(model); // the engine's own checks, and the names it will look for
-          return attention.withExtraOutputs(model, [name]);
+    stub.withUnetCopy = (copy, work, signal) =>
+      base.withUnetCopy(
+        {
+          ...copy,
+          rewrite: async (model) => {
+            await copy.rewrite(model); // the engine's own checks, and the names it will look for
+            return attention.withExtraOutputs(model, [name]);
+          },
         },
-        label,
+        work,
         signal,
       );
     return stub;

@@ -3,7 +3,8 @@
  * copy whose graph also outputs its cross-attention probabilities, recorded
  * per prompt at every step and turned into one map per word. The copy is
  * opened for the run and released after it, so normal generation pays
- * nothing and memory goes back.
+ * nothing and memory goes back; a big UNet is released while its copy runs
+ * (Pipeline.withUnetCopy), so it is never in memory twice.
  */
 
 import { GessoError } from '../../shared/errors';
@@ -20,6 +21,11 @@ import { AttentionAccumulator, wordMaps, type PromptWord } from './attention-map
 
 export interface ExplainResult extends GenerateResult {
   explanation: Explanation;
+}
+
+export interface ExplainOptions extends GenerateImageOptions {
+  /** UNet files above this take turns with the copy instead of staying open beside it (default 256 MiB). */
+  unetCopyAlongsideMaxBytes?: number;
 }
 
 interface Watched {
@@ -41,7 +47,7 @@ function weighted(planes: Float32Array, weight: Float32Array): void {
 export async function explainImage(
   pipeline: Pipeline,
   request: GenerateRequest,
-  options: GenerateImageOptions = {},
+  options: ExplainOptions = {},
 ): Promise<ExplainResult> {
   const [, , height, width] = pipeline.latentDims(request) as [number, number, number, number];
   const layout = request.regions ? decodeLayout(request.regions) : null;
@@ -84,51 +90,46 @@ export async function explainImage(
   }
 
   let attention: string[] = [];
-  const session = await pipeline.openRewrittenUnet(
-    async (model) => {
-      const found = await findAttention(model);
-      if (found.crossAttention.length === 0)
-        throw new GessoError(
-          'explain-unavailable',
-          found.fused
-            ? 'This pack computes attention in fused operators, so Gesso cannot show which word painted where for it.'
-            : 'This pack’s image model has no cross-attention Gesso can read, so explanations are not available for it.',
-        );
-      attention = found.crossAttention;
-      return withExtraOutputs(model, attention);
+  const result = await pipeline.withUnetCopy(
+    {
+      rewrite: async (model) => {
+        const found = await findAttention(model);
+        if (found.crossAttention.length === 0)
+          throw new GessoError(
+            'explain-unavailable',
+            found.fused
+              ? 'This pack computes attention in fused operators, so Gesso cannot show which word painted where for it.'
+              : 'This pack’s image model has no cross-attention Gesso can read, so explanations are not available for it.',
+          );
+        attention = found.crossAttention;
+        return withExtraOutputs(model, attention);
+      },
+      wrap: (session) =>
+        recordingUnet(session, new Set(attention), unetTextInput(session).name, watched),
+      label: 'image model (UNet) with attention',
+      ...(options.unetCopyAlongsideMaxBytes !== undefined
+        ? { alongsideMaxBytes: options.unetCopyAlongsideMaxBytes }
+        : {}),
     },
-    'image model (UNet) with attention',
+    () => generateImage(pipeline, request, options),
     options.signal,
   );
-  try {
-    const recorder = recordingUnet(
-      session,
-      new Set(attention),
-      unetTextInput(session).name,
-      watched,
-    );
-    const result = await pipeline.withUnet(recorder, () =>
-      generateImage(pipeline, request, options),
-    );
-    const image = { height: result.recipe.height, width: result.recipe.width };
-    const explained: PromptExplanation[] = watched.map(({ label, prompt, words, maps, weight }) => {
-      const mean = maps.mean();
-      if (mean && weight) weighted(mean, weight);
-      return {
-        label,
-        prompt,
-        words: mean
-          ? wordMaps(mean, maps, words, image).map(({ word, map }) => ({
-              word,
-              map: Uint8Array.from(map, (v) => Math.round(v * 255)),
-            }))
-          : [],
-      };
-    });
-    return { ...result, explanation: { ...image, prompts: explained } };
-  } finally {
-    await session.release();
-  }
+  const image = { height: result.recipe.height, width: result.recipe.width };
+  const explained: PromptExplanation[] = watched.map(({ label, prompt, words, maps, weight }) => {
+    const mean = maps.mean();
+    if (mean && weight) weighted(mean, weight);
+    return {
+      label,
+      prompt,
+      words: mean
+        ? wordMaps(mean, maps, words, image).map(({ word, map }) => ({
+            word,
+            map: Uint8Array.from(map, (v) => Math.round(v * 255)),
+          }))
+        : [],
+    };
+  });
+  return { ...result, explanation: { ...image, prompts: explained } };
 }
 
 /**

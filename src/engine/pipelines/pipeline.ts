@@ -39,10 +39,13 @@ import type {
 } from './types';
 import { latentDims, runUnet, unetFeeds, unetTextInput } from './unet';
 
+/** A UNet file this small may be open twice (the loaded one and a copy); bigger ones take turns. */
+const UNET_COPY_ALONGSIDE_MAX_BYTES = 256 * 1024 ** 2;
+
 export class Pipeline {
   readonly tokenizer: ClipTokenizer;
-  private readonly baseUnet: ModelSession;
-  /** A UNet session standing in for the loaded one during `withUnet`. */
+  private baseUnet: ModelSession;
+  /** A UNet session standing in for the loaded one during `withUnetCopy`. */
   private unetOverride: ModelSession | null = null;
   private readonly prompts: PromptEncoder;
   private readonly decoder: Decoder;
@@ -81,26 +84,48 @@ export class Pipeline {
     return new Pipeline(source.manifest, options.variant, source, options, models);
   }
 
-  /** The UNet every step runs: the loaded one, or the stand-in of a `withUnet` call. */
+  /** The UNet every step runs: the loaded one, or the stand-in of a `withUnetCopy` call. */
   get unet(): ModelSession {
     return this.unetOverride ?? this.baseUnet;
   }
 
-  /** Runs `work` with `unet` in place of the loaded UNet (same inputs, same main output). */
-  async withUnet<T>(unet: ModelSession, work: () => Promise<T>): Promise<T> {
-    this.unetOverride = unet;
+  /**
+   * Runs `work` with a copy of the loaded variant's UNet in its place, its
+   * model bytes rewritten by `rewrite` first (external weights untouched) and
+   * its session seen through `wrap` (same inputs, same main output). A UNet
+   * file over `alongsideMaxBytes` is never open twice: the loaded UNet is
+   * released while the copy runs and opened again after.
+   */
+  async withUnetCopy<T>(
+    copy: {
+      rewrite: (model: Uint8Array) => Promise<Uint8Array>;
+      wrap: (session: ModelSession) => ModelSession;
+      label: string;
+      alongsideMaxBytes?: number;
+    },
+    work: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const path = this.variant.components.unet;
+    const size = this.manifest.files.find((file) => file.path === path)?.size ?? 0;
+    const exclusive = size > (copy.alongsideMaxBytes ?? UNET_COPY_ALONGSIDE_MAX_BYTES);
+    if (exclusive) await this.baseUnet.release();
     try {
-      return await work();
+      const session = await this.openUnet(copy.rewrite, copy.label, signal);
+      try {
+        this.unetOverride = copy.wrap(session);
+        return await work();
+      } finally {
+        this.unetOverride = null;
+        await session.release();
+      }
     } finally {
-      this.unetOverride = null;
+      if (exclusive)
+        this.baseUnet = await this.openUnet(async (model) => model, 'image model (UNet)');
     }
   }
 
-  /**
-   * A new session of the loaded variant's UNet, its model bytes rewritten by
-   * `rewrite` first (external weights are untouched); owned by the caller.
-   */
-  async openRewrittenUnet(
+  private async openUnet(
     rewrite: (model: Uint8Array) => Promise<Uint8Array>,
     label: string,
     signal?: AbortSignal,

@@ -35,5 +35,8 @@ export function fixturePack(
   return dirPackSource(resolve(FIXTURES, name), patch);
 }
 
-export const nodeFactory: SessionFactory = (bytes, label) =>
-  createOrtSession(ortNode as unknown as OrtApi, bytes, label, { backend: 'cpu' });
+export const nodeFactory: SessionFactory = (bytes, label, hints) =>
+  createOrtSession(ortNode as unknown as OrtApi, bytes, label, {
+    backend: 'cpu',
+    ...(hints?.externalData ? { externalData: hints.externalData } : {}),
+  });
