@@ -1,7 +1,7 @@
 /** The engine worker's API: one map, used by both sides (client.ts, worker.ts). */
 
 import type { BackendPreference, BackendChoice, Capabilities } from '../shared/capabilities';
-import type { Backend, PipelineKind } from '../shared/pack-manifest';
+import type { Backend, PackManifest, PipelineKind } from '../shared/pack-manifest';
 import type { MethodSpec } from '../shared/rpc/wire';
 import type { RgbaImage } from '../shared/rgba';
 import type { Explanation } from '../shared/explanation';
@@ -52,7 +52,7 @@ export interface LoadedPackInfo {
   /** Why this backend, in one sentence. */
   backendReason: string;
   image: { width: number; height: number };
-  defaults: { steps: number; guidance: number };
+  defaults: PackManifest['defaults'];
   ranges: { steps: [number, number]; guidance: [number, number] };
   guidance: GuidanceKind;
   hasPreview: boolean;

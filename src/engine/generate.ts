@@ -1,12 +1,13 @@
 /**
  * One generation on a loaded pipeline: plain generation calls the pipeline
  * directly; regions are asked for a plan only when the request's layout has
- * regions or starts from the drawing.
+ * regions or starts from the drawing; a start photo is encoded to start from.
  */
 
 import { decodeLayout } from '../shared/regions/layout';
 import type { GenerateOptions, GenerateRequest, GenerateResult, Pipeline } from './pipelines';
 import { layoutMatters, planRegions } from './regions/generate';
+import { keepPhoto, photoInit } from './start-image';
 
 export interface GenerateImageOptions extends Pick<GenerateOptions, 'signal' | 'onStep'> {
   /** Force one UNet call per regional prompt (benchmarks compare it with batching). */
@@ -19,19 +20,24 @@ export async function generateImage(
   options: GenerateImageOptions = {},
 ): Promise<GenerateResult> {
   const { signal, onStep } = options;
+  const start = request.startImage;
+  if (start && start.strength <= 0) return keepPhoto(pipeline, request, start);
+  const openEncoder = () => pipeline.openComponent('vaeEncoder', 'image encoder');
   const layout = request.regions ? decodeLayout(request.regions) : null;
   const plan =
     layout && layoutMatters(layout)
       ? await planRegions(pipeline, request, layout, {
           ...(signal ? { signal } : {}),
           sequential: Boolean(options.sequentialRegions),
-          openEncoder: () => pipeline.openComponent('vaeEncoder', 'image encoder'),
+          openEncoder,
         })
       : null;
+  // A photo to start from wins over the drawing as a start.
+  const init = start ? await photoInit(pipeline, request, start, openEncoder) : plan?.init;
   return pipeline.generate(request, {
     ...(signal ? { signal } : {}),
     ...(onStep ? { onStep } : {}),
-    ...(plan?.init ? { init: plan.init } : {}),
+    ...(init ? { init } : {}),
     ...(plan?.predictor ? { predictor: plan.predictor } : {}),
   });
 }

@@ -1,4 +1,4 @@
-/** Decoder output (CHW floats) -> RGBA bytes, and latent helpers. */
+/** Decoder output (CHW floats) <-> RGBA bytes, and latent helpers. */
 
 import type { RgbaImage } from '../shared/rgba';
 
@@ -36,5 +36,14 @@ export function scaled(values: Float32Array, factor: number): Float32Array {
   if (factor === 1) return values;
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = values[i]! * factor;
+  return out;
+}
+
+/** RGBA bytes to a [1, 3, H, W] image in [-1, 1] (what a VAE encoder takes), alpha dropped. */
+export function rgbaToChw(image: RgbaImage): Float32Array {
+  const plane = image.width * image.height;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++)
+    for (let c = 0; c < 3; c++) out[c * plane + i] = image.data[i * 4 + c]! / 127.5 - 1;
   return out;
 }

@@ -82,7 +82,12 @@ export interface PackManifest {
     /** A separate preview decoder's output range (TAESD as diffusers' AutoencoderTiny: [-1, 1], the default). */
     previewOutput?: 'minus-one-to-one' | 'zero-to-one';
   };
-  defaults: { steps: number; guidance: number };
+  defaults: {
+    steps: number;
+    guidance: number;
+    /** How much a start photo is changed unless the user says (0 keeps it, 1 ignores it); default 0.5. */
+    startStrength?: number;
+  };
   ranges: { steps: [number, number]; guidance: [number, number] };
   scheduler: SchedulerConfig;
   guidanceEmbedding?: { dim: number; scale: number };

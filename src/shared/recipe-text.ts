@@ -175,6 +175,9 @@ export function parseGessoRecipe(text: string): Recipe | null {
   if (typeof r.sampler === 'string') recipe.sampler = r.sampler;
   // Kept as written; decodeLayout checks it where it is used (Create, the engine).
   if (isRecord(r.regions)) recipe.regions = r.regions as unknown as RegionLayoutJson;
+  const start = isRecord(r.startImage) ? r.startImage.strength : undefined;
+  if (typeof start === 'number' && start >= 0 && start <= 1)
+    recipe.startImage = { strength: start };
   return recipe;
 }
 

@@ -6,6 +6,7 @@
 
 import type { Backend, PipelineKind } from './pack-manifest';
 import type { RegionLayoutJson } from './regions/layout';
+import type { RgbaImage } from './rgba';
 
 /** Everything needed to make the same image again. */
 export interface Recipe {
@@ -21,6 +22,8 @@ export interface Recipe {
   sampler?: string;
   /** The region layout (src/shared/regions/layout.ts). */
   regions?: RegionLayoutJson;
+  /** It started from a photo, changed by this much (0 keeps the photo, 1 ignores it); the photo itself is not in the recipe. */
+  startImage?: { strength: number };
 }
 
 /** What the page asks for: the loaded pack fills in the rest (pack, size, sampler, defaults). */
@@ -37,6 +40,8 @@ export interface RecipeRequest {
   width?: number;
   height?: number;
   regions?: RegionLayoutJson;
+  /** Start from this photo (already the pack's size), changed by `strength` (img2img). */
+  startImage?: { image: RgbaImage; strength: number };
 }
 
 /** Milliseconds per stage of one generation. */
@@ -50,6 +55,11 @@ export type StageTimings = {
   decodeMs: number;
   totalMs: number;
 };
+
+/** Timings of a run that ran nothing (yet). */
+export function emptyTimings(): StageTimings {
+  return { tokenizeMs: 0, textEncodeMs: 0, unetMs: [], stepOverheadMs: 0, decodeMs: 0, totalMs: 0 };
+}
 
 /** What came out of one run besides the pixels. */
 export interface RunInfo {

@@ -122,6 +122,11 @@ export function manifestFaults(value: unknown): string[] {
   if (defaults) {
     c.num(defaults, 'steps', 'defaults.steps', { int: true, min: 1 });
     c.num(defaults, 'guidance', 'defaults.guidance');
+    const start = c.num(defaults, 'startStrength', 'defaults.startStrength', {
+      min: 0,
+      optional: true,
+    });
+    if (start !== null && start > 1) c.fault('defaults.startStrength', 'must be at most 1');
   }
   const ranges = c.obj(value, 'ranges', 'ranges');
   if (ranges) {

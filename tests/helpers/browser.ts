@@ -8,6 +8,7 @@ import {
   type Browser,
   type BrowserContext,
   type BrowserContextOptions,
+  type Locator,
   type Page,
 } from 'playwright-core';
 
@@ -76,4 +77,22 @@ export async function waitForIsolatedControl(page: Page): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error('the service worker never controlled an isolated page');
+}
+
+/** An <img>'s natural size and RGBA pixels, read through a canvas in its page (after it decodes). */
+export async function imagePixels(
+  image: Locator,
+): Promise<{ width: number; height: number; data: number[] }> {
+  await image.waitFor();
+  return image.evaluate(async (element) => {
+    const img = element as HTMLImageElement;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(img, 0, 0);
+    const data = Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data);
+    return { width: canvas.width, height: canvas.height, data };
+  });
 }

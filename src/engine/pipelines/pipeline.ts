@@ -14,7 +14,7 @@ import { guidanceKind, runsUnconditional, type GuidanceKind } from '../../shared
 import type { ComponentName, PackManifest, PackVariant } from '../../shared/pack-manifest';
 import type { PackSource } from '../../shared/pack-source';
 import { Random } from '../../shared/random';
-import { SAMPLER_NAMES, type Recipe, type StageTimings } from '../../shared/recipe';
+import { emptyTimings, SAMPLER_NAMES, type Recipe, type StageTimings } from '../../shared/recipe';
 import type { RgbaImage } from '../../shared/rgba';
 import { throwIfAborted, yieldToEvents } from '../abort';
 import { scaled } from '../image';
@@ -257,20 +257,14 @@ export class Pipeline {
     const sampler = SAMPLER_NAMES[this.manifest.pipeline];
     if (sampler) recipe.sampler = sampler;
     if (request.regions) recipe.regions = request.regions;
+    if (request.startImage) recipe.startImage = { strength: request.startImage.strength };
     return recipe;
   }
 
   async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     const { signal, onStep, init } = options;
     const started = performance.now();
-    const timings: StageTimings = {
-      tokenizeMs: 0,
-      textEncodeMs: 0,
-      unetMs: [],
-      stepOverheadMs: 0,
-      decodeMs: 0,
-      totalMs: 0,
-    };
+    const timings: StageTimings = emptyTimings();
     const [minSteps, maxSteps] = this.manifest.ranges.steps;
     const steps = Math.round(request.steps);
     if (!(steps >= minSteps && steps <= maxSteps))

@@ -8,7 +8,6 @@ import { GessoError } from '../../shared/errors';
 import { activeRegions, type RegionLayout } from '../../shared/regions/layout';
 import { regionWeights, type RegionWeights } from '../../shared/regions/masks';
 import { renderSketchTensor } from '../../shared/regions/sketch';
-import { scaled } from '../image';
 import type {
   Conditioning,
   GenerateRequest,
@@ -17,8 +16,8 @@ import type {
   Pipeline,
 } from '../pipelines';
 import { classifierFreeGuidance } from '../schedulers';
-import { inputOr, isDeviceTensor, outputOr, type ModelSession } from '../session';
-import { floatTensor, toFloat32 } from '../tensors';
+import type { ModelSession } from '../session';
+import { encodeImage } from '../pipelines/encode';
 import { combinePredictions } from './combine';
 import { isUsed } from './regional';
 import { runUnetBatch } from './unet-batch';
@@ -145,23 +144,13 @@ export async function encodeSketch(
   image: { width: number; height: number },
   dims: readonly number[],
 ): Promise<InitLatents> {
-  const { manifest } = pipeline;
-  let pixels = renderSketchTensor(layout, image);
-  if (manifest.latent.decoderOutput === 'zero-to-one') pixels = pixels.map((v) => (v + 1) / 2);
-  const input = inputOr(encoder, 'sample');
-  const outputs = await encoder.run({
-    [input.name]: floatTensor(
-      input.type === 'float16' ? 'float16' : 'float32',
-      [1, 3, image.height, image.width],
-      pixels,
-    ),
-  });
-  const out = outputs[outputOr(encoder, 'latent_sample').name]!;
-  if (isDeviceTensor(out)) throw new Error('encoder output stayed on the GPU');
-  const latents = scaled(toFloat32(out), manifest.latent.scalingFactor);
-  const expected = dims.reduce((a, b) => a * b, 1);
-  if (latents.length !== expected)
-    throw new Error(`encoder gave ${latents.length} latents, the UNet takes ${expected}`);
+  const latents = await encodeImage(
+    pipeline,
+    encoder,
+    renderSketchTensor(layout, image),
+    image,
+    dims,
+  );
   return {
     latents,
     strength: scheduleStrength(pipeline, steps, layout.startImage?.strength ?? 0.5),

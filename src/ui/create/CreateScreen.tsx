@@ -3,7 +3,7 @@
  * picture out, with Save and Share; every result is kept in the gallery.
  */
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { randomSeed } from '../../shared/random';
 import {
   initialChoices,
@@ -20,6 +20,8 @@ import { ExplainButton } from '../explain/ExplainButton';
 import { AttentionMaps, useAttentionView } from '../explain/AttentionMaps';
 import type { StoredExplanation } from '../../store/gallery';
 import { ResultView } from './ResultView';
+import { StartImagePicker } from './start-image/StartImagePicker';
+import { DEFAULT_STRENGTH, releaseChoice, type StartImageChoice } from './start-image/photo';
 import { problemIds, SettingsRow } from './SettingsRow';
 import { ResultActions } from './ResultActions';
 import { NO_DRAFTS, runSettings, typed, type FieldDrafts } from './number-fields';
@@ -60,6 +62,11 @@ export function CreateScreen() {
   const [keepError, setKeepError] = useState<string | null>(null);
   const [resultFile, setResultFile] = useState<File | null>(null);
   const [keptId, setKeptId] = useState<string | null>(null);
+  const [startPhoto, setStartPhoto] = useState<StartImageChoice | null>(null);
+  // Leaving the screen lets go of the photo (its bitmap and preview URL).
+  const heldPhoto = useRef<StartImageChoice | null>(null);
+  heldPhoto.current = startPhoto;
+  useEffect(() => () => heldPhoto.current && releaseChoice(heldPhoto.current), []);
   const [explanation, setExplanation] = useState<StoredExplanation | null>(null);
   const attention = useAttentionView(explanation);
   useEffect(() => {
@@ -126,6 +133,9 @@ export function CreateScreen() {
       negativePrompt: choices.negativePrompt,
       seed,
       regions: layoutForGenerate(),
+      ...(startPhoto
+        ? { startPhoto: { bitmap: startPhoto.bitmap, strength: startPhoto.strength } }
+        : {}),
     });
   };
 
@@ -161,6 +171,7 @@ export function CreateScreen() {
         <ExplainButton
           key={state.result.url}
           output={state.result.output}
+          startImage={state.result.startImage ?? null}
           packId={state.packRequested}
           keptId={keptId}
           onExplained={setExplanation}
@@ -200,6 +211,11 @@ export function CreateScreen() {
             // A random seed each run: the field goes back to showing the last seed.
             if (!fixedSeed) setDrafts((d) => ({ ...d, seed: null }));
           }}
+        />
+        <StartImagePicker
+          value={startPhoto}
+          onChange={setStartPhoto}
+          defaultStrength={pack.defaults.startStrength ?? DEFAULT_STRENGTH}
         />
         <RegionsPanel />
       </div>

@@ -9,7 +9,7 @@ export type PackControls = Pick<LoadedPackInfo, 'guidance' | 'defaults' | 'range
 /** The built-in demo pack's, used only until its manifest or the loaded pack is known. */
 export const FALLBACK_CONTROLS: PackControls = {
   guidance: 'embedding',
-  defaults: { steps: 4, guidance: 4 },
+  defaults: { steps: 4, guidance: 4, startStrength: 0.15 },
   ranges: { steps: [1, 8], guidance: [1, 8] },
 };
 

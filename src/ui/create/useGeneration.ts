@@ -7,6 +7,7 @@ import { isAbortError } from '../../shared/errors';
 import { engineFor, loadBackendPreference, markLoaded, recoverFrom } from '../app/engine';
 import { guidanceArgs, stepsFor } from './pack-controls';
 import { encodePng } from '../../shared/rgba';
+import { fitPhoto } from './start-image/photo';
 
 export interface GenerationResult {
   /** The engine's answer: pixels, the recipe as it ran, backend and timings. */
@@ -16,6 +17,8 @@ export interface GenerationResult {
   url: string;
   /** Click to pixels, measured on the page. */
   elapsedMs: number;
+  /** The photo it started from, at the pack's size (Explain runs the same recipe again with it). */
+  startImage?: { image: RgbaImage; strength: number };
 }
 
 export type GenerationStatus = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -39,6 +42,8 @@ export interface GenerationRequest extends Omit<RecipeRequest, 'guidance'> {
   packId: string | undefined;
   /** null: the pack's default. */
   guidance: number | null;
+  /** A photo to start from (any size: cropped and scaled to the pack's once it is loaded). */
+  startPhoto?: { bitmap: ImageBitmap; strength: number };
 }
 
 const INITIAL: GenerationState = {
@@ -73,7 +78,14 @@ export function useGeneration() {
     const started = performance.now();
     const engine = engineFor(request.packId);
     setState((s) => ({ ...s, status: 'loading', done: 0, total: 0, preview: null, error: null }));
+    let photo: { bitmap: ImageBitmap; strength: number } | undefined;
     try {
+      // The photo as it is now: the picker may replace (and close) its bitmap while the pack loads.
+      if (request.startPhoto)
+        photo = {
+          bitmap: await createImageBitmap(request.startPhoto.bitmap),
+          strength: request.startPhoto.strength,
+        };
       const pack = await engine.call(
         'loadPack',
         { packId: request.packId, preference: loadBackendPreference() },
@@ -83,6 +95,10 @@ export function useGeneration() {
       // The loaded pack has the last word on range and guidance kind (the fields went by its manifest).
       const steps = stepsFor(request.steps, pack);
       const guidance = guidanceArgs(pack, request.guidance, request.negativePrompt ?? '');
+      const startImage = photo && {
+        image: fitPhoto(photo.bitmap, pack.image),
+        strength: photo.strength,
+      };
       setState((s) => ({
         ...s,
         pack,
@@ -99,6 +115,7 @@ export function useGeneration() {
           steps,
           seed: request.seed,
           ...(request.regions ? { regions: request.regions } : {}),
+          ...(startImage ? { startImage } : {}),
         },
         {
           signal,
@@ -120,7 +137,7 @@ export function useGeneration() {
         status: 'done',
         done: output.recipe.steps,
         total: output.recipe.steps,
-        result: { output, blob, url, elapsedMs },
+        result: { output, blob, url, elapsedMs, ...(startImage ? { startImage } : {}) },
       }));
     } catch (error) {
       recoverFrom(error);
@@ -133,6 +150,7 @@ export function useGeneration() {
           error: error instanceof Error ? error.message : String(error),
         }));
     } finally {
+      photo?.bitmap.close();
       if (controller.current === abort) controller.current = null;
     }
   }, []);

@@ -6,6 +6,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { GenerateOutput } from '../../engine';
+import type { RgbaImage } from '../../shared/rgba';
 import { isAbortError } from '../../shared/errors';
 import { saveExplanation, type StoredExplanation } from '../../store/gallery';
 import { engineFor, loadBackendPreference, markLoaded, recoverFrom } from '../app/engine';
@@ -13,11 +14,14 @@ import { toStoredExplanation } from './map-image';
 
 export function ExplainButton({
   output,
+  startImage,
   packId,
   keptId,
   onExplained,
 }: {
   output: GenerateOutput;
+  /** The photo the result started from, if any: the same recipe needs it again. */
+  startImage: { image: RgbaImage; strength: number } | null;
   /** The stored pack the result came from (undefined: the demo pack). */
   packId: string | undefined;
   /** The gallery item of this result, once kept. */
@@ -66,6 +70,7 @@ export function ExplainButton({
           height: recipe.height,
           preview: false,
           ...(recipe.regions ? { regions: recipe.regions } : {}),
+          ...(startImage ? { startImage } : {}),
         },
         { signal: abort.signal, onProgress: (p) => setProgress({ step: p.step, steps: p.steps }) },
       );

@@ -21,6 +21,7 @@ function facts(item: GalleryItem): [string, string][] {
   );
   if (r.sampler) rows.push(['Sampler', r.sampler]);
   if (r.regions !== undefined && r.regions !== null) rows.push(['Regions', 'yes']);
+  if (r.startImage) rows.push(['Start image', `a photo, strength ${r.startImage.strength}`]);
   rows.push(['Backend', item.run.backend]);
   const total = item.run.timings.totalMs ?? item.run.timings.total;
   if (typeof total === 'number') rows.push(['Time', `${(total / 1000).toFixed(1)} s`]);

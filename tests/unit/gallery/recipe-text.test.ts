@@ -87,7 +87,7 @@ describe('parameters text (A1111 style)', () => {
 });
 
 describe('gesso-recipe JSON', () => {
-  it('round-trips every field exactly, regions and Unicode included', () => {
+  it('round-trips every field exactly, regions, start image and Unicode included', () => {
     const full: Recipe = {
       ...recipe,
       prompt: '猫 and 🐶, "quoted"\nnext line',
@@ -98,6 +98,7 @@ describe('gesso-recipe JSON', () => {
         ],
         strokes: [{ region: 1, erase: false, points: [0.1, 0.2, 0.05] }],
       },
+      startImage: { strength: 0.35 },
     };
     const text = formatGessoRecipe(
       full,
