@@ -1,13 +1,15 @@
 /**
  * One generation on a loaded pipeline: plain generation calls the pipeline
  * directly; regions are asked for a plan only when the request's layout has
- * regions or starts from the drawing; a start photo is encoded to start from.
+ * regions or starts from the drawing; a start photo is encoded to start
+ * from; a repaint keeps the picture outside its mask.
  */
 
 import { decodeLayout } from '../shared/regions/layout';
 import type { GenerateOptions, GenerateRequest, GenerateResult, Pipeline } from './pipelines';
 import { layoutMatters, planRegions } from './regions/generate';
 import { keepPhoto, photoInit } from './start-image';
+import { composite, planRepaint } from './repaint';
 
 export interface GenerateImageOptions extends Pick<GenerateOptions, 'signal' | 'onStep'> {
   /** Force one UNet call per regional prompt (benchmarks compare it with batching). */
@@ -34,10 +36,16 @@ export async function generateImage(
       : null;
   // A photo to start from wins over the drawing as a start.
   const init = start ? await photoInit(pipeline, request, start, openEncoder) : plan?.init;
-  return pipeline.generate(request, {
+  const repaint = request.repaint
+    ? await planRepaint(pipeline, request, request.repaint, openEncoder)
+    : null;
+  const result = await pipeline.generate(request, {
     ...(signal ? { signal } : {}),
     ...(onStep ? { onStep } : {}),
     ...(init ? { init } : {}),
+    ...(repaint ? { keep: repaint.keep } : {}),
     ...(plan?.predictor ? { predictor: plan.predictor } : {}),
   });
+  if (!repaint || !request.repaint) return result;
+  return { ...result, image: composite(result.image, request.repaint.image, repaint.pixelMask) };
 }

@@ -42,6 +42,12 @@ export interface RecipeRequest {
   regions?: RegionLayoutJson;
   /** Start from this photo (already the pack's size), changed by `strength` (img2img). */
   startImage?: { image: RgbaImage; strength: number };
+  /**
+   * Repaint only where `mask` (the image's size, 0-255, 255: repaint) is
+   * painted over `image` (the current picture, the pack's size); every other
+   * pixel stays exactly as it is.
+   */
+  repaint?: { image: RgbaImage; mask: Uint8Array };
 }
 
 /** Milliseconds per stage of one generation. */

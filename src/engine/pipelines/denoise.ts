@@ -1,6 +1,7 @@
 /**
  * The sampling loop: at each of the scheduler's timesteps, predict noise,
- * step the scheduler, report progress with a preview. Yields to the event
+ * step the scheduler (keeping given latents outside a mask, for repaint),
+ * report progress with a preview. Yields to the event
  * loop between steps so the page's abort arrives promptly.
  */
 
@@ -10,7 +11,7 @@ import type { RgbaImage } from '../../shared/rgba';
 import { throwIfAborted, yieldToEvents } from '../abort';
 import { scaled } from '../image';
 import type { Scheduler } from '../schedulers';
-import type { NoisePredictor, StepProgress } from './types';
+import type { KeepLatents, NoisePredictor, StepProgress } from './types';
 
 export interface DenoiseLoop {
   scheduler: Scheduler;
@@ -25,6 +26,22 @@ export interface DenoiseLoop {
   signal?: AbortSignal;
   /** After every step but the last (which the caller reports with the final image). */
   onStep?: (progress: StepProgress) => void;
+  /** Latents to keep outside a mask (repaint). */
+  keep?: KeepLatents;
+}
+
+/** `mask * generated + (1 - mask) * kept`, the mask per position, shared by the channels. */
+export function blendLatents(
+  generated: Float32Array,
+  kept: Float32Array,
+  mask: Float32Array,
+): Float32Array {
+  const out = new Float32Array(generated.length);
+  for (let i = 0; i < out.length; i++) {
+    const m = mask[i % mask.length]!;
+    out[i] = m * generated[i]! + (1 - m) * kept[i]!;
+  }
+  return out;
 }
 
 /** Runs every step; returns the final clean-latent estimate. */
@@ -47,6 +64,14 @@ export async function denoise(loop: DenoiseLoop): Promise<Float32Array> {
     latents = result.next;
     denoised = result.denoised;
     const last = i + 1 === total;
+    if (loop.keep) {
+      const { latents: kept, mask } = loop.keep;
+      denoised = blendLatents(denoised, kept, mask);
+      if (!last) {
+        const noised = scheduler.addNoise(kept, random.gaussians(kept.length), i + 1);
+        latents = blendLatents(latents, noised, mask);
+      }
+    }
     const preview = !last && loop.preview ? await loop.preview(denoised) : null;
     timings.stepOverheadMs += performance.now() - stepStart - unetMs;
     if (!last) loop.onStep?.({ step: i + 1, steps: total, timestep, preview });

@@ -6,6 +6,7 @@ export type {
   GenerateRequest,
   GenerateResult,
   InitLatents,
+  KeepLatents,
   NoisePredictor,
   StepContext,
   StepProgress,

@@ -311,6 +311,7 @@ export class Pipeline {
       timings,
       ...(signal ? { signal } : {}),
       ...(onStep ? { onStep } : {}),
+      ...(options.keep ? { keep: options.keep } : {}),
     });
     await yieldToEvents();
     throwIfAborted(signal);

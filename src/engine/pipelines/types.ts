@@ -65,4 +65,16 @@ export interface GenerateOptions {
    * them by masks.
    */
   predictor?: NoisePredictor;
+  /**
+   * Keep these clean latents where `mask` (latent grid, 0..1, 1: generate) is
+   * 0: after every step the latents there are replaced by these, noised to
+   * the next step's level (blended latent diffusion).
+   */
+  keep?: KeepLatents;
+}
+
+export interface KeepLatents {
+  latents: Float32Array;
+  /** One weight per latent position (h * w), shared by all channels. */
+  mask: Float32Array;
 }
