@@ -29,7 +29,15 @@ import { hasRegionPrompts, useRegionPrompts } from './useRegionPrompts';
 import { StatusLine } from './StatusLine';
 import { useGeneration } from './useGeneration';
 import { useModelChoice } from './useModelChoice';
-import { DrawingTools, layoutForGenerate, RegionsPanel, restoreLayout } from '../draw';
+import {
+  DrawingTools,
+  layoutForGenerate,
+  RegionsPanel,
+  repaintMask,
+  restoreLayout,
+  setRepaint,
+  useRepaintMode,
+} from '../draw';
 import { runInfoOf } from './run-info';
 import { recipePng, saveGeneration } from '../../store/gallery';
 import { pngFileName } from '../gallery/files';
@@ -42,6 +50,7 @@ export function CreateScreen() {
   const [choices, setChoices] = useState<CreateChoices>(() => initialChoices(randomSeed()));
   const { state, generate, cancel } = useGeneration();
   const models = useModelChoice();
+  const repaint = useRepaintMode();
   const busy = state.status === 'loading' || state.status === 'running';
   // The chosen model's ranges and guidance kind: its manifest's until it is loaded, then the engine's.
   const loaded = state.pack && { choice: state.packRequested ?? DEMO_CHOICE, pack: state.pack };
@@ -123,6 +132,10 @@ export function CreateScreen() {
     if (steps === null || settings.blocked !== null) return;
     const seed = choices.fixedSeed ? settings.seed.value : randomSeed();
     if (seed === null) return;
+    // Repaint mode with some area painted: only there, over the current result.
+    const picture = state.result?.output.image;
+    const mask = picture ? repaintMask(picture) : null;
+    const repaintArea = picture && mask ? { image: picture, mask } : null;
     setChoices((s) => ({ ...s, seed }));
     if (!choices.fixedSeed) setDrafts((d) => ({ ...d, seed: null }));
     void generate({
@@ -136,6 +149,7 @@ export function CreateScreen() {
       ...(startPhoto
         ? { startPhoto: { bitmap: startPhoto.bitmap, strength: startPhoto.strength } }
         : {}),
+      ...(repaintArea ? { repaint: repaintArea } : {}),
     });
   };
 
@@ -177,6 +191,22 @@ export function CreateScreen() {
           onExplained={setExplanation}
         />
       )}
+      {!busy && state.result && (
+        <button
+          type="button"
+          class="repaint-toggle"
+          aria-pressed={repaint}
+          onClick={() => setRepaint(!repaint)}
+        >
+          Repaint
+        </button>
+      )}
+      {repaint && (
+        <p class="repaint-hint">
+          Paint over the part to change, then press Generate: the rest of the picture stays as it
+          is.
+        </p>
+      )}
       {!busy && attention && <AttentionMaps view={attention} />}
       {keepError && <p role="alert">Not kept in the gallery: {keepError}</p>}
       <DrawingTools />
@@ -217,7 +247,7 @@ export function CreateScreen() {
           onChange={setStartPhoto}
           defaultStrength={pack.defaults.startStrength ?? DEFAULT_STRENGTH}
         />
-        <RegionsPanel />
+        {!repaint && <RegionsPanel />}
       </div>
       {/* Outside .controls so it can stick to the bottom of the whole screen. */}
       <PromptBar

@@ -44,6 +44,8 @@ export interface GenerationRequest extends Omit<RecipeRequest, 'guidance'> {
   guidance: number | null;
   /** A photo to start from (any size: cropped and scaled to the pack's once it is loaded). */
   startPhoto?: { bitmap: ImageBitmap; strength: number };
+  /** Repaint the painted part of the current result (the engine checks it is the pack's size). */
+  repaint?: { image: RgbaImage; mask: Uint8Array };
 }
 
 const INITIAL: GenerationState = {
@@ -116,6 +118,7 @@ export function useGeneration() {
           seed: request.seed,
           ...(request.regions ? { regions: request.regions } : {}),
           ...(startImage ? { startImage } : {}),
+          ...(request.repaint ? { repaint: request.repaint } : {}),
         },
         {
           signal,

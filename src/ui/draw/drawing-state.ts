@@ -14,6 +14,7 @@ import {
   type RegionLayout,
   type RegionLayoutJson,
 } from '../../shared/regions/layout';
+import { rasterizeRegion } from '../../shared/regions/masks';
 import { createDrawing, fromLayout, toLayout, type Drawing } from './strokes';
 
 export interface SketchSettings {
@@ -24,19 +25,35 @@ export interface SketchSettings {
 }
 
 export interface DrawingStore {
+  /** What the canvas paints now: the regions, or the repaint mask in repaint mode. */
   drawing: Drawing;
   sketch: SketchSettings;
   /** The drawing is shown over the picture (hide it to look at the result). */
   showDrawing: boolean;
+  /** Repaint mode: the same brush, eraser, undo and gestures paint a mask over the result. */
+  repaint: boolean;
+}
+
+/** The store inside: both drawings; `DrawingStore.drawing` is whichever the mode paints. */
+interface Stored extends Omit<DrawingStore, 'drawing'> {
+  regions: Drawing;
+  mask: Drawing;
+}
+
+function view(s: Stored): DrawingStore {
+  const { regions, mask, ...rest } = s;
+  return { ...rest, drawing: s.repaint ? mask : regions };
 }
 
 const SAVED = 'gesso.drawing';
 const listeners = new Set<() => void>();
 
 /** The drawing saved in this tab (it survives reloads, e.g. the first visit's reload for isolation). */
-function loadSaved(): DrawingStore {
-  const fresh: DrawingStore = {
-    drawing: createDrawing(),
+function loadSaved(): Stored {
+  const fresh: Stored = {
+    regions: createDrawing(),
+    mask: createDrawing(),
+    repaint: false,
     // 0.9: on the demo pack the drawing's colours survive only from about 0.9 (measured:
     // demo-pack.test.ts); lower values follow the prompt more than the drawing.
     sketch: { enabled: false, strength: 0.9 },
@@ -48,7 +65,7 @@ function loadSaved(): DrawingStore {
     const layout = decodeLayout(json);
     return {
       ...fresh,
-      drawing: fromLayout(layout),
+      regions: fromLayout(layout),
       sketch: layout.startImage
         ? { enabled: true, strength: layout.startImage.strength }
         : fresh.sketch,
@@ -68,7 +85,7 @@ function saveSoon(): void {
   saveScheduled = true;
   const save = () => {
     saveScheduled = false;
-    if (state.drawing.active) return; // a stroke began meanwhile: its end saves again
+    if (view(state).drawing.active) return; // a stroke began meanwhile: its end saves again
     try {
       sessionStorage.setItem(SAVED, serializeLayout(currentLayout()));
     } catch {
@@ -79,22 +96,49 @@ function saveSoon(): void {
   else setTimeout(save, 300);
 }
 
-let state: DrawingStore = loadSaved();
+let state: Stored = loadSaved();
+let snapshot: DrawingStore = view(state);
 
 function changed(): void {
+  snapshot = view(state);
   listeners.forEach((l) => l());
-  if (!state.drawing.active) saveSoon();
+  if (!snapshot.drawing.active) saveSoon();
 }
 
 export function getDrawingState(): DrawingStore {
-  return state;
+  return snapshot;
 }
 
+/** Updates the drawing the canvas paints now (the regions, or the repaint mask). */
 export function setDrawing(update: (d: Drawing) => Drawing): void {
-  const next = update(state.drawing);
-  if (next === state.drawing) return;
-  state = { ...state, drawing: next };
+  const key = state.repaint ? 'mask' : 'regions';
+  const next = update(state[key]);
+  if (next === state[key]) return;
+  state = { ...state, [key]: next };
   changed();
+}
+
+/** Repaint mode on or off; the mask starts empty each time it is turned on. */
+export function setRepaint(repaint: boolean): void {
+  if (repaint === state.repaint) return;
+  state = { ...state, repaint, mask: repaint ? createDrawing() : state.mask };
+  changed();
+}
+
+/**
+ * The repaint mask at `size`, 0-255 (255: repaint), or null when repaint
+ * mode is off or nothing is painted.
+ */
+export function repaintMask(size: { width: number; height: number }): Uint8Array | null {
+  if (!state.repaint) return null;
+  const layout = toLayout(state.mask);
+  const painted = new Float32Array(size.width * size.height);
+  for (const region of layout.regions)
+    rasterizeRegion(layout.strokes, region.id, size).forEach((v, i) => {
+      painted[i] = Math.max(painted[i]!, v);
+    });
+  if (!painted.some((v) => v > 0)) return null;
+  return Uint8Array.from(painted, (v) => Math.round(v * 255));
 }
 
 export function setSketch(patch: Partial<SketchSettings>): void {
@@ -104,6 +148,7 @@ export function setSketch(patch: Partial<SketchSettings>): void {
 
 export function setShowDrawing(showDrawing: boolean): void {
   state = { ...state, showDrawing };
+  snapshot = view(state);
   listeners.forEach((l) => l());
 }
 
@@ -113,17 +158,27 @@ export function subscribe(listener: () => void): () => void {
 }
 
 export function useDrawingState(): DrawingStore {
-  const [snapshot, setSnapshot] = useState(state);
+  const [current, setCurrent] = useState(snapshot);
   useEffect(() => {
-    setSnapshot(state);
-    return subscribe(() => setSnapshot(state));
+    setCurrent(snapshot);
+    return subscribe(() => setCurrent(snapshot));
   }, []);
-  return snapshot;
+  return current;
+}
+
+/** Whether repaint mode is on; re-renders only when that changes (not on every stroke). */
+export function useRepaintMode(): boolean {
+  const [on, setOn] = useState(state.repaint);
+  useEffect(() => {
+    setOn(state.repaint);
+    return subscribe(() => setOn(state.repaint));
+  }, []);
+  return on;
 }
 
 /** The layout to generate with (and to save with the result). */
 export function currentLayout(): RegionLayout {
-  const layout = toLayout(state.drawing);
+  const layout = toLayout(state.regions);
   if (state.sketch.enabled) layout.startImage = { strength: state.sketch.strength };
   return layout;
 }
@@ -132,7 +187,7 @@ export function currentLayout(): RegionLayout {
 export function restoreLayout(layout: RegionLayout): void {
   state = {
     ...state,
-    drawing: fromLayout(layout),
+    regions: fromLayout(layout),
     sketch: layout.startImage
       ? { enabled: true, strength: layout.startImage.strength }
       : { ...state.sketch, enabled: false },

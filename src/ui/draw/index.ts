@@ -4,3 +4,4 @@ export { DrawingLayer } from './DrawingLayer';
 export { DrawingTools } from './DrawingTools';
 export { RegionsPanel } from './RegionsPanel';
 export { currentLayout, layoutForGenerate, restoreLayout } from './drawing-state';
+export { repaintMask, setRepaint, useRepaintMode } from './drawing-state';

@@ -4,8 +4,10 @@ import {
   currentLayout,
   getDrawingState,
   layoutForGenerate,
+  repaintMask,
   restoreLayout,
   setDrawing,
+  setRepaint,
   setSketch,
   subscribe,
 } from '../../../../src/ui/draw/drawing-state';
@@ -53,5 +55,24 @@ describe('drawing store', () => {
     expect(currentLayout().regions).toEqual(saved.regions);
     expect(currentLayout().strokes).toEqual(saved.strokes);
     expect(getDrawingState().sketch.enabled).toBe(false);
+  });
+
+  it('paints a separate repaint mask in repaint mode, leaving the regions as they were', () => {
+    const regionsBefore = JSON.stringify(currentLayout());
+    expect(repaintMask({ width: 8, height: 8 })).toBeNull(); // mode off
+    setRepaint(true);
+    expect(getDrawingState().repaint).toBe(true);
+    expect(getDrawingState().drawing.regions).toEqual([]); // a fresh, empty mask
+    expect(repaintMask({ width: 8, height: 8 })).toBeNull(); // nothing painted yet
+    // A stroke down the right edge: the mask is 255 there and 0 on the left.
+    setDrawing((d) => endStroke(beginStroke(d, { x: 0.9, y: 0, width: 0.2 })));
+    setDrawing((d) => endStroke(beginStroke(d, { x: 0.9, y: 1, width: 0.2 })));
+    const mask = repaintMask({ width: 8, height: 8 })!;
+    expect(mask[0 * 8 + 7]).toBe(255);
+    expect(mask[0 * 8 + 0]).toBe(0);
+    expect(JSON.stringify(currentLayout())).toBe(regionsBefore);
+    setRepaint(false);
+    expect(repaintMask({ width: 8, height: 8 })).toBeNull();
+    expect(getDrawingState().drawing.regions.length).toBeGreaterThan(0); // the regions are back
   });
 });
