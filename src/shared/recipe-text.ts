@@ -178,6 +178,14 @@ export function parseGessoRecipe(text: string): Recipe | null {
   const start = isRecord(r.startImage) ? r.startImage.strength : undefined;
   if (typeof start === 'number' && start >= 0 && start <= 1)
     recipe.startImage = { strength: start };
+  const repaint = r.repaint;
+  if (
+    isRecord(repaint) &&
+    (repaint.parent === null || typeof repaint.parent === 'string') &&
+    Array.isArray(repaint.mask) &&
+    repaint.mask.every((n) => Number.isInteger(n) && (n as number) >= 0)
+  )
+    recipe.repaint = { parent: repaint.parent, mask: repaint.mask as number[] };
   return recipe;
 }
 

@@ -24,6 +24,8 @@ export interface Recipe {
   regions?: RegionLayoutJson;
   /** It started from a photo, changed by this much (0 keeps the photo, 1 ignores it); the photo itself is not in the recipe. */
   startImage?: { strength: number };
+  /** A repaint of another picture: its gallery item (when kept) and the painted mask (shared/mask-runs.ts). */
+  repaint?: { parent: string | null; mask: number[] };
 }
 
 /** What the page asks for: the loaded pack fills in the rest (pack, size, sampler, defaults). */
@@ -47,7 +49,7 @@ export interface RecipeRequest {
    * painted over `image` (the current picture, the pack's size); every other
    * pixel stays exactly as it is.
    */
-  repaint?: { image: RgbaImage; mask: Uint8Array };
+  repaint?: { image: RgbaImage; mask: Uint8Array; parent?: string | null };
 }
 
 /** Milliseconds per stage of one generation. */

@@ -13,6 +13,7 @@ import { GessoError } from '../../shared/errors';
 import { guidanceKind, runsUnconditional, type GuidanceKind } from '../../shared/guidance';
 import type { ComponentName, PackManifest, PackVariant } from '../../shared/pack-manifest';
 import type { PackSource } from '../../shared/pack-source';
+import { encodeRuns } from '../../shared/mask-runs';
 import { Random } from '../../shared/random';
 import { emptyTimings, SAMPLER_NAMES, type Recipe, type StageTimings } from '../../shared/recipe';
 import type { RgbaImage } from '../../shared/rgba';
@@ -258,6 +259,11 @@ export class Pipeline {
     if (sampler) recipe.sampler = sampler;
     if (request.regions) recipe.regions = request.regions;
     if (request.startImage) recipe.startImage = { strength: request.startImage.strength };
+    if (request.repaint)
+      recipe.repaint = {
+        parent: request.repaint.parent ?? null,
+        mask: encodeRuns(request.repaint.mask),
+      };
     return recipe;
   }
 

@@ -135,7 +135,7 @@ export function CreateScreen() {
     // Repaint mode with some area painted: only there, over the current result.
     const picture = state.result?.output.image;
     const mask = picture ? repaintMask(picture) : null;
-    const repaintArea = picture && mask ? { image: picture, mask } : null;
+    const repaintArea = picture && mask ? { image: picture, mask, parent: keptId } : null;
     setChoices((s) => ({ ...s, seed }));
     if (!choices.fixedSeed) setDrafts((d) => ({ ...d, seed: null }));
     void generate({

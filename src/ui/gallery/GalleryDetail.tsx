@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { GessoError } from '../../shared/errors';
+import { paintedShare } from '../../shared/mask-runs';
 import type { Recipe } from '../../shared/recipe';
 import { getImage, type GalleryItem } from '../../store/gallery';
 import { canShareFile, downloadBlob, pngFileName } from './files';
@@ -22,6 +23,11 @@ function facts(item: GalleryItem): [string, string][] {
   if (r.sampler) rows.push(['Sampler', r.sampler]);
   if (r.regions !== undefined && r.regions !== null) rows.push(['Regions', 'yes']);
   if (r.startImage) rows.push(['Start image', `a photo, strength ${r.startImage.strength}`]);
+  if (r.repaint)
+    rows.push([
+      'Repainted',
+      `${Math.round(100 * paintedShare(r.repaint.mask))}% of ${r.repaint.parent ? 'an earlier image' : 'a picture'}`,
+    ]);
   rows.push(['Backend', item.run.backend]);
   const total = item.run.timings.totalMs ?? item.run.timings.total;
   if (typeof total === 'number') rows.push(['Time', `${(total / 1000).toFixed(1)} s`]);

@@ -15,6 +15,7 @@ import { generateImage } from '../../../src/engine/generate';
 import { Pipeline } from '../../../src/engine/pipelines';
 import type { ModelSession } from '../../../src/engine/session';
 import { GessoError } from '../../../src/shared/errors';
+import { encodeRuns } from '../../../src/shared/mask-runs';
 import type { RgbaImage } from '../../../src/shared/rgba';
 import { dirPackSource, fixturePack, nodeFactory } from './helpers/node-packs';
 import { hueIs, hueStats } from './regions/hue';
@@ -96,7 +97,11 @@ describe.skipIf(!existsSync(resolve(DEMO, 'manifest.json')))('repaint on the dem
         steps: 4,
         seed: seed + 100,
         preview: false,
-        repaint: { image: first.image, mask: rightHalf(64, 64) },
+        repaint: { image: first.image, mask: rightHalf(64, 64), parent: 'parent-item' },
+      });
+      expect(second.recipe.repaint).toEqual({
+        parent: 'parent-item',
+        mask: encodeRuns(rightHalf(64, 64)),
       });
       const kept = leftDifference(first.image, second.image, 0.4);
       expect(kept).toBeLessThanOrEqual(2);

@@ -87,7 +87,7 @@ describe('parameters text (A1111 style)', () => {
 });
 
 describe('gesso-recipe JSON', () => {
-  it('round-trips every field exactly, regions, start image and Unicode included', () => {
+  it('round-trips every field exactly, regions, start image, repaint and Unicode included', () => {
     const full: Recipe = {
       ...recipe,
       prompt: '猫 and 🐶, "quoted"\nnext line',
@@ -99,6 +99,7 @@ describe('gesso-recipe JSON', () => {
         strokes: [{ region: 1, erase: false, points: [0.1, 0.2, 0.05] }],
       },
       startImage: { strength: 0.35 },
+      repaint: { parent: '1700000000000-abc', mask: [2016, 32, 2048] },
     };
     const text = formatGessoRecipe(
       full,
