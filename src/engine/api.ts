@@ -56,6 +56,8 @@ export interface LoadedPackInfo {
   ranges: { steps: [number, number]; guidance: [number, number] };
   guidance: GuidanceKind;
   hasPreview: boolean;
+  /** The loaded variant has a VAE encoder: it can start from a photo or the drawing, and repaint. */
+  hasImageEncoder: boolean;
   /** The variant's estimated peak working memory (manifest). */
   memoryBytes: number;
   /** The text encoder is freed after each prompt to save memory. */

@@ -92,6 +92,7 @@ export class PackSlot {
       ranges: manifest.ranges,
       guidance: pipeline.guidanceKind,
       hasPreview: pipeline.hasPreview,
+      hasImageEncoder: Boolean(variant.components.vaeEncoder),
       memoryBytes: variant.requires.memoryBytes,
       releasesTextEncoder: releaseTextEncoder,
       textStatesOnGpu: keepTextOnDevice,

@@ -9,7 +9,7 @@
  * SwiftShader is run for correctness only (agreement with wasm), never timed.
  *
  * Also: the first image of a returning visit (tests/bench/first-image.mjs),
- * and explain mode's cost (tests/bench/explain.mjs).
+ * explain mode's cost (tests/bench/explain.mjs) and repaint's (tests/bench/repaint.mjs).
  *
  * Options: --repeats N (default 5), --first-image-runs N (default 10),
  * --first-image-only (just that figure),
@@ -26,6 +26,7 @@ import { preview, runnerImport } from 'vite';
 import { benchFirstImage } from './first-image.mjs';
 import { benchExplain } from './explain.mjs';
 import { benchRegions } from './regions.mjs';
+import { benchRepaint } from './repaint.mjs';
 import { fmt, median, summarise, table } from './stats.mjs';
 import { measureDefaultThreads, openNativeWithThreads } from './threads.mjs';
 
@@ -395,6 +396,12 @@ try {
       `normal ${fmt(explain.generateMs)} ms, explain ${fmt(explain.explainMs)} ms; ` +
       `peak memory of all Chromium processes ${mib(explain.generatePeak)} normal, ${mib(explain.explainPeak)} explain. ` +
       'Quality (the pointing game) and native figures: node tests/bench/explain.mjs.',
+  );
+
+  const repaint = await benchRepaint({ call, repeats });
+  console.log(
+    `\nRepaint (wasm, "blue square" over the right half of a picture, 4 steps, median of ${repeats}; the worker call, VAE encoding and final composite included): ` +
+      `plain ${fmt(repaint.plainMs)} ms, repaint ${fmt(repaint.repaintMs)} ms; per step (UNet + the rest) ${fmt(repaint.plainStepMs)} ms against ${fmt(repaint.repaintStepMs)} ms.`,
   );
 
   const regions = await benchRegions({ call, repeats });

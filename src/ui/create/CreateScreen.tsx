@@ -191,7 +191,7 @@ export function CreateScreen() {
           onExplained={setExplanation}
         />
       )}
-      {!busy && state.result && (
+      {!busy && state.result && pack.hasImageEncoder && (
         <button
           type="button"
           class="repaint-toggle"
@@ -245,6 +245,11 @@ export function CreateScreen() {
         <StartImagePicker
           value={startPhoto}
           onChange={setStartPhoto}
+          note={
+            pack.hasImageEncoder
+              ? null
+              : 'This pack has no image encoder, so it cannot start from a photo or repaint. Choose another pack for that.'
+          }
           defaultStrength={pack.defaults.startStrength ?? DEFAULT_STRENGTH}
         />
         {!repaint && <RegionsPanel />}

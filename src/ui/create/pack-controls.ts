@@ -4,23 +4,32 @@ import type { LoadedPackInfo } from '../../engine';
 import { manifestGuidanceKind } from '../../shared/guidance';
 import type { PackManifest } from '../../shared/pack-manifest';
 
-export type PackControls = Pick<LoadedPackInfo, 'guidance' | 'defaults' | 'ranges'>;
+export type PackControls = Pick<
+  LoadedPackInfo,
+  'guidance' | 'defaults' | 'ranges' | 'hasImageEncoder'
+>;
 
 /** The built-in demo pack's, used only until its manifest or the loaded pack is known. */
 export const FALLBACK_CONTROLS: PackControls = {
   guidance: 'embedding',
   defaults: { steps: 4, guidance: 4, startStrength: 0.15 },
   ranges: { steps: [1, 8], guidance: [1, 8] },
+  hasImageEncoder: true,
 };
 
 /** A pack's settings from its manifest, before it is loaded (the engine has the last word). */
 export function controlsFromManifest(
-  manifest: Pick<PackManifest, 'pipeline' | 'guidanceEmbedding' | 'defaults' | 'ranges'>,
+  manifest: Pick<
+    PackManifest,
+    'pipeline' | 'guidanceEmbedding' | 'defaults' | 'ranges' | 'variants'
+  >,
 ): PackControls {
+  const variant = manifest.variants.find((v) => v.default) ?? manifest.variants[0];
   return {
     guidance: manifestGuidanceKind(manifest),
     defaults: manifest.defaults,
     ranges: manifest.ranges,
+    hasImageEncoder: Boolean(variant?.components.vaeEncoder),
   };
 }
 

@@ -86,6 +86,7 @@ describe('the Model choices', () => {
           guidance: 'embedding',
           defaults: demo.defaults,
           ranges: demo.ranges,
+          hasImageEncoder: false, // this test's manifest lists no VAE encoder
         },
       },
     ]);

@@ -27,12 +27,14 @@ const embedding: PackControls = {
   guidance: 'embedding',
   defaults: { steps: 4, guidance: 8 },
   ranges: { steps: [1, 8], guidance: [1, 12] },
+  hasImageEncoder: false,
 };
 const cfg: PackControls = { ...embedding, guidance: 'cfg' };
 const none: PackControls = {
   guidance: 'none',
   defaults: { steps: 1, guidance: 1 },
   ranges: { steps: [1, 4], guidance: [1, 1] },
+  hasImageEncoder: false,
 };
 
 describe('a pack’s settings before it is loaded', () => {
@@ -45,6 +47,7 @@ describe('a pack’s settings before it is loaded', () => {
       guidance: 'embedding',
       defaults: { steps: 4, guidance: 8 },
       ranges: { steps: [1, 8], guidance: [1, 12] },
+      hasImageEncoder: false,
     });
     expect(controlsFromManifest(sdTurbo).guidance).toBe('none');
     const plain = { ...lcm, guidanceEmbedding: undefined };
