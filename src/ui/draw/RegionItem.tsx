@@ -56,7 +56,7 @@ export function RegionItem({
           Strength
           <input
             type="range"
-            aria-label={`Region ${n} strength`}
+            aria-label={`Region ${n} influence`}
             min={0}
             max={1}
             step={0.05}

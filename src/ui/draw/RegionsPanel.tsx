@@ -42,7 +42,7 @@ export function RegionsPanel() {
           Use drawing as starting image
         </label>
         <label>
-          Drawing strength
+          Drawing influence
           <input
             type="range"
             min={0.05}
