@@ -67,7 +67,9 @@ describe('Gesso as a PWA', () => {
       groups[group] += sizeOf(path);
     }
     console.log('First visit, bytes from the host (uncompressed):', groups);
-    expect(groups.shell).toBeLessThan(400_000);
+    // Measured 410 KB uncompressed (page, engine worker, service worker with its bundled
+    // catalog, styles, icons) once Explain, the start photo and Repaint were added.
+    expect(groups.shell).toBeLessThan(450_000);
   });
 
   it('is installable', async () => {
