@@ -186,6 +186,7 @@ export function CreateScreen() {
           key={state.result.url}
           output={state.result.output}
           startImage={state.result.startImage ?? null}
+          repaint={state.result.repaint ?? null}
           packId={state.packRequested}
           keptId={keptId}
           onExplained={setExplanation}

@@ -19,6 +19,8 @@ export interface GenerationResult {
   elapsedMs: number;
   /** The photo it started from, at the pack's size (Explain runs the same recipe again with it). */
   startImage?: { image: RgbaImage; strength: number };
+  /** The picture and mask it repainted (Explain needs them again too). */
+  repaint?: NonNullable<GenerationRequest['repaint']>;
 }
 
 export type GenerationStatus = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -140,7 +142,14 @@ export function useGeneration() {
         status: 'done',
         done: output.recipe.steps,
         total: output.recipe.steps,
-        result: { output, blob, url, elapsedMs, ...(startImage ? { startImage } : {}) },
+        result: {
+          output,
+          blob,
+          url,
+          elapsedMs,
+          ...(startImage ? { startImage } : {}),
+          ...(request.repaint ? { repaint: request.repaint } : {}),
+        },
       }));
     } catch (error) {
       recoverFrom(error);

@@ -15,6 +15,7 @@ import { toStoredExplanation } from './map-image';
 export function ExplainButton({
   output,
   startImage,
+  repaint,
   packId,
   keptId,
   onExplained,
@@ -22,6 +23,8 @@ export function ExplainButton({
   output: GenerateOutput;
   /** The photo the result started from, if any: the same recipe needs it again. */
   startImage: { image: RgbaImage; strength: number } | null;
+  /** The picture and mask the result repainted, if it did. */
+  repaint: { image: RgbaImage; mask: Uint8Array; parent?: string | null } | null;
   /** The stored pack the result came from (undefined: the demo pack). */
   packId: string | undefined;
   /** The gallery item of this result, once kept. */
@@ -71,6 +74,7 @@ export function ExplainButton({
           preview: false,
           ...(recipe.regions ? { regions: recipe.regions } : {}),
           ...(startImage ? { startImage } : {}),
+          ...(repaint ? { repaint } : {}),
         },
         { signal: abort.signal, onProgress: (p) => setProgress({ step: p.step, steps: p.steps }) },
       );
