@@ -79,8 +79,10 @@ describe('from Create to the Gallery and back', () => {
     expect(new Set(first).size).toBeGreaterThan(16); // a real picture, not a flat fill
     // Saving runs after the picture shows (PNG text, thumbnail, IndexedDB): let it finish.
     await expect.poll(() => galleryCount(page)).toBe(1);
-    await page.reload();
+    // Onto the Gallery first, then reload: the reloaded app opens on it, so no
+    // navigation of the test can race the app's own start-up.
     await page.goto(`${server.url}/#/gallery`);
+    await page.reload();
     const tile = page
       .getByRole('list', { name: 'Images, newest first' })
       .getByRole('img', { name: PROMPT });
