@@ -30,8 +30,11 @@ export async function openModel(
   label: string,
   hints: Omit<SessionHints, 'externalData'> = {},
   signal?: AbortSignal,
+  /** Rewrites the model's bytes before the session is made (external weights untouched). */
+  rewrite?: (model: Uint8Array) => Promise<Uint8Array>,
 ): Promise<ModelSession> {
-  const bytes = await readPackFile(source, path, signal);
+  const read = await readPackFile(source, path, signal);
+  const bytes = rewrite ? await rewrite(read) : read;
   const externalData = await readExternalData(source, path, signal);
   return factory(bytes, label, { ...hints, externalData });
 }

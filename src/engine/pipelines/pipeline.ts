@@ -7,6 +7,10 @@
  * Every name, dtype and shape comes from the sessions' metadata. This class
  * composes the parts: loading (load.ts), prompts (prompts.ts), feeding the
  * UNet (unet.ts), the loop (denoise.ts) and decoding (decode.ts).
+ *
+ * Over 300 lines because it is the one object every run goes through: the
+ * loaded sessions, the per-request resolution into a Recipe, and the UNet
+ * stand-in (withUnetCopy) that explain mode swaps in.
  */
 
 import { GessoError } from '../../shared/errors';
@@ -27,8 +31,7 @@ import { decodeLatents, type Decoder } from './decode';
 import { denoise } from './denoise';
 import { asDType } from './dtype';
 import { loadModels, type LoadedModels, type LoadOptions } from './load';
-import { openModel, readPackFile } from './open-model';
-import { readExternalData } from './external-data';
+import { openModel } from './open-model';
 import { freeDimensions } from './free-dimensions';
 import { PromptEncoder } from './prompts';
 import type {
@@ -126,18 +129,14 @@ export class Pipeline {
     }
   }
 
-  private async openUnet(
+  private openUnet(
     rewrite: (model: Uint8Array) => Promise<Uint8Array>,
     label: string,
     signal?: AbortSignal,
   ): Promise<ModelSession> {
-    const path = this.variant.components.unet;
-    const bytes = await rewrite(await readPackFile(this.source, path, signal));
-    const externalData = await readExternalData(this.source, path, signal);
-    return this.options.factory(bytes, label, {
-      ...freeDimensions(this.manifest).unet,
-      ...(externalData ? { externalData } : {}),
-    });
+    const { unet } = this.variant.components;
+    const hints = freeDimensions(this.manifest).unet;
+    return openModel(this.source, this.options.factory, unet, label, hints, signal, rewrite);
   }
 
   /** The UNet's guidance mechanism for this pack. */
