@@ -76,21 +76,33 @@ def render(bitmap):
     return np.asarray(canvas, dtype=np.uint8)
 
 
-def build():
+def glyphs():
+    """(caption, CBDT bitmap) for every emoji the dataset holds, in dataset order."""
     font = TTFont(FONT)
     cmap = font.getBestCmap()
     ligs = ligature_table(font)
     strike = font["CBDT"].strikeData[0]
-    images, captions, seen = [], [], set()
+    seen = set()
     for cps, name in read_emoji_test():
         if SKIN_TONES & set(cps):
             continue
-        glyphs = shape(cps, cmap, ligs)
-        if len(glyphs) != 1 or glyphs[0] not in strike or glyphs[0] in seen:
+        found = shape(cps, cmap, ligs)
+        if len(found) != 1 or found[0] not in strike or found[0] in seen:
             continue
-        seen.add(glyphs[0])
-        bm = strike[glyphs[0]]
+        seen.add(found[0])
+        bm = strike[found[0]]
         bm.ensureDecompiled()
+        yield name, bm
+
+
+def rgba(bitmap):
+    """The glyph itself, transparent around it (the ControlNet stage places and outlines it)."""
+    return Image.open(io.BytesIO(bitmap.imageData)).convert("RGBA")
+
+
+def build():
+    images, captions = [], []
+    for name, bm in glyphs():
         images.append(render(bm))
         captions.append(name)
     images = np.stack(images)

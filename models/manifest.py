@@ -13,7 +13,9 @@ from onnx import numpy_helper
 import config as C
 
 COMPONENTS = {"textEncoder": "text_encoder", "unet": "unet", "vaeDecoder": "vae_decoder", "vaeEncoder": "vae_encoder",
-              "previewDecoder": "preview_decoder"}
+              "previewDecoder": "preview_decoder", "controlNet": "controlnet", "controlUnet": "unet_control"}
+OPTIONAL = {"controlNet", "controlUnet"}  # present when the ControlNet stage ran
+CONTROL = {"kind": "outline", "defaultStrength": 1.0, "strengthRange": [0, 2]}
 VARIANTS = [
     ("int8", "int8 weights (smallest, default)", True, ["wasm", "webgpu"], False),
     ("fp16", "fp16 weights and compute (GPUs with shader-f16)", False, ["webgpu"], True),
@@ -66,8 +68,9 @@ def write(pack: Path, version=C.PACK_VERSION):
     (pack / "LICENSE.txt").write_text(LICENSE)
     vocab = json.load(open(pack / "tokenizer" / "vocab.json", encoding="utf-8"))
     variants = []
+    components = {k: d for k, d in COMPONENTS.items() if k not in OPTIONAL or (pack / d).is_dir()}
     for vid, label, default, backends, f16 in VARIANTS:
-        comps = {k: f"{d}/model.{vid}.onnx" for k, d in COMPONENTS.items()}
+        comps = {k: f"{d}/model.{vid}.onnx" for k, d in components.items()}
         stats = [weight_stats(pack / f) for f in comps.values()]
         largest = max(s[0] for s in stats)
         files = sum((pack / f).stat().st_size for f in comps.values())
@@ -75,7 +78,7 @@ def write(pack: Path, version=C.PACK_VERSION):
                          "requires": {"shaderF16": f16, "maxStorageBufferBindingSize": largest, "maxBufferSize": largest,
                                       "memoryBytes": files + sum(s[1] for s in stats) + ACTIVATION_MARGIN},
                          "components": comps})
-    paths = ["tokenizer/vocab.json", "tokenizer/merges.txt"] + [f"{d}/model.{v[0]}.onnx" for v in VARIANTS for d in COMPONENTS.values()]
+    paths = ["tokenizer/vocab.json", "tokenizer/merges.txt"] + [f"{d}/model.{v[0]}.onnx" for v in VARIANTS for d in components.values()]
     manifest = {
         "format": "gesso-pack@1",
         "id": "demo-emoji",
@@ -93,6 +96,7 @@ def write(pack: Path, version=C.PACK_VERSION):
                       "betaSchedule": "scaled_linear", "originalSteps": C.ORIGINAL_STEPS,
                       "timestepScaling": C.TIMESTEP_SCALING},
         "guidanceEmbedding": {"dim": C.GUIDANCE_DIM, "scale": C.GUIDANCE_SCALE},
+        **({"control": CONTROL} if "controlNet" in components else {}),
         "tokenizer": {"kind": "clip-bpe", "vocab": "tokenizer/vocab.json", "merges": "tokenizer/merges.txt",
                       "maxLength": C.MAX_LEN, "bosTokenId": vocab["<|startoftext|>"],
                       "eosTokenId": vocab["<|endoftext|>"], "padTokenId": vocab["<|endoftext|>"]},

@@ -79,17 +79,31 @@ class UNet(nn.Module):
         self.u1, self.au1 = ResBlock(c2 + c1, c1, temb), AttnBlock(c1, ctx_dim)
         self.out = nn.Sequential(nn.GroupNorm(8, c1), nn.SiLU(), nn.Conv2d(c1, latent_ch, 3, 1, 1))
 
-    def forward(self, sample, timestep, encoder_hidden_states, timestep_cond=None):
+    def embed(self, sample, timestep, ctx, timestep_cond=None):
         t = timestep.reshape(-1).expand(sample.shape[0])
         e = sinusoid(t, self.temb_in)
         if timestep_cond is not None:
             e = e + self.cond_proj(timestep_cond)
-        ctx = encoder_hidden_states
-        emb = self.time(e + self.text_pool(ctx.mean(1)))
-        h0 = self.conv_in(sample)
+        return self.time(e + self.text_pool(ctx.mean(1)))
+
+    def encode(self, h0, emb, ctx):
+        """The down path and middle: the skips (8x8, 4x4) and the middle's output."""
         h1 = self.a1(self.d1(h0, emb), ctx)
         h2 = self.a2(self.d2(self.down(h1), emb), ctx)
         m = self.m2(self.am(self.m1(h2, emb), ctx), emb)
+        return h1, h2, m
+
+    def forward(self, sample, timestep, encoder_hidden_states, timestep_cond=None, down_residuals=None,
+                mid_residual=None):
+        """down_residuals/mid_residual: a ControlNet's outputs, added to the skips and the middle
+        (as diffusers' UNet2DConditionModel adds down_block_additional_residuals)."""
+        ctx = encoder_hidden_states
+        emb = self.embed(sample, timestep, ctx, timestep_cond)
+        h1, h2, m = self.encode(self.conv_in(sample), emb, ctx)
+        if down_residuals is not None:
+            h1, h2 = h1 + down_residuals[0], h2 + down_residuals[1]
+        if mid_residual is not None:
+            m = m + mid_residual
         u = self.au2(self.u2(torch.cat([m, h2], 1), emb), ctx)
         u = self.au1(self.u1(torch.cat([self.up(u), h1], 1), emb), ctx)
         return self.out(u)

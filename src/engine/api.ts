@@ -1,7 +1,7 @@
 /** The engine worker's API: one map, used by both sides (client.ts, worker.ts). */
 
 import type { BackendPreference, BackendChoice, Capabilities } from '../shared/capabilities';
-import type { Backend, PackManifest, PipelineKind } from '../shared/pack-manifest';
+import type { Backend, ControlConfig, PackManifest, PipelineKind } from '../shared/pack-manifest';
 import type { MethodSpec } from '../shared/rpc/wire';
 import type { RgbaImage } from '../shared/rgba';
 import type { Explanation } from '../shared/explanation';
@@ -58,6 +58,8 @@ export interface LoadedPackInfo {
   hasPreview: boolean;
   /** The loaded variant has a VAE encoder: it can start from a photo or the drawing, and repaint. */
   hasImageEncoder: boolean;
+  /** The pack's ControlNet settings when the loaded variant has one (it can follow a drawn outline), else null. */
+  control: ControlConfig | null;
   /** The variant's estimated peak working memory (manifest). */
   memoryBytes: number;
   /** The text encoder is freed after each prompt to save memory. */

@@ -93,6 +93,7 @@ export class PackSlot {
       guidance: pipeline.guidanceKind,
       hasPreview: pipeline.hasPreview,
       hasImageEncoder: Boolean(variant.components.vaeEncoder),
+      control: variant.components.controlNet ? (manifest.control ?? null) : null,
       memoryBytes: variant.requires.memoryBytes,
       releasesTextEncoder: releaseTextEncoder,
       textStatesOnGpu: keepTextOnDevice,

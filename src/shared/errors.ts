@@ -17,6 +17,7 @@ export type GessoErrorCode =
   | 'invalid-manifest'
   | 'invalid-image'
   | 'explain-unavailable'
+  | 'control-unavailable'
   | 'aborted'
   | 'internal';
 

@@ -2,7 +2,16 @@
 
 export type PipelineKind = 'demo' | 'sd-turbo' | 'lcm';
 export type Backend = 'webgpu' | 'wasm';
-export type ComponentName = 'textEncoder' | 'unet' | 'vaeDecoder' | 'vaeEncoder' | 'previewDecoder';
+export type ComponentName =
+  | 'textEncoder'
+  | 'unet'
+  | 'vaeDecoder'
+  | 'vaeEncoder'
+  | 'previewDecoder'
+  /** A ControlNet (SD 1.5 export layout): its residuals steer the UNet to follow an outline. */
+  | 'controlNet'
+  /** The UNet export that takes the ControlNet's residuals; absent: `unet` takes them itself. */
+  | 'controlUnet';
 
 export interface SchedulerConfig {
   kind: 'lcm' | 'euler-ancestral-trailing';
@@ -50,6 +59,15 @@ export interface PackVariant {
   };
 }
 
+/** A pack's optional ControlNet: what its condition image holds, and its strength. */
+export interface ControlConfig {
+  /** 'outline': lines drawn by hand, white on black, values in [0, 1] (scribble- or Canny-style). */
+  kind: 'outline';
+  /** The conditioning scale (the residuals' multiplier) unless the user says. */
+  defaultStrength: number;
+  strengthRange: [number, number];
+}
+
 export interface PackFile {
   path: string;
   size: number;
@@ -91,6 +109,8 @@ export interface PackManifest {
   ranges: { steps: [number, number]; guidance: [number, number] };
   scheduler: SchedulerConfig;
   guidanceEmbedding?: { dim: number; scale: number };
+  /** Present when variants carry a `controlNet` component. */
+  control?: ControlConfig;
   tokenizer: TokenizerConfig;
   variants: PackVariant[];
   files: PackFile[];

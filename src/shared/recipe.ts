@@ -26,6 +26,8 @@ export interface Recipe {
   startImage?: { strength: number };
   /** A repaint of another picture: its gallery item (when kept) and the painted mask (shared/mask-runs.ts). */
   repaint?: { parent: string | null; mask: number[] };
+  /** Followed a drawn outline (ControlNet) at this strength; the outline as mask runs at the image size. */
+  outline?: { strength: number; mask: number[] };
 }
 
 /** What the page asks for: the loaded pack fills in the rest (pack, size, sampler, defaults). */
@@ -50,6 +52,8 @@ export interface RecipeRequest {
    * pixel stays exactly as it is.
    */
   repaint?: { image: RgbaImage; mask: Uint8Array; parent?: string | null };
+  /** Follow this outline: width x height of the image, 255 on the drawn lines, 0 elsewhere. */
+  outline?: { mask: Uint8Array; strength: number };
 }
 
 /** Milliseconds per stage of one generation. */

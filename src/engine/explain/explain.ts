@@ -49,6 +49,12 @@ export async function explainImage(
   request: GenerateRequest,
   options: ExplainOptions = {},
 ): Promise<ExplainResult> {
+  if (request.outline)
+    // The outline swaps in the ControlNet's UNet, which has no attention copy to record from.
+    throw new GessoError(
+      'explain-unavailable',
+      'Explain does not work yet for a picture that followed an outline. Generate it without the outline to see which word painted where.',
+    );
   const [, , height, width] = pipeline.latentDims(request) as [number, number, number, number];
   const layout = request.regions ? decodeLayout(request.regions) : null;
   // With regions, a prompt's prediction counts only where its weight is (the

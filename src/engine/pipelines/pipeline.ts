@@ -10,7 +10,7 @@
  *
  * Over 300 lines because it is the one object every run goes through: the
  * loaded sessions, the per-request resolution into a Recipe, and the UNet
- * stand-in (withUnetCopy) that explain mode swaps in.
+ * stand-ins that explain mode (withUnetCopy) and outlines (withControl) swap in.
  */
 
 import { GessoError } from '../../shared/errors';
@@ -27,6 +27,7 @@ import { classifierFreeGuidance, createScheduler } from '../schedulers';
 import { findInput, isDeviceTensor, type ModelSession, type Value } from '../session';
 import { floatTensor, toFloat32, type DType } from '../tensors';
 import type { ClipTokenizer } from '../tokenizer';
+import { controlledUnet, outlineImage } from './control';
 import { decodeLatents, type Decoder } from './decode';
 import { denoise } from './denoise';
 import { asDType } from './dtype';
@@ -49,8 +50,16 @@ const UNET_COPY_ALONGSIDE_MAX_BYTES = 256 * 1024 ** 2;
 export class Pipeline {
   readonly tokenizer: ClipTokenizer;
   private baseUnet: ModelSession;
-  /** A UNet session standing in for the loaded one during `withUnetCopy`. */
+  /** A UNet session standing in for the loaded one during `withUnetCopy` or `withControl`. */
   private unetOverride: ModelSession | null = null;
+  /** The ControlNet and its UNet, kept open between runs when small enough to sit beside the loaded UNet. */
+  private control: { net: ModelSession; unet: ModelSession | null } | null = null;
+  /**
+   * Model files up to this size may be open beside the loaded UNet (an
+   * explain copy, a ControlNet pair kept between runs); bigger ones take the
+   * loaded UNet's turn.
+   */
+  alongsideMaxBytes = UNET_COPY_ALONGSIDE_MAX_BYTES;
   private readonly prompts: PromptEncoder;
   private readonly decoder: Decoder;
   private readonly previewDecoder: Decoder | null;
@@ -110,23 +119,119 @@ export class Pipeline {
     work: () => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
-    const path = this.variant.components.unet;
-    const size = this.manifest.files.find((file) => file.path === path)?.size ?? 0;
-    const exclusive = size > (copy.alongsideMaxBytes ?? UNET_COPY_ALONGSIDE_MAX_BYTES);
-    if (exclusive) await this.baseUnet.release();
-    try {
-      const session = await this.openUnet(copy.rewrite, copy.label, signal);
+    const exclusive =
+      this.fileSize(this.variant.components.unet) >
+      (copy.alongsideMaxBytes ?? this.alongsideMaxBytes);
+    return this.withStandIn(
+      exclusive,
+      async () => {
+        const session = await this.openUnet(copy.rewrite, copy.label, signal);
+        return { unet: copy.wrap(session), release: () => session.release() };
+      },
+      work,
+    );
+  }
+
+  /**
+   * Runs `work` with the ControlNet following `outline` (the ControlNet and,
+   * where the variant has one, the UNet export that takes its residuals). A
+   * pair small enough to sit beside the loaded UNet stays open for the next
+   * run; a bigger one takes the loaded UNet's turn and is released after.
+   */
+  async withControl<T>(
+    outline: { mask: Uint8Array; strength: number },
+    size: { width: number; height: number },
+    work: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const { controlNet, controlUnet } = this.variant.components;
+    if (!controlNet)
+      throw new GessoError(
+        'control-unavailable',
+        'This pack has no ControlNet, so it cannot follow an outline. Choose a pack that can, or turn Outline off.',
+      );
+    const input = {
+      image: outlineImage(outline.mask, size.width, size.height),
+      dims: [1, 3, size.height, size.width],
+      strength: outline.strength,
+    };
+    const pairBytes = this.fileSize(controlNet) + (controlUnet ? this.fileSize(controlUnet) : 0);
+    const keep = pairBytes <= this.alongsideMaxBytes;
+    if (keep && this.control) {
+      const unet = this.control.unet ?? this.baseUnet; // null: the loaded UNet takes the residuals
+      this.unetOverride = controlledUnet(this.control.net, unet, input);
       try {
-        this.unetOverride = copy.wrap(session);
         return await work();
       } finally {
         this.unetOverride = null;
-        await session.release();
+      }
+    }
+    const open = async () => {
+      const dims = freeDimensions(this.manifest).unet;
+      const net = await openModel(
+        this.source,
+        this.options.factory,
+        controlNet,
+        'ControlNet',
+        dims,
+        signal,
+      );
+      let unet = this.baseUnet;
+      try {
+        if (controlUnet)
+          unet = await openModel(
+            this.source,
+            this.options.factory,
+            controlUnet,
+            'image model (UNet) with control',
+            dims,
+            signal,
+          );
+      } catch (error) {
+        await net.release();
+        throw error;
+      }
+      const release = async () => {
+        await net.release();
+        if (unet !== this.baseUnet) await unet.release();
+      };
+      if (keep) this.control = { net, unet: controlUnet ? unet : null };
+      return {
+        unet: controlledUnet(net, unet, input),
+        release: keep ? async () => undefined : release,
+      };
+    };
+    return this.withStandIn(!keep && Boolean(controlUnet), open, work);
+  }
+
+  /**
+   * Runs `work` with the session `open` gives standing in for the loaded
+   * UNet. `exclusive`: the loaded UNet is released first and opened again
+   * after, so the two are never in memory together.
+   */
+  private async withStandIn<T>(
+    exclusive: boolean,
+    open: () => Promise<{ unet: ModelSession; release: () => Promise<void> }>,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    if (exclusive) await this.baseUnet.release();
+    try {
+      const standIn = await open();
+      try {
+        this.unetOverride = standIn.unet;
+        return await work();
+      } finally {
+        this.unetOverride = null;
+        await standIn.release();
       }
     } finally {
       if (exclusive)
         this.baseUnet = await this.openUnet(async (model) => model, 'image model (UNet)');
     }
+  }
+
+  private fileSize(path: string): number {
+    return this.manifest.files.find((file) => file.path === path)?.size ?? 0;
   }
 
   private openUnet(
@@ -258,6 +363,11 @@ export class Pipeline {
     if (sampler) recipe.sampler = sampler;
     if (request.regions) recipe.regions = request.regions;
     if (request.startImage) recipe.startImage = { strength: request.startImage.strength };
+    if (request.outline)
+      recipe.outline = {
+        strength: request.outline.strength,
+        mask: encodeRuns(request.outline.mask),
+      };
     if (request.repaint)
       recipe.repaint = {
         parent: request.repaint.parent ?? null,
@@ -267,6 +377,25 @@ export class Pipeline {
   }
 
   async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const { outline } = request;
+    if (!outline) return this.generateWithUnet(request, options);
+    const dims = this.latentDims(request);
+    const size = {
+      width: dims[3]! * this.manifest.latent.downscale,
+      height: dims[2]! * this.manifest.latent.downscale,
+    };
+    return this.withControl(
+      outline,
+      size,
+      () => this.generateWithUnet(request, options),
+      options.signal,
+    );
+  }
+
+  private async generateWithUnet(
+    request: GenerateRequest,
+    options: GenerateOptions,
+  ): Promise<GenerateResult> {
     const { signal, onStep, init } = options;
     const started = performance.now();
     const timings: StageTimings = emptyTimings();
@@ -341,6 +470,11 @@ export class Pipeline {
 
   async release(): Promise<void> {
     await this.prompts.release();
+    if (this.control) {
+      await this.control.net.release();
+      await this.control.unet?.release();
+      this.control = null;
+    }
     const sessions = new Set([this.baseUnet, this.decoder.session, this.previewDecoder?.session]);
     await Promise.all([...sessions].map((s) => s?.release()));
   }

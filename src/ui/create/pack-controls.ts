@@ -6,7 +6,7 @@ import type { PackManifest } from '../../shared/pack-manifest';
 
 export type PackControls = Pick<
   LoadedPackInfo,
-  'guidance' | 'defaults' | 'ranges' | 'hasImageEncoder'
+  'guidance' | 'defaults' | 'ranges' | 'hasImageEncoder' | 'control'
 >;
 
 /** The built-in demo pack's, used only until its manifest or the loaded pack is known. */
@@ -15,13 +15,14 @@ export const FALLBACK_CONTROLS: PackControls = {
   defaults: { steps: 4, guidance: 4, startStrength: 0.15 },
   ranges: { steps: [1, 8], guidance: [1, 8] },
   hasImageEncoder: true,
+  control: null,
 };
 
 /** A pack's settings from its manifest, before it is loaded (the engine has the last word). */
 export function controlsFromManifest(
   manifest: Pick<
     PackManifest,
-    'pipeline' | 'guidanceEmbedding' | 'defaults' | 'ranges' | 'variants'
+    'pipeline' | 'guidanceEmbedding' | 'defaults' | 'ranges' | 'variants' | 'control'
   >,
 ): PackControls {
   const variant = manifest.variants.find((v) => v.default) ?? manifest.variants[0];
@@ -30,6 +31,7 @@ export function controlsFromManifest(
     defaults: manifest.defaults,
     ranges: manifest.ranges,
     hasImageEncoder: Boolean(variant?.components.vaeEncoder),
+    control: variant?.components.controlNet ? (manifest.control ?? null) : null,
   };
 }
 
