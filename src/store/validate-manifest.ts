@@ -16,7 +16,15 @@ type Obj = Record<string, unknown>;
 
 const PIPELINES = ['demo', 'sd-turbo', 'lcm'];
 const BACKENDS = ['webgpu', 'wasm'];
-const COMPONENTS = ['textEncoder', 'unet', 'vaeDecoder', 'vaeEncoder', 'previewDecoder'];
+const COMPONENTS = [
+  'textEncoder',
+  'unet',
+  'vaeDecoder',
+  'vaeEncoder',
+  'previewDecoder',
+  'controlNet',
+  'controlUnet',
+];
 const REQUIRED_COMPONENTS = ['textEncoder', 'unet', 'vaeDecoder'];
 
 function isObj(value: unknown): value is Obj {
@@ -155,6 +163,15 @@ export function manifestFaults(value: unknown): string[] {
     }
   }
 
+  if (value.control !== undefined) {
+    const control = c.obj(value, 'control', 'control');
+    if (control) {
+      c.oneOf(control, 'kind', 'control.kind', ['outline']);
+      c.num(control, 'defaultStrength', 'control.defaultStrength', { min: 0 });
+      c.pair(control, 'strengthRange', 'control.strengthRange');
+    }
+  }
+
   // Files first: variants and the tokenizer must point into them.
   const paths = new Set<string>();
   if (!Array.isArray(value.files) || value.files.length === 0)
@@ -232,6 +249,10 @@ export function manifestFaults(value: unknown): string[] {
             c.fault(`${where}.components.${key}`, 'must be a file path');
           else known(path, `${where}.components.${key}`);
         }
+        if (comps.controlUnet !== undefined && comps.controlNet === undefined)
+          c.fault(`${where}.components.controlUnet`, 'needs a controlNet beside it');
+        if (comps.controlNet !== undefined && value.control === undefined)
+          c.fault(`${where}.components.controlNet`, 'needs the manifest\'s "control" settings');
       }
     });
   }

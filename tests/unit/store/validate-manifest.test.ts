@@ -66,6 +66,22 @@ describe('manifest validation', () => {
       [(m) => (m.ranges.steps = [8, 1]), 'ranges.steps must have min <= max'],
       [(m) => (m.license.restricted = undefined), 'license.restricted is missing'],
       [(m) => (m.files = []), 'files must be a non-empty list'],
+      [
+        (m) => (m.variants[0].components.controlNet = 'unet.onnx'),
+        'variants[0].components.controlNet needs the manifest\'s "control" settings',
+      ],
+      [
+        (m) => (m.variants[0].components.controlUnet = 'unet.onnx'),
+        'variants[0].components.controlUnet needs a controlNet beside it',
+      ],
+      [
+        (m) => (m.control = { kind: 'depth', defaultStrength: 1, strengthRange: [0, 2] }),
+        'control.kind must be one of "outline"',
+      ],
+      [
+        (m) => (m.control = { kind: 'outline', defaultStrength: 1, strengthRange: [2, 0] }),
+        'control.strengthRange must have min <= max',
+      ],
     ];
     for (const [spoil, message] of cases) {
       const m = valid();
@@ -138,6 +154,10 @@ describe('the built-in catalog', () => {
       const onDisk = JSON.parse(readFileSync(join(dir, entry.manifest), 'utf8')) as { id: string };
       expect(bundled[k]!.manifest?.id).toBe(onDisk.id);
     }
+  });
+  it('the LCM fixture with a ControlNet (tests/fixtures/models/lcm) is valid', () => {
+    const lcm = join(__dirname, '../../fixtures/models/lcm/manifest.json');
+    expect(manifestFaults(JSON.parse(readFileSync(lcm, 'utf8')))).toEqual([]);
   });
   it('the demo pack manifest (public/packs/demo) is valid', () => {
     const demo = join(__dirname, '../../../public/packs/demo/manifest.json');
