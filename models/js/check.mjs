@@ -33,6 +33,8 @@ export const THRESHOLDS = {
     vae_decoder: 1e-4,
     vae_encoder: 1e-4,
     preview_decoder: 1e-4,
+    controlnet: 1e-4,
+    unet_control: 1e-4,
   },
   fp16: {
     text_encoder: 1e-2,
@@ -40,6 +42,8 @@ export const THRESHOLDS = {
     vae_decoder: 5e-3,
     vae_encoder: 5e-3,
     preview_decoder: 5e-3,
+    controlnet: 1e-2,
+    unet_control: 1e-2,
   },
   int8: {
     text_encoder: 0.12,
@@ -47,6 +51,8 @@ export const THRESHOLDS = {
     vae_decoder: 0.05,
     vae_encoder: 0.1,
     preview_decoder: 0.1,
+    controlnet: 0.1,
+    unet_control: 0.05,
   },
 };
 

@@ -43,6 +43,8 @@ export function formatParameters(recipe: Recipe, run?: Partial<RunInfo>): string
     ['Model', recipe.pack.id],
     ['Model version', recipe.pack.version],
     ['Model variant', recipe.pack.variant],
+    // Followed a drawn outline (ControlNet): its strength; the outline itself is in the Gesso recipe.
+    ['Outline strength', recipe.outline?.strength],
     ['Backend', run?.backend],
     ['Software', 'Gesso'],
   ];
@@ -186,6 +188,15 @@ export function parseGessoRecipe(text: string): Recipe | null {
     repaint.mask.every((n) => Number.isInteger(n) && (n as number) >= 0)
   )
     recipe.repaint = { parent: repaint.parent, mask: repaint.mask as number[] };
+  const outline = r.outline;
+  if (
+    isRecord(outline) &&
+    typeof outline.strength === 'number' &&
+    Number.isFinite(outline.strength) &&
+    Array.isArray(outline.mask) &&
+    outline.mask.every((n) => Number.isInteger(n) && (n as number) >= 0)
+  )
+    recipe.outline = { strength: outline.strength, mask: outline.mask as number[] };
   return recipe;
 }
 

@@ -9,7 +9,8 @@
  * SwiftShader is run for correctness only (agreement with wasm), never timed.
  *
  * Also: the first image of a returning visit (tests/bench/first-image.mjs),
- * explain mode's cost (tests/bench/explain.mjs) and repaint's (tests/bench/repaint.mjs).
+ * explain mode's cost (tests/bench/explain.mjs), repaint's (tests/bench/repaint.mjs)
+ * and following an outline's (tests/bench/control.mjs).
  *
  * Options: --repeats N (default 5), --first-image-runs N (default 10),
  * --first-image-only (just that figure),
@@ -26,6 +27,7 @@ import { preview, runnerImport } from 'vite';
 import { benchFirstImage } from './first-image.mjs';
 import { benchExplain } from './explain.mjs';
 import { benchRegions } from './regions.mjs';
+import { benchControl } from './control.mjs';
 import { benchRepaint } from './repaint.mjs';
 import { fmt, median, summarise, table } from './stats.mjs';
 import { measureDefaultThreads, openNativeWithThreads } from './threads.mjs';
@@ -402,6 +404,12 @@ try {
   console.log(
     `\nRepaint (wasm, "blue square" over the right half of a picture, 4 steps, median of ${repeats}; the worker call, VAE encoding and final composite included): ` +
       `plain ${fmt(repaint.plainMs)} ms, repaint ${fmt(repaint.repaintMs)} ms; per step (UNet + the rest) ${fmt(repaint.plainStepMs)} ms against ${fmt(repaint.repaintStepMs)} ms.`,
+  );
+
+  const control = await benchControl({ call, repeats, image: { width: 64, height: 64 } });
+  console.log(
+    `\nOutline (wasm, "blue circle" following a drawn circle, ControlNet strength 1, 4 steps, median of ${repeats}; the worker call): ` +
+      `plain ${fmt(control.plainMs)} ms, with the outline ${fmt(control.controlMs)} ms; UNet per step ${fmt(control.plainStepMs)} ms against ${fmt(control.controlStepMs)} ms (ControlNet + the UNet that takes its residuals).`,
   );
 
   const regions = await benchRegions({ call, repeats });

@@ -32,12 +32,16 @@ import { useModelChoice } from './useModelChoice';
 import {
   DrawingTools,
   layoutForGenerate,
+  outlineSnapshot,
   RegionsPanel,
   repaintMask,
   restoreLayout,
+  setOutline,
   setRepaint,
+  useOutlineMode,
   useRepaintMode,
 } from '../draw';
+import { controlStrength, OutlineControls } from './outline/OutlineControls';
 import { runInfoOf } from './run-info';
 import { recipePng, saveGeneration } from '../../store/gallery';
 import { pngFileName } from '../gallery/files';
@@ -51,11 +55,23 @@ export function CreateScreen() {
   const { state, generate, cancel } = useGeneration();
   const models = useModelChoice();
   const repaint = useRepaintMode();
+  const outlineMode = useOutlineMode();
   const busy = state.status === 'loading' || state.status === 'running';
   // The chosen model's ranges and guidance kind: its manifest's until it is loaded, then the engine's.
   const loaded = state.pack && { choice: state.packRequested ?? DEMO_CHOICE, pack: state.pack };
   const pack = controlsFor(models.choice, models.options, loaded);
   const guidance = guidanceFor(choices.guidance, pack);
+  // Outline mode: only for a pack with a ControlNet. Its strength: the one set, else the pack's default.
+  const { control } = pack;
+  const outline = outlineMode && control !== null;
+  const [outlineStrength, setOutlineStrength] = useState<number | null>(null);
+  const controlsKnown =
+    loaded?.choice === models.choice ||
+    models.options.some((o) => o.value === models.choice && o.settings !== null);
+  useEffect(() => {
+    // The chosen pack cannot follow an outline (once its settings are known): the mode goes off.
+    if (outlineMode && controlsKnown && control === null) setOutline(false);
+  }, [outlineMode, controlsKnown, control]);
   // What Steps and Seed hold: the values that will run, or sentences while what is typed is not one.
   const [drafts, setDrafts] = useState<FieldDrafts>(NO_DRAFTS);
   const settings = runSettings(
@@ -136,6 +152,8 @@ export function CreateScreen() {
     const picture = state.result?.output.image;
     const mask = picture ? repaintMask(picture) : null;
     const repaintArea = picture && mask ? { image: picture, mask, parent: keptId } : null;
+    // Outline mode with lines drawn: rasterised at the pack's size once it is loaded.
+    const lines = outline ? outlineSnapshot() : null;
     setChoices((s) => ({ ...s, seed }));
     if (!choices.fixedSeed) setDrafts((d) => ({ ...d, seed: null }));
     void generate({
@@ -150,6 +168,9 @@ export function CreateScreen() {
         ? { startPhoto: { bitmap: startPhoto.bitmap, strength: startPhoto.strength } }
         : {}),
       ...(repaintArea ? { repaint: repaintArea } : {}),
+      ...(lines && control
+        ? { outline: { lines, strength: controlStrength(outlineStrength, control) } }
+        : {}),
     });
   };
 
@@ -181,26 +202,49 @@ export function CreateScreen() {
       {!busy && state.result && resultFile && (
         <ResultActions file={resultFile} prompt={state.result.output.recipe.prompt} />
       )}
-      {!busy && state.result && (
+      {/* Explain records attention from the plain UNet; a result that followed an outline ran another one. */}
+      {!busy && state.result && !state.result.outline && (
         <ExplainButton
           key={state.result.url}
           output={state.result.output}
           startImage={state.result.startImage ?? null}
           repaint={state.result.repaint ?? null}
+          outline={state.result.outline ?? null}
           packId={state.packRequested}
           keptId={keptId}
           onExplained={setExplanation}
         />
       )}
-      {!busy && state.result && pack.hasImageEncoder && (
-        <button
-          type="button"
-          class="repaint-toggle"
-          aria-pressed={repaint}
-          onClick={() => setRepaint(!repaint)}
-        >
-          Repaint
-        </button>
+      {((!busy && state.result && pack.hasImageEncoder) || control) && (
+        <div class="mode-toggles">
+          {!busy && state.result && pack.hasImageEncoder && (
+            <button
+              type="button"
+              class="repaint-toggle"
+              aria-pressed={repaint}
+              onClick={() => setRepaint(!repaint)}
+            >
+              Repaint
+            </button>
+          )}
+          {control && (
+            <button
+              type="button"
+              class="outline-toggle"
+              aria-pressed={outlineMode}
+              onClick={() => setOutline(!outlineMode)}
+            >
+              Outline
+            </button>
+          )}
+        </div>
+      )}
+      {outline && control && (
+        <OutlineControls
+          control={control}
+          strength={controlStrength(outlineStrength, control)}
+          onStrength={setOutlineStrength}
+        />
       )}
       {repaint && (
         <p class="repaint-hint">
@@ -218,6 +262,7 @@ export function CreateScreen() {
           onChoose={(choice) => {
             models.choose(choice);
             setChoices(choicesForNewModel);
+            setOutlineStrength(null); // the new pack's default
             setDrafts((d) => ({ ...d, steps: null }));
           }}
           pack={pack}
@@ -253,7 +298,7 @@ export function CreateScreen() {
           }
           defaultStrength={pack.defaults.startStrength ?? DEFAULT_STRENGTH}
         />
-        {!repaint && <RegionsPanel />}
+        {!repaint && !outlineMode && <RegionsPanel />}
       </div>
       {/* Outside .controls so it can stick to the bottom of the whole screen. */}
       <PromptBar

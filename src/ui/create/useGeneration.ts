@@ -21,6 +21,8 @@ export interface GenerationResult {
   startImage?: { image: RgbaImage; strength: number };
   /** The picture and mask it repainted (Explain needs them again too). */
   repaint?: NonNullable<GenerationRequest['repaint']>;
+  /** The outline it followed, at the pack's size (Explain follows it again). */
+  outline?: NonNullable<RecipeRequest['outline']>;
 }
 
 export type GenerationStatus = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -39,7 +41,7 @@ export interface GenerationState {
 }
 
 /** A recipe request for a pack; the guidance fields are trimmed to what the loaded pack uses. */
-export interface GenerationRequest extends Omit<RecipeRequest, 'guidance'> {
+export interface GenerationRequest extends Omit<RecipeRequest, 'guidance' | 'outline'> {
   /** A stored pack's id; undefined: the built-in demo pack. */
   packId: string | undefined;
   /** null: the pack's default. */
@@ -48,6 +50,14 @@ export interface GenerationRequest extends Omit<RecipeRequest, 'guidance'> {
   startPhoto?: { bitmap: ImageBitmap; strength: number };
   /** Repaint the painted part of the current result (the engine checks it is the pack's size). */
   repaint?: { image: RgbaImage; mask: Uint8Array };
+  /**
+   * Follow a drawn outline: `lines` rasterises it at the loaded pack's size
+   * (null: no line there, so none is sent).
+   */
+  outline?: {
+    lines: (size: { width: number; height: number }) => Uint8Array | null;
+    strength: number;
+  };
 }
 
 const INITIAL: GenerationState = {
@@ -103,6 +113,8 @@ export function useGeneration() {
         image: fitPhoto(photo.bitmap, pack.image),
         strength: photo.strength,
       };
+      const outlineMask = request.outline?.lines(pack.image) ?? null;
+      const outline = outlineMask && { mask: outlineMask, strength: request.outline!.strength };
       setState((s) => ({
         ...s,
         pack,
@@ -121,6 +133,7 @@ export function useGeneration() {
           ...(request.regions ? { regions: request.regions } : {}),
           ...(startImage ? { startImage } : {}),
           ...(request.repaint ? { repaint: request.repaint } : {}),
+          ...(outline ? { outline } : {}),
         },
         {
           signal,
@@ -149,6 +162,7 @@ export function useGeneration() {
           elapsedMs,
           ...(startImage ? { startImage } : {}),
           ...(request.repaint ? { repaint: request.repaint } : {}),
+          ...(outline ? { outline } : {}),
         },
       }));
     } catch (error) {

@@ -15,7 +15,9 @@ import {
   type RegionLayoutJson,
 } from '../../shared/regions/layout';
 import { rasterizeRegion } from '../../shared/regions/masks';
-import { createDrawing, fromLayout, toLayout, type Drawing } from './strokes';
+import type { Size } from '../../shared/regions/masks';
+import { rasterizeOutline } from './outline';
+import { createDrawing, fromLayout, toLayout, visibleStrokes, type Drawing } from './strokes';
 
 export interface SketchSettings {
   /** Use the drawing as the starting image. */
@@ -25,24 +27,43 @@ export interface SketchSettings {
 }
 
 export interface DrawingStore {
-  /** What the canvas paints now: the regions, or the repaint mask in repaint mode. */
+  /** What the canvas paints now: the regions, the repaint mask in repaint mode, or the outline in outline mode. */
   drawing: Drawing;
   sketch: SketchSettings;
   /** The drawing is shown over the picture (hide it to look at the result). */
   showDrawing: boolean;
   /** Repaint mode: the same brush, eraser, undo and gestures paint a mask over the result. */
   repaint: boolean;
+  /**
+   * Outline mode: the same tools draw the lines a ControlNet follows. Never
+   * on together with repaint mode.
+   */
+  outline: boolean;
 }
 
-/** The store inside: both drawings; `DrawingStore.drawing` is whichever the mode paints. */
+/** The store inside: the three drawings; `DrawingStore.drawing` is whichever the mode paints. */
 interface Stored extends Omit<DrawingStore, 'drawing'> {
   regions: Drawing;
   mask: Drawing;
+  lines: Drawing;
+}
+
+type DrawingKey = 'regions' | 'mask' | 'lines';
+
+/** The drawing the mode paints. */
+function painted(s: Stored): DrawingKey {
+  if (s.repaint) return 'mask';
+  return s.outline ? 'lines' : 'regions';
 }
 
 function view(s: Stored): DrawingStore {
-  const { regions, mask, ...rest } = s;
-  return { ...rest, drawing: s.repaint ? mask : regions };
+  const { sketch, showDrawing, repaint, outline } = s;
+  return { sketch, showDrawing, repaint, outline, drawing: s[painted(s)] };
+}
+
+/** An empty outline, drawn with a thin brush: what is on screen is close to the lines that count. */
+function emptyOutline(): Drawing {
+  return { ...createDrawing(), brush: 0.03 };
 }
 
 const SAVED = 'gesso.drawing';
@@ -53,7 +74,9 @@ function loadSaved(): Stored {
   const fresh: Stored = {
     regions: createDrawing(),
     mask: createDrawing(),
+    lines: emptyOutline(),
     repaint: false,
+    outline: false,
     // 0.9: on the demo pack the drawing's colours survive only from about 0.9 (measured:
     // demo-pack.test.ts); lower values follow the prompt more than the drawing.
     sketch: { enabled: false, strength: 0.9 },
@@ -109,20 +132,56 @@ export function getDrawingState(): DrawingStore {
   return snapshot;
 }
 
-/** Updates the drawing the canvas paints now (the regions, or the repaint mask). */
+/** Updates the drawing the canvas paints now (the regions, the repaint mask or the outline). */
 export function setDrawing(update: (d: Drawing) => Drawing): void {
-  const key = state.repaint ? 'mask' : 'regions';
+  const key = painted(state);
   const next = update(state[key]);
   if (next === state[key]) return;
   state = { ...state, [key]: next };
   changed();
 }
 
-/** Repaint mode on or off; the mask starts empty each time it is turned on. */
+/** Repaint mode on or off (on turns outline mode off); the mask starts empty each time it is turned on. */
 export function setRepaint(repaint: boolean): void {
   if (repaint === state.repaint) return;
-  state = { ...state, repaint, mask: repaint ? createDrawing() : state.mask };
+  state = {
+    ...state,
+    repaint,
+    outline: repaint ? false : state.outline,
+    mask: repaint ? createDrawing() : state.mask,
+  };
   changed();
+}
+
+/**
+ * Outline mode on or off (on turns repaint mode off). The outline is kept
+ * while the mode is off: turning it on again brings the same lines back.
+ */
+export function setOutline(outline: boolean): void {
+  if (outline === state.outline) return;
+  state = { ...state, outline, repaint: outline ? false : state.repaint };
+  changed();
+}
+
+/**
+ * The outline as drawn now, to rasterise at a size known later (the pack's,
+ * once loaded): null when outline mode is off or nothing is drawn. Later
+ * drawing does not change what it gives.
+ */
+export function outlineSnapshot(): ((size: Size) => Uint8Array | null) | null {
+  if (!state.outline) return null;
+  const strokes = visibleStrokes(state.lines);
+  if (!strokes.some((s) => !s.erase)) return null;
+  return (size) => rasterizeOutline(strokes, size);
+}
+
+/**
+ * The outline at `size` as thin lines (about 3% of the width, whatever the
+ * brush), 255 on the lines and 0 elsewhere; null when outline mode is off or
+ * no line is drawn (or all are erased).
+ */
+export function outlineMask(size: Size): Uint8Array | null {
+  return outlineSnapshot()?.(size) ?? null;
 }
 
 /**
@@ -166,14 +225,24 @@ export function useDrawingState(): DrawingStore {
   return current;
 }
 
-/** Whether repaint mode is on; re-renders only when that changes (not on every stroke). */
-export function useRepaintMode(): boolean {
-  const [on, setOn] = useState(state.repaint);
+/** One mode flag; re-renders only when it changes (not on every stroke). */
+function useMode(key: 'repaint' | 'outline'): boolean {
+  const [on, setOn] = useState(state[key]);
   useEffect(() => {
-    setOn(state.repaint);
-    return subscribe(() => setOn(state.repaint));
+    setOn(state[key]);
+    return subscribe(() => setOn(state[key]));
   }, []);
   return on;
+}
+
+/** Whether repaint mode is on. */
+export function useRepaintMode(): boolean {
+  return useMode('repaint');
+}
+
+/** Whether outline mode is on. */
+export function useOutlineMode(): boolean {
+  return useMode('outline');
 }
 
 /** The layout to generate with (and to save with the result). */

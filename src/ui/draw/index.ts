@@ -5,3 +5,4 @@ export { DrawingTools } from './DrawingTools';
 export { RegionsPanel } from './RegionsPanel';
 export { currentLayout, layoutForGenerate, restoreLayout } from './drawing-state';
 export { repaintMask, setRepaint, useRepaintMode } from './drawing-state';
+export { outlineMask, outlineSnapshot, setOutline, useOutlineMode } from './drawing-state';

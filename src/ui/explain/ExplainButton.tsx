@@ -16,6 +16,7 @@ export function ExplainButton({
   output,
   startImage,
   repaint,
+  outline,
   packId,
   keptId,
   onExplained,
@@ -25,6 +26,8 @@ export function ExplainButton({
   startImage: { image: RgbaImage; strength: number } | null;
   /** The picture and mask the result repainted, if it did. */
   repaint: { image: RgbaImage; mask: Uint8Array; parent?: string | null } | null;
+  /** The outline the result followed, at its size, if it did. */
+  outline: { mask: Uint8Array; strength: number } | null;
   /** The stored pack the result came from (undefined: the demo pack). */
   packId: string | undefined;
   /** The gallery item of this result, once kept. */
@@ -75,6 +78,7 @@ export function ExplainButton({
           ...(recipe.regions ? { regions: recipe.regions } : {}),
           ...(startImage ? { startImage } : {}),
           ...(repaint ? { repaint } : {}),
+          ...(outline ? { outline } : {}),
         },
         { signal: abort.signal, onProgress: (p) => setProgress({ step: p.step, steps: p.steps }) },
       );

@@ -28,6 +28,7 @@ function facts(item: GalleryItem): [string, string][] {
       'Repainted',
       `${Math.round(100 * paintedShare(r.repaint.mask))}% of ${r.repaint.parent ? 'an earlier image' : 'a picture'}`,
     ]);
+  if (r.outline) rows.push(['Outline', `followed at strength ${r.outline.strength.toFixed(2)}`]);
   rows.push(['Backend', item.run.backend]);
   const total = item.run.timings.totalMs ?? item.run.timings.total;
   if (typeof total === 'number') rows.push(['Time', `${(total / 1000).toFixed(1)} s`]);

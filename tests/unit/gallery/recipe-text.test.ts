@@ -38,6 +38,14 @@ describe('parameters text (A1111 style)', () => {
     ]);
   });
 
+  it('writes the outline strength when the image followed a drawn outline', () => {
+    const text = formatParameters({ ...recipe, outline: { strength: 0.85, mask: [10, 4, 4082] } });
+    expect(text.split('\n')[2]).toBe(
+      'Steps: 4, Sampler: LCM, CFG scale: 4, Seed: 123, Size: 64x64, Model: demo-emoji, ' +
+        'Model version: 1.0.0, Model variant: fp32, Outline strength: 0.85, Software: Gesso',
+    );
+  });
+
   it('parses text written by AUTOMATIC1111', () => {
     const a1111 =
       'masterpiece, a cat sitting on a windowsill, (soft light:1.2)\n' +
@@ -87,7 +95,7 @@ describe('parameters text (A1111 style)', () => {
 });
 
 describe('gesso-recipe JSON', () => {
-  it('round-trips every field exactly, regions, start image, repaint and Unicode included', () => {
+  it('round-trips every field exactly, regions, start image, repaint, outline and Unicode included', () => {
     const full: Recipe = {
       ...recipe,
       prompt: '猫 and 🐶, "quoted"\nnext line',
@@ -100,6 +108,7 @@ describe('gesso-recipe JSON', () => {
       },
       startImage: { strength: 0.35 },
       repaint: { parent: '1700000000000-abc', mask: [2016, 32, 2048] },
+      outline: { strength: 1.2, mask: [100, 6, 3990] },
     };
     const text = formatGessoRecipe(
       full,
@@ -118,6 +127,14 @@ describe('gesso-recipe JSON', () => {
     };
     delete missingSeed.recipe.seed;
     expect(parseGessoRecipe(JSON.stringify(missingSeed))).toBeNull();
+  });
+
+  it('drops an outline it cannot read, keeping the rest', () => {
+    for (const outline of [{ strength: 'high', mask: [1] }, { strength: 1, mask: [-1] }, 'yes']) {
+      const document = JSON.parse(formatGessoRecipe(recipe)) as { recipe: Record<string, unknown> };
+      document.recipe.outline = outline;
+      expect(parseGessoRecipe(JSON.stringify(document))).toEqual(recipe);
+    }
   });
 
   it('restores from Gesso chunk first, then from parameters', () => {

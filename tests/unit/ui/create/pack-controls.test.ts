@@ -28,6 +28,7 @@ const embedding: PackControls = {
   defaults: { steps: 4, guidance: 8 },
   ranges: { steps: [1, 8], guidance: [1, 12] },
   hasImageEncoder: false,
+  control: null,
 };
 const cfg: PackControls = { ...embedding, guidance: 'cfg' };
 const none: PackControls = {
@@ -35,6 +36,7 @@ const none: PackControls = {
   defaults: { steps: 1, guidance: 1 },
   ranges: { steps: [1, 4], guidance: [1, 1] },
   hasImageEncoder: false,
+  control: null,
 };
 
 describe('a pack’s settings before it is loaded', () => {
