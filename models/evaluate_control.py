@@ -26,7 +26,8 @@ from tokenizer import Tokenizer
 from train_teacher import build_models
 from unet import guidance_embedding
 
-PROMPTS = {"circle": "blue circle", "square": "green square", "triangle": "red triangle pointed up",
+# "warning" is the yellow warning-sign triangle; "red triangle pointed up" draws a few pixels.
+PROMPTS = {"circle": "blue circle", "square": "green square", "triangle": "warning",
            "heart": "red heart"}
 PLACES = [(32, 32, 22), (21, 21, 12), (43, 23, 14), (24, 42, 13), (40, 40, 17)]  # centre x, y and half-size
 SEEDS = (1, 2)

@@ -7,6 +7,8 @@
  * exactly the picture without an outline.
  */
 
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateImage } from '../../../src/engine/generate';
 import { Pipeline } from '../../../src/engine/pipelines';
@@ -15,8 +17,10 @@ import type { ModelSession, ValueInfo } from '../../../src/engine/session';
 import type { CpuTensor } from '../../../src/engine/tensors';
 import { GessoError } from '../../../src/shared/errors';
 import { encodeRuns } from '../../../src/shared/mask-runs';
+import type { PackManifest } from '../../../src/shared/pack-manifest';
+import type { RgbaImage } from '../../../src/shared/rgba';
 import type { SessionFactory } from '../../../src/engine/session';
-import { fixturePack, nodeFactory } from './helpers/node-packs';
+import { dirPackSource, fixturePack, nodeFactory } from './helpers/node-packs';
 
 const SIZE = 64;
 
@@ -222,6 +226,123 @@ describe('an outline on the LCM fixture (SD 1.5 ControlNet export layout)', () =
         outline: { mask: squareOutline(16, 16, 32), strength: 1 },
       }),
     ).rejects.toThrow('This pack has no ControlNet, so it cannot follow an outline.');
+    await pipeline.release();
+  });
+});
+
+const DEMO = resolve(__dirname, '../../../public/packs/demo');
+const demoHasControl =
+  existsSync(resolve(DEMO, 'manifest.json')) &&
+  Boolean(
+    (JSON.parse(readFileSync(resolve(DEMO, 'manifest.json'), 'utf8')) as PackManifest).control,
+  );
+
+type Point = [number, number];
+
+/** A closed outline as models/outline.py's shape_points draws it (centre, half-size r). */
+function shapePoints(
+  kind: 'circle' | 'square' | 'triangle' | 'heart',
+  cx: number,
+  cy: number,
+  r: number,
+): Point[] {
+  const n = 64;
+  const around = (f: (t: number) => Point) =>
+    Array.from({ length: n }, (_, i) => f((2 * Math.PI * i) / n));
+  if (kind === 'circle') return around((t) => [cx + r * Math.cos(t), cy + r * Math.sin(t)]);
+  if (kind === 'square')
+    return [
+      [cx - r, cy - r],
+      [cx + r, cy - r],
+      [cx + r, cy + r],
+      [cx - r, cy + r],
+    ];
+  if (kind === 'triangle')
+    return [
+      [cx, cy - r],
+      [cx + r, cy + r],
+      [cx - r, cy + r],
+    ];
+  return around((t) => {
+    const hx = 16 * Math.sin(t) ** 3;
+    const hy = -(13 * Math.cos(t) - 5 * Math.cos(2 * t) - 2 * Math.cos(3 * t) - Math.cos(4 * t));
+    return [cx + (r * hx) / 16, cy + (r * (hy + 2.5)) / 14.5];
+  });
+}
+
+/** The outline as 2-px lines (255) and its filled inside, at SIZE x SIZE. */
+function drawnShape(points: Point[]): { lines: Uint8Array; fill: boolean[] } {
+  const lines = new Uint8Array(SIZE * SIZE);
+  const fill: boolean[] = [];
+  for (let y = 0; y < SIZE; y++)
+    for (let x = 0; x < SIZE; x++) {
+      const [px, py] = [x + 0.5, y + 0.5];
+      let inside = false;
+      let nearest = Infinity;
+      points.forEach(([ax, ay], i) => {
+        const [bx, by] = points[(i + 1) % points.length]!;
+        if (ay > py !== by > py && px < ax + ((py - ay) * (bx - ax)) / (by - ay)) inside = !inside;
+        const t = Math.max(
+          0,
+          Math.min(
+            1,
+            ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2),
+          ),
+        );
+        nearest = Math.min(nearest, Math.hypot(px - ax - t * (bx - ax), py - ay - t * (by - ay)));
+      });
+      if (nearest <= 1) lines[y * SIZE + x] = 255;
+      fill.push(inside);
+    }
+  return { lines, fill };
+}
+
+/** Pixels at least 64/255 from white in some channel: the drawn object. */
+function objectMask(image: RgbaImage): boolean[] {
+  return Array.from({ length: image.width * image.height }, (_, i) =>
+    [0, 1, 2].some((c) => 255 - image.data[i * 4 + c]! >= 64),
+  );
+}
+
+function iou(a: boolean[], b: boolean[]): number {
+  let both = 0;
+  let either = 0;
+  a.forEach((v, i) => {
+    if (v && b[i]) both++;
+    if (v || b[i]) either++;
+  });
+  return either ? both / either : 1;
+}
+
+describe.skipIf(!demoHasControl)('an outline on the demo pack (its own ControlNet)', () => {
+  it('the picture follows drawn shapes away from the centre (IoU with the outline, against without)', async () => {
+    const source = dirPackSource(DEMO);
+    const variant = source.manifest.variants.find((v) => v.default)!;
+    const pipeline = await Pipeline.load(source, { factory: nodeFactory, variant });
+    const cases = [
+      ['circle', 'blue circle', 43, 23, 14],
+      ['square', 'green square', 24, 42, 13],
+      ['heart', 'red heart', 21, 21, 12],
+      ['triangle', 'warning', 40, 40, 17],
+    ] as const;
+    const scores = { with: [] as number[], without: [] as number[] };
+    for (const [kind, prompt, cx, cy, r] of cases) {
+      const { lines, fill } = drawnShape(shapePoints(kind, cx, cy, r));
+      const request = { prompt, steps: 4, seed: 1, preview: false } as const;
+      const plain = await generateImage(pipeline, request);
+      const followed = await generateImage(pipeline, {
+        ...request,
+        outline: { mask: lines, strength: source.manifest.control!.defaultStrength },
+      });
+      scores.with.push(iou(objectMask(followed.image), fill));
+      scores.without.push(iou(objectMask(plain.image), fill));
+    }
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    console.log(
+      `demo pack, int8, IoU with the outline ${scores.with.map((v) => v.toFixed(2)).join(' ')} (mean ${mean(scores.with).toFixed(3)}), without ${scores.without.map((v) => v.toFixed(2)).join(' ')} (mean ${mean(scores.without).toFixed(3)})`,
+    );
+    expect(mean(scores.with)).toBeGreaterThanOrEqual(0.5);
+    expect(mean(scores.with) - mean(scores.without)).toBeGreaterThanOrEqual(0.2);
     await pipeline.release();
   });
 });
