@@ -73,8 +73,14 @@ def main(steps, batch=32):
     cap_idx, x0s, outlines = make_data(captions, weights)
     control = ControlNet(unet)
     log(f"control: ControlNet {params(control)} params, UNet {params(unet)} (frozen)")
+    done, prior_s = 0, 0.0
+    if path("control.partial.pt").exists():  # resume an interrupted run (optimizer state restarts)
+        partial = torch.load(path("control.partial.pt"))
+        control.load_state_dict(partial["control"])
+        done, prior_s = partial["steps"], partial.get("seconds", 0.0)
+        log(f"control: resuming from step {done}")
     opt = torch.optim.AdamW(control.parameters(), lr=LR, weight_decay=0.0)
-    budget, step, avg = Budget("control", steps), 0, 0.0
+    budget, step, avg = Budget("control", steps - done), 0, 0.0
     grid = torch.arange(SKIP_K - 1, 1000, SKIP_K)
     one = torch.tensor(1.0)
     while budget.progress(step) < 1:
@@ -100,9 +106,11 @@ def main(steps, batch=32):
         if step % 50 == 0:
             log(f"control step {step} loss {avg / (1 - 0.98**step):.5f} {budget.elapsed() / step:.2f}s/step")
         if step % 500 == 0:
-            torch.save({"control": control.state_dict(), "steps": step}, path("control.partial.pt"))
+            torch.save({"control": control.state_dict(), "steps": done + step,
+                        "seconds": prior_s + budget.elapsed()}, path("control.partial.pt"))
     log(f"control: {step} steps in {budget.elapsed():.0f}s")
-    torch.save({"control": control.state_dict(), "steps": step, "seconds": budget.elapsed(), "batch": batch}, out)
+    torch.save({"control": control.state_dict(), "steps": done + step, "seconds": prior_s + budget.elapsed(),
+                "batch": batch}, out)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@
  * and following an outline's (tests/bench/control.mjs).
  *
  * Options: --repeats N (default 5), --first-image-runs N (default 10),
- * --first-image-only (just that figure),
+ * --first-image-only (just that figure), --control-only (just what an outline costs),
  * --dist DIR (the built app, default dist),
  * --pack DIR (default <dist>/packs/demo),
  * --variant ID (default: the pack's default variant).
@@ -259,6 +259,13 @@ async function reportFirstImage() {
   );
 }
 
+function reportControl(control) {
+  console.log(
+    `\nOutline (wasm, "blue circle" following a drawn circle, ControlNet at strength 1, 4 steps, median of ${repeats}; the worker call): ` +
+      `plain ${fmt(control.plainMs)} ms, with the outline ${fmt(control.controlMs)} ms; UNet per step ${fmt(control.plainStepMs)} ms against ${fmt(control.controlStepMs)} ms (the ControlNet, then the UNet that takes its residuals).`,
+  );
+}
+
 if (args.includes('--first-image-only')) {
   try {
     await reportFirstImage();
@@ -271,157 +278,159 @@ if (args.includes('--first-image-only')) {
 
 const loadBefore = loadavg()[0];
 try {
-  const page = await isolatedPage();
-  const caps = await page.evaluate(() => ({
-    isolated: crossOriginIsolated,
-    cores: navigator.hardwareConcurrency,
-  }));
-  const call = await startWorker(page);
-  const loaded = (await call('loadPack', { preference: 'wasm', variantId })).result;
-  const threads = wasmThreads(caps.cores, caps.isolated);
-  const nativeDefaultThreads = await measureDefaultThreads();
-  const native = await openNative(packDir, variantId);
-  const nativeEqual = await openNativeWithThreads(packDir, variantId, threads);
-  const {
-    browserRuns,
-    nativeRuns: [nativeRuns, nativeEqualRuns],
-  } = await pairedRuns(call, [native, nativeEqual]);
-  const nativeRss = native.peakRssGrowthBytes();
-  await native.release();
-  await nativeEqual.release();
-  const kernels = await kernelFloor(page, threads);
-  const click = await clickToPixels(page);
-
-  // WebGPU (SwiftShader): correctness only. Same seed on both backends; compare pixels.
-  const gpuPage = await isolatedPage();
-  const gpuCall = await startWorker(gpuPage);
-  let gpuNote;
-  try {
-    const gpuLoad = await gpuCall('loadPack', { preference: 'webgpu', variantId });
-    const a = (await call('generate', { prompt: 'red heart', steps: 4, seed: 7 })).result;
-    const b = (await gpuCall('generate', { prompt: 'red heart', steps: 4, seed: 7 })).result;
-    let worst = 0;
-    let sum = 0;
-    for (let i = 0; i < a.image.data.length; i++) {
-      const d = Math.abs(a.image.data[i] - b.image.data[i]);
-      worst = Math.max(worst, d);
-      sum += d;
+  bench: {
+    const page = await isolatedPage();
+    const caps = await page.evaluate(() => ({
+      isolated: crossOriginIsolated,
+      cores: navigator.hardwareConcurrency,
+    }));
+    const call = await startWorker(page);
+    const loaded = (await call('loadPack', { preference: 'wasm', variantId })).result;
+    if (args.includes('--control-only')) {
+      reportControl(await benchControl({ call, repeats, image: loaded.image }));
+      break bench;
     }
-    gpuNote = `WebGPU (${gpuLoad.result.backend}, SwiftShader software adapter): CORRECTNESS ONLY, not a speed figure. 4 steps, seed 7: max |wasm - WebGPU| ${worst}/255, mean ${(sum / a.image.data.length).toFixed(4)}; text states on GPU: ${b.textStatesOnGpu}.`;
-  } catch (error) {
-    gpuNote = `WebGPU (SwiftShader): failed: ${error.message}`;
-  }
+    const threads = wasmThreads(caps.cores, caps.isolated);
+    const nativeDefaultThreads = await measureDefaultThreads();
+    const native = await openNative(packDir, variantId);
+    const nativeEqual = await openNativeWithThreads(packDir, variantId, threads);
+    const {
+      browserRuns,
+      nativeRuns: [nativeRuns, nativeEqualRuns],
+    } = await pairedRuns(call, [native, nativeEqual]);
+    const nativeRss = native.peakRssGrowthBytes();
+    await native.release();
+    await nativeEqual.release();
+    const kernels = await kernelFloor(page, threads);
+    const click = await clickToPixels(page);
 
-  const manifest = loaded;
-  console.log(
-    `\nGesso bench: pack ${manifest.packId} ${manifest.version}, variant ${manifest.variantId}, ${repeats} runs per cell (median), after one warm-up.`,
-  );
-  const defaultThreads = nativeDefaultThreads ?? '?';
-  console.log(
-    `Threads: wasm ${threads} (onnxruntime-web: min(4, cores - 1) when isolated; Chromium sees ${caps.cores} cores, crossOriginIsolated ${caps.isolated}). ` +
-      `Native (onnxruntime-node, variant ${native.variant}, CPU EP): default intra-op threads = ${defaultThreads}` +
-      `${nativeDefaultThreads === null ? ' (not measurable here)' : ' (measured: calling thread + pool threads a default session starts)'}, ` +
-      `and a second native engine at ${threads} thread${threads > 1 ? 's' : ''} (= wasm). Runs interleaved: wasm, native default, native equal.`,
-  );
-  console.log(
-    `Machine load average (1 min): ${loadBefore.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end; other jobs on the same cores make every figure noisy.`,
-  );
-  console.log(
-    `Load: browser ${fmt(manifest.loadMs)} ms (fetch + sessions), native ${fmt(native.loadMs)} ms.`,
-  );
-  console.log(
-    `Memory: native peak RSS growth from before loading to the end of the runs ${(nativeRss / 1024 / 1024).toFixed(1)} MiB (includes harness growth); manifest estimate ${(manifest.memoryBytes / 1024 / 1024).toFixed(1)} MiB.\n`,
-  );
+    // WebGPU (SwiftShader): correctness only. Same seed on both backends; compare pixels.
+    const gpuPage = await isolatedPage();
+    const gpuCall = await startWorker(gpuPage);
+    let gpuNote;
+    try {
+      const gpuLoad = await gpuCall('loadPack', { preference: 'webgpu', variantId });
+      const a = (await call('generate', { prompt: 'red heart', steps: 4, seed: 7 })).result;
+      const b = (await gpuCall('generate', { prompt: 'red heart', steps: 4, seed: 7 })).result;
+      let worst = 0;
+      let sum = 0;
+      for (let i = 0; i < a.image.data.length; i++) {
+        const d = Math.abs(a.image.data[i] - b.image.data[i]);
+        worst = Math.max(worst, d);
+        sum += d;
+      }
+      gpuNote = `WebGPU (${gpuLoad.result.backend}, SwiftShader software adapter): CORRECTNESS ONLY, not a speed figure. 4 steps, seed 7: max |wasm - WebGPU| ${worst}/255, mean ${(sum / a.image.data.length).toFixed(4)}; text states on GPU: ${b.textStatesOnGpu}.`;
+    } catch (error) {
+      gpuNote = `WebGPU (SwiftShader): failed: ${error.message}`;
+    }
 
-  const stages = [
-    ['tokenize', 'tokenize'],
-    ['text encode', 'textEncode'],
-    ['UNet per step', 'unetPerStep'],
-    ['previews + scheduler', 'stepOverhead'],
-    ['decode', 'decode'],
-    ['engine total', 'engineTotal'],
-  ];
-  const header = [
-    'ms (median)',
-    ...STEPS.flatMap((s) => [
-      `wasm ${s} (${threads}t)`,
-      `native ${s} (${defaultThreads}t)`,
-      `ratio ${s}`,
-      `native ${s} (${threads}t)`,
-      `ratio ${s} (=t)`,
-    ]),
-  ];
-  const ratio = (b, n) => (n > 0.05 ? (b / n).toFixed(2) : '-');
-  const rows = stages.map(([label, key]) => [
-    label,
-    ...STEPS.flatMap((steps) => {
-      const b = summarise(browserRuns.filter((r) => r.steps === steps))[key];
-      const n = summarise(nativeRuns.filter((r) => r.steps === steps))[key];
-      const e = summarise(nativeEqualRuns.filter((r) => r.steps === steps))[key];
-      return [fmt(b), fmt(n), ratio(b, n), fmt(e), ratio(b, e)];
-    }),
-  ]);
-  rows.push([
-    'worker call (page)',
-    ...STEPS.flatMap((steps) => [
-      fmt(summarise(browserRuns.filter((r) => r.steps === steps)).wall),
-      '',
-      '',
-      '',
-      '',
-    ]),
-  ]);
-  console.log(table(header, rows));
-  const whole = (runs) => summarise(runs.filter((r) => r.steps === 4)).engineTotal;
-  const [w, d, e] = [whole(browserRuns), whole(nativeRuns), whole(nativeEqualRuns)];
-  console.log(
-    `Whole image, 4 steps: wasm ${fmt(w)} ms on ${threads} thread${threads > 1 ? 's' : ''}; ` +
-      `native ${fmt(d)} ms on ${defaultThreads} (default), ratio ${ratio(w, d)}; ` +
-      `native ${fmt(e)} ms on ${threads} (equal threads), ratio ${ratio(w, e)}.`,
-  );
-  console.log(
-    `\nClick to pixels on the Create screen (wasm, 4 steps, PNG encode + <img> decode included): ${fmt(click)} ms (median of ${repeats}).`,
-  );
-  await reportFirstImage();
-  console.log(gpuNote);
-  console.log(
-    `\nKernel floor: one op type per graph, median of 20 runs; wasm in the engine worker (${threads} thread${threads > 1 ? 's' : ''}) vs onnxruntime-node with the same thread count.\n` +
-      table(['kernel', 'wasm ms', 'native ms', 'ratio', 'wasm GMAC/s', 'native GMAC/s'], kernels),
-  );
-
-  const { descendants, rss } = (await runnerImport(resolve('tests/browser/models/memory.ts')))
-    .module;
-  const explain = await benchExplain({ call, repeats, memory: () => rss(descendants()) });
-  const mib = (bytes) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
-  console.log(
-    `\nExplain mode (wasm, "red heart", 4 steps, median of ${repeats}; the UNet copy with attention outputs is opened for each run and released after): ` +
-      `normal ${fmt(explain.generateMs)} ms, explain ${fmt(explain.explainMs)} ms; ` +
-      `peak memory of all Chromium processes ${mib(explain.generatePeak)} normal, ${mib(explain.explainPeak)} explain. ` +
-      'Quality (the pointing game) and native figures: node tests/bench/explain.mjs.',
-  );
-
-  const repaint = await benchRepaint({ call, repeats });
-  console.log(
-    `\nRepaint (wasm, "blue square" over the right half of a picture, 4 steps, median of ${repeats}; the worker call, VAE encoding and final composite included): ` +
-      `plain ${fmt(repaint.plainMs)} ms, repaint ${fmt(repaint.repaintMs)} ms; per step (UNet + the rest) ${fmt(repaint.plainStepMs)} ms against ${fmt(repaint.repaintStepMs)} ms.`,
-  );
-
-  const control = await benchControl({ call, repeats, image: { width: 64, height: 64 } });
-  console.log(
-    `\nOutline (wasm, "blue circle" following a drawn circle, ControlNet strength 1, 4 steps, median of ${repeats}; the worker call): ` +
-      `plain ${fmt(control.plainMs)} ms, with the outline ${fmt(control.controlMs)} ms; UNet per step ${fmt(control.plainStepMs)} ms against ${fmt(control.controlStepMs)} ms (ControlNet + the UNet that takes its residuals).`,
-  );
-
-  const regions = await benchRegions({ call, repeats });
-  if (regions.length)
+    const manifest = loaded;
     console.log(
-      '\nRegions\n' +
-        table(
-          ['regions', 'steps', 'total ms', 'UNet ms/step'],
-          regions.map((r) => [r.label, r.steps, fmt(r.totalMs), fmt(r.unetMsPerStep)]),
-        ),
+      `\nGesso bench: pack ${manifest.packId} ${manifest.version}, variant ${manifest.variantId}, ${repeats} runs per cell (median), after one warm-up.`,
     );
-  else console.log('\nRegions: not measured (tests/bench/regions.mjs found no layouts to run).');
+    const defaultThreads = nativeDefaultThreads ?? '?';
+    console.log(
+      `Threads: wasm ${threads} (onnxruntime-web: min(4, cores - 1) when isolated; Chromium sees ${caps.cores} cores, crossOriginIsolated ${caps.isolated}). ` +
+        `Native (onnxruntime-node, variant ${native.variant}, CPU EP): default intra-op threads = ${defaultThreads}` +
+        `${nativeDefaultThreads === null ? ' (not measurable here)' : ' (measured: calling thread + pool threads a default session starts)'}, ` +
+        `and a second native engine at ${threads} thread${threads > 1 ? 's' : ''} (= wasm). Runs interleaved: wasm, native default, native equal.`,
+    );
+    console.log(
+      `Machine load average (1 min): ${loadBefore.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at the end; other jobs on the same cores make every figure noisy.`,
+    );
+    console.log(
+      `Load: browser ${fmt(manifest.loadMs)} ms (fetch + sessions), native ${fmt(native.loadMs)} ms.`,
+    );
+    console.log(
+      `Memory: native peak RSS growth from before loading to the end of the runs ${(nativeRss / 1024 / 1024).toFixed(1)} MiB (includes harness growth); manifest estimate ${(manifest.memoryBytes / 1024 / 1024).toFixed(1)} MiB.\n`,
+    );
+
+    const stages = [
+      ['tokenize', 'tokenize'],
+      ['text encode', 'textEncode'],
+      ['UNet per step', 'unetPerStep'],
+      ['previews + scheduler', 'stepOverhead'],
+      ['decode', 'decode'],
+      ['engine total', 'engineTotal'],
+    ];
+    const header = [
+      'ms (median)',
+      ...STEPS.flatMap((s) => [
+        `wasm ${s} (${threads}t)`,
+        `native ${s} (${defaultThreads}t)`,
+        `ratio ${s}`,
+        `native ${s} (${threads}t)`,
+        `ratio ${s} (=t)`,
+      ]),
+    ];
+    const ratio = (b, n) => (n > 0.05 ? (b / n).toFixed(2) : '-');
+    const rows = stages.map(([label, key]) => [
+      label,
+      ...STEPS.flatMap((steps) => {
+        const b = summarise(browserRuns.filter((r) => r.steps === steps))[key];
+        const n = summarise(nativeRuns.filter((r) => r.steps === steps))[key];
+        const e = summarise(nativeEqualRuns.filter((r) => r.steps === steps))[key];
+        return [fmt(b), fmt(n), ratio(b, n), fmt(e), ratio(b, e)];
+      }),
+    ]);
+    rows.push([
+      'worker call (page)',
+      ...STEPS.flatMap((steps) => [
+        fmt(summarise(browserRuns.filter((r) => r.steps === steps)).wall),
+        '',
+        '',
+        '',
+        '',
+      ]),
+    ]);
+    console.log(table(header, rows));
+    const whole = (runs) => summarise(runs.filter((r) => r.steps === 4)).engineTotal;
+    const [w, d, e] = [whole(browserRuns), whole(nativeRuns), whole(nativeEqualRuns)];
+    console.log(
+      `Whole image, 4 steps: wasm ${fmt(w)} ms on ${threads} thread${threads > 1 ? 's' : ''}; ` +
+        `native ${fmt(d)} ms on ${defaultThreads} (default), ratio ${ratio(w, d)}; ` +
+        `native ${fmt(e)} ms on ${threads} (equal threads), ratio ${ratio(w, e)}.`,
+    );
+    console.log(
+      `\nClick to pixels on the Create screen (wasm, 4 steps, PNG encode + <img> decode included): ${fmt(click)} ms (median of ${repeats}).`,
+    );
+    await reportFirstImage();
+    console.log(gpuNote);
+    console.log(
+      `\nKernel floor: one op type per graph, median of 20 runs; wasm in the engine worker (${threads} thread${threads > 1 ? 's' : ''}) vs onnxruntime-node with the same thread count.\n` +
+        table(['kernel', 'wasm ms', 'native ms', 'ratio', 'wasm GMAC/s', 'native GMAC/s'], kernels),
+    );
+
+    const { descendants, rss } = (await runnerImport(resolve('tests/browser/models/memory.ts')))
+      .module;
+    const explain = await benchExplain({ call, repeats, memory: () => rss(descendants()) });
+    const mib = (bytes) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+    console.log(
+      `\nExplain mode (wasm, "red heart", 4 steps, median of ${repeats}; the UNet copy with attention outputs is opened for each run and released after): ` +
+        `normal ${fmt(explain.generateMs)} ms, explain ${fmt(explain.explainMs)} ms; ` +
+        `peak memory of all Chromium processes ${mib(explain.generatePeak)} normal, ${mib(explain.explainPeak)} explain. ` +
+        'Quality (the pointing game) and native figures: node tests/bench/explain.mjs.',
+    );
+
+    const repaint = await benchRepaint({ call, repeats });
+    console.log(
+      `\nRepaint (wasm, "blue square" over the right half of a picture, 4 steps, median of ${repeats}; the worker call, VAE encoding and final composite included): ` +
+        `plain ${fmt(repaint.plainMs)} ms, repaint ${fmt(repaint.repaintMs)} ms; per step (UNet + the rest) ${fmt(repaint.plainStepMs)} ms against ${fmt(repaint.repaintStepMs)} ms.`,
+    );
+
+    reportControl(await benchControl({ call, repeats, image: loaded.image }));
+
+    const regions = await benchRegions({ call, repeats });
+    if (regions.length)
+      console.log(
+        '\nRegions\n' +
+          table(
+            ['regions', 'steps', 'total ms', 'UNet ms/step'],
+            regions.map((r) => [r.label, r.steps, fmt(r.totalMs), fmt(r.unetMsPerStep)]),
+          ),
+      );
+    else console.log('\nRegions: not measured (tests/bench/regions.mjs found no layouts to run).');
+  }
 } finally {
   await browser.close();
   await new Promise((done) => server.httpServer.close(done));
