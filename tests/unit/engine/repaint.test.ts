@@ -16,9 +16,11 @@ import { Pipeline } from '../../../src/engine/pipelines';
 import type { ModelSession } from '../../../src/engine/session';
 import { GessoError } from '../../../src/shared/errors';
 import { encodeRuns } from '../../../src/shared/mask-runs';
+import { encodeLayout, type RegionLayout } from '../../../src/shared/regions/layout';
 import type { RgbaImage } from '../../../src/shared/rgba';
 import { dirPackSource, fixturePack, nodeFactory } from './helpers/node-packs';
 import { hueIs, hueStats } from './regions/hue';
+import { fillRect } from './regions/shapes';
 
 const DEMO = resolve(__dirname, '../../../public/packs/demo');
 const RIGHT = { x0: 0.5, x1: 1, y0: 0, y1: 1 };
@@ -145,6 +147,48 @@ for (const [name, variantId] of [
     });
   });
 }
+
+describe('repaint with regions and an outline (LCM fixture, ControlNet variant)', () => {
+  it('keeps every unpainted pixel while two region prompts and the outline steer the painted half', async () => {
+    const source = fixturePack('lcm');
+    const variant = source.manifest.variants.find((v) => v.id === 'control')!;
+    const pipeline = await Pipeline.load(source, { factory: nodeFactory, variant });
+    pipeline.openComponent = async () => blockEncoder();
+    const first = await generateImage(pipeline, { prompt: 'a cat', steps: 2, seed: 1 });
+    const layout: RegionLayout = {
+      version: 1,
+      regions: [
+        { id: 1, name: 'top', colour: '#ff0000', prompt: 'a dog', strength: 1, hidden: false },
+        { id: 2, name: 'low', colour: '#0000ff', prompt: 'a bird', strength: 1, hidden: false },
+      ],
+      strokes: [
+        ...fillRect(1, { x0: 0, x1: 1, y0: 0, y1: 0.5 }),
+        ...fillRect(2, { x0: 0, x1: 1, y0: 0.5, y1: 1 }),
+      ],
+    };
+    const outline = new Uint8Array(64 * 64);
+    for (let y = 8; y < 56; y++) outline[y * 64 + 40] = outline[y * 64 + 41] = 255;
+    const request = {
+      prompt: 'a cat',
+      steps: 2,
+      seed: 2,
+      regions: encodeLayout(layout),
+      repaint: { image: first.image, mask: rightHalf(64, 64) },
+    };
+    const plain = await generateImage(pipeline, request);
+    const steered = await generateImage(pipeline, {
+      ...request,
+      outline: { mask: outline, strength: 1 },
+    });
+    for (const result of [plain, steered])
+      expect(leftDifference(first.image, result.image, 0.4)).toBe(0);
+    expect(rightChanged(plain.image, steered.image)).toBe(true);
+    expect(steered.recipe.regions).toBeDefined();
+    expect(steered.recipe.repaint?.mask).toEqual(encodeRuns(rightHalf(64, 64)));
+    expect(steered.recipe.outline?.strength).toBe(1);
+    await pipeline.release();
+  });
+});
 
 describe('repaint refusals', () => {
   it('says what to do: nothing painted, the wrong size, no image encoder', async () => {
