@@ -49,6 +49,7 @@ if [ "${1:-}" = "--control" ]; then
   $PY train_control.py "$CONTROL_STEPS"
   $PY export.py "$PACK" --only controlnet,unet_control
   $PY manifest.py "$PACK"
+  node js/check.mjs "$PACK" "$CACHE/ref/reference.json" tokenizer_examples.json --scale "${GESSO_CHECK_SCALE:-1}" >/dev/null
   $PY evaluate_control.py
   echo "done: $PACK (ControlNet stage)"
   exit 0

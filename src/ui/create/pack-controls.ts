@@ -15,7 +15,7 @@ export const FALLBACK_CONTROLS: PackControls = {
   defaults: { steps: 4, guidance: 4, startStrength: 0.15 },
   ranges: { steps: [1, 8], guidance: [1, 8] },
   hasImageEncoder: true,
-  control: null,
+  control: { kind: 'outline', defaultStrength: 1, strengthRange: [0, 2] },
 };
 
 /** A pack's settings from its manifest, before it is loaded (the engine has the last word). */

@@ -87,6 +87,7 @@ describe('the Model choices', () => {
           defaults: demo.defaults,
           ranges: demo.ranges,
           hasImageEncoder: false, // this test's manifest lists no VAE encoder
+          control: null, // nor a ControlNet
         },
       },
     ]);

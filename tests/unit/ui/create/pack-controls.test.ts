@@ -50,6 +50,7 @@ describe('a pack’s settings before it is loaded', () => {
       defaults: { steps: 4, guidance: 8 },
       ranges: { steps: [1, 8], guidance: [1, 12] },
       hasImageEncoder: false,
+      control: null, // its default variant has no ControlNet
     });
     expect(controlsFromManifest(sdTurbo).guidance).toBe('none');
     const plain = { ...lcm, guidanceEmbedding: undefined };
