@@ -10,16 +10,13 @@ import type {
   LoadedPackInfo,
   LoadPackArgs,
 } from './api';
-import { chooseVariant } from '../shared/fit';
+import { chooseVariant, memoryIsShort } from '../shared/fit';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
 import { openPack } from './pack-opener';
 import { Pipeline, type GenerateResult, type LoadProgress } from './pipelines';
 import { generateImage, type GenerateImageOptions } from './generate';
 import { explainImage } from './explain/explain';
-
-/** Packs whose estimated working memory is above this free the text encoder after each prompt. */
-const RELEASE_TEXT_ENCODER_ABOVE = 1024 ** 3;
 
 interface Loaded {
   key: string;
@@ -59,7 +56,8 @@ export class PackSlot {
     ]);
     const variant = chooseVariant(source.manifest, choice.backend, caps, args.variantId);
     signal.throwIfAborted();
-    const releaseTextEncoder = variant.requires.memoryBytes > RELEASE_TEXT_ENCODER_ABOVE;
+    const deviceMemory = (navigator as { deviceMemory?: number }).deviceMemory;
+    const releaseTextEncoder = memoryIsShort(variant, choice.backend, deviceMemory);
     const keepTextOnDevice = choice.backend === 'webgpu' && !releaseTextEncoder;
     const pipeline = await Pipeline.load(source, {
       variant,

@@ -80,6 +80,28 @@ function wasmMemory(variant: PackVariant): number {
   return variant.requires.memoryBytes * (float16Weights(variant) ? FP16_ON_WASM : 1);
 }
 
+/** Where the device's memory is unknown, packs needing more than this count as short of memory. */
+const SHORT_WITHOUT_DEVICE_MEMORY = 1024 ** 3;
+/** Memory is short when a variant needs more than this share of what it may count on. */
+const SHORT_SHARE = 0.75;
+
+/**
+ * Whether memory is short for `variant` on `backend`: then the text encoder
+ * is freed after each prompt (and read again for the next) so that it is
+ * never in memory beside the UNet's working memory; otherwise it stays. On
+ * WebAssembly the 4 GiB address space counts as well as the device.
+ */
+export function memoryIsShort(
+  variant: PackVariant,
+  backend: Backend,
+  deviceMemoryGiB?: number,
+): boolean {
+  const needs = backend === 'wasm' ? wasmMemory(variant) : variant.requires.memoryBytes;
+  if (backend === 'wasm' && needs > WASM_MEMORY_LIMIT * SHORT_SHARE) return true;
+  if (deviceMemoryGiB === undefined) return needs > SHORT_WITHOUT_DEVICE_MEMORY;
+  return needs > deviceMemoryGiB * GiB * USABLE_DEVICE_MEMORY * SHORT_SHARE;
+}
+
 /** Why `variant` cannot run on WebAssembly here, or null when it can. */
 function wasmFault(variant: PackVariant, deviceMemoryGiB?: number): string | null {
   if (!variant.backends.includes('wasm')) return 'this pack has no WebAssembly build';

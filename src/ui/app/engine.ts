@@ -35,6 +35,9 @@ export function restartEngine(): void {
  */
 export function engineFor(packId: string | undefined): EngineClient {
   if (stale || (loadedPack && loadedPack.packId !== packId)) restartEngine();
+  // From now on the worker holds whatever a load of `packId` leaves in it, even
+  // a load that fails part-way: the next other pack must get a fresh worker.
+  if (!loadedPack) loadedPack = { packId, manifestId: null };
   return getEngine();
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseVariant, whyVariantDoesNotFit } from '../../../src/shared/fit';
+import { chooseVariant, memoryIsShort, whyVariantDoesNotFit } from '../../../src/shared/fit';
 import type { GpuInfo } from '../../../src/shared/capabilities';
 import type { PackManifest, PackVariant } from '../../../src/shared/pack-manifest';
 
@@ -72,5 +72,35 @@ describe('variant fit', () => {
     );
     const none = pack([variant('fp16', { shaderF16: true }, true)]);
     expect(() => chooseVariant(none, 'webgpu', { webgpu: gpu() })).toThrow(/shader-f16/);
+  });
+});
+
+describe('whether memory is short (the text encoder is then freed after each prompt)', () => {
+  const GiB = 1024 * MiB;
+  const needing = (bytes: number, weights?: 'float16') =>
+    variant('v', { memoryBytes: bytes, ...(weights ? { weights, shaderF16: true } : {}) });
+
+  it('keeps the text encoder of the demo pack everywhere, even on a 2 GB phone', () => {
+    for (const backend of ['wasm', 'webgpu'] as const)
+      for (const memory of [undefined, 2, 4, 8])
+        expect(memoryIsShort(needing(60 * MiB), backend, memory)).toBe(false);
+  });
+
+  it('judges by the device: SD-Turbo-sized int8 (1.6 GB) is short on 4 GB, not on 8 GB', () => {
+    const sdTurboInt8 = needing(1.6 * GiB);
+    expect(memoryIsShort(sdTurboInt8, 'webgpu', 4)).toBe(true); // 4 GB x 0.5 usable x 0.75 = 1.5 GB
+    expect(memoryIsShort(sdTurboInt8, 'webgpu', 8)).toBe(false);
+    expect(memoryIsShort(sdTurboInt8, 'wasm', 8)).toBe(false);
+  });
+
+  it('on WebAssembly counts the 4 GiB address space and fp16 widening', () => {
+    // fp16 weights are widened there (3x): 1.2 GB declared needs 3.6 GB of the 4 GiB.
+    expect(memoryIsShort(needing(1.2 * GiB, 'float16'), 'wasm', 8)).toBe(true);
+    expect(memoryIsShort(needing(1.2 * GiB, 'float16'), 'webgpu', 8)).toBe(false);
+  });
+
+  it('falls back to the size (over 1 GiB) where the browser does not say how much memory there is', () => {
+    expect(memoryIsShort(needing(0.9 * GiB), 'webgpu')).toBe(false);
+    expect(memoryIsShort(needing(1.1 * GiB), 'webgpu')).toBe(true);
   });
 });
