@@ -168,12 +168,14 @@ export class Pipeline {
     }
     const open = async () => {
       const dims = freeDimensions(this.manifest).unet;
+      // No overrides for the ControlNet: public exports name the condition
+      // image's dims "height"/"width" too, in pixels, where the UNet's are latents.
       const net = await openModel(
         this.source,
         this.options.factory,
         controlNet,
         'ControlNet',
-        dims,
+        {},
         signal,
       );
       let unet = this.baseUnet;
