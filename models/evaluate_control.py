@@ -5,7 +5,8 @@ each) drawn as 2-px closed strokes; each generated with its own prompt (4
 LCM steps, guidance 4) with and without the ControlNet, over SEEDS seeds.
 Score: intersection-over-union between the filled outline and the generated
 object's mask (pixels at least 64/255 from white in some channel).
-Writes control_results.json and control_samples.png; exits non-zero when the
+Writes models/control_results.json and control_samples.png (a smoke build:
+into its cache); exits non-zero when the
 mean IoU with control is under TARGET (full build) or the gap to without
 control is under GAP.
 
@@ -108,9 +109,10 @@ def main(checkpoint=None):
                                          for i, k in enumerate(PROMPTS)},
            "share_with_iou_over_0_6": round(float(np.mean(np.array(scores["with"]) >= 0.6)), 4)}
     print(json.dumps(res, indent=1))
-    if not checkpoint:
-        json.dump(res, open(C.MODELS / "control_results.json", "w"), indent=1)
-        Image.fromarray(np.concatenate(sample_rows, 0)).save(C.MODELS / "control_samples.png")
+    if not checkpoint:  # a smoke build's figures stay in its cache
+        out = C.path("") if C.SMOKE else C.MODELS
+        json.dump(res, open(out / "control_results.json", "w"), indent=1)
+        Image.fromarray(np.concatenate(sample_rows, 0)).save(out / "control_samples.png")
     gap = res["iou_with_control"] - res["iou_without_control"]
     if not C.SMOKE and not checkpoint and (res["iou_with_control"] < TARGET or gap < GAP):
         print(f"evaluate_control: IoU {res['iou_with_control']} (target {TARGET}), gap {gap:.3f} (target {GAP})",
