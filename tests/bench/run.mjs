@@ -17,6 +17,19 @@
  * --dist DIR (the built app, default dist),
  * --pack DIR (default <dist>/packs/demo),
  * --variant ID (default: the pack's default variant).
+ *
+ * --real-size: instead of all the above, the shape-true packs of
+ * models/realsize (real SD-Turbo and LCM architectures, random weights; built
+ * into ~/.cache/gesso/realsize by models/realsize/build.py), each on wasm in
+ * Chromium through the engine worker (tests/bench/real-size-browser.mjs: the
+ * pack served as the demo pack's URL, load with its phases, text encoder,
+ * UNet step, decode and total of 1-step images, peak memory of all Chromium
+ * processes) beside onnxruntime-node (tests/bench/real-size-native.mjs), one
+ * table per pack. With it: --width reduced|full (default reduced),
+ * --sizes 512,256 (default), --repeats N (default 2 here),
+ * --native stages|pipeline|none (default stages; pipeline, all 4 models in
+ * one process, for full width). A pack that fails to load or run on wasm
+ * (full-size fp16) is printed as "fails: <message>".
  */
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -29,6 +42,7 @@ import { benchExplain } from './explain.mjs';
 import { benchRegions } from './regions.mjs';
 import { benchControl } from './control.mjs';
 import { benchRepaint } from './repaint.mjs';
+import { benchRealSize, realSizeMount } from './real-size-browser.mjs';
 import { fmt, median, summarise, table } from './stats.mjs';
 import { measureDefaultThreads, openNativeWithThreads } from './threads.mjs';
 
@@ -43,8 +57,10 @@ const distDir = resolve(option('--dist', 'dist'));
 const packDir = resolve(option('--pack', `${distDir}/packs/demo`));
 const variantId = option('--variant', undefined);
 const STEPS = [1, 2, 4];
+const realSize = args.includes('--real-size');
+const realSizeServer = realSize ? realSizeMount() : null;
 
-if (!existsSync(resolve(packDir, 'manifest.json'))) {
+if (!realSize && !existsSync(resolve(packDir, 'manifest.json'))) {
   console.error(
     `No pack at ${packDir}: build the demo pack (models/build.sh) and run \`vite build\` first.`,
   );
@@ -68,6 +84,7 @@ const server = await preview({
   logLevel: 'silent',
   preview: { port: 0, host: '127.0.0.1', open: false },
   build: { outDir: distDir },
+  plugins: realSizeServer ? [realSizeServer.plugin] : [],
 });
 const base = server.resolvedUrls.local[0];
 const browser = await launchBrowser();
@@ -269,6 +286,29 @@ function reportControl(control) {
 if (args.includes('--first-image-only')) {
   try {
     await reportFirstImage();
+  } finally {
+    await browser.close();
+    await new Promise((done) => server.httpServer.close(done));
+  }
+  process.exit(0);
+}
+
+if (realSize) {
+  try {
+    const { descendants, rss } = (await runnerImport(resolve('tests/browser/models/memory.ts')))
+      .module;
+    await benchRealSize({
+      browser,
+      base,
+      mount: realSizeServer,
+      startWorker,
+      memory: () => rss(descendants()),
+      wasmThreads,
+      width: option('--width', 'reduced'),
+      sizes: option('--sizes', '512,256').split(',').map(Number),
+      repeats: args.includes('--repeats') ? repeats : 2,
+      nativeMode: option('--native', undefined),
+    });
   } finally {
     await browser.close();
     await new Promise((done) => server.httpServer.close(done));
