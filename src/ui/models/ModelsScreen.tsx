@@ -7,6 +7,7 @@ import { defaultVariant, type PackManifestInput } from '../../store/validate-man
 import { getEngine } from '../app/engine';
 import { AddPack } from './AddPack';
 import { PackCard } from './PackCard';
+import { manifestToFit } from './pack-status';
 import { StorageSummary } from './StorageSummary';
 import { GalleryStorage } from '../gallery/GalleryStorage';
 import { usePacks } from './usePacks';
@@ -33,8 +34,8 @@ export function ModelsScreen() {
   const userPacks = entries.some((e) => e.record?.origin === 'user' && e.record.installed);
   const caps = useCapabilities();
   const memory = (navigator as { deviceMemory?: number }).deviceMemory;
-  const fitFor = (manifest: PackManifestInput) => {
-    const variant = manifest.variants.find((v) => v.id === defaultVariant(manifest));
+  const fitFor = (manifest: PackManifestInput | null) => {
+    const variant = manifest?.variants.find((v) => v.id === defaultVariant(manifest));
     return variant ? variantFits(variant, caps, memory) : null;
   };
   const stateKey = entries
@@ -68,7 +69,7 @@ export function ModelsScreen() {
           <PackCard
             key={entry.key}
             entry={entry}
-            fit={entry.manifest ? fitFor(entry.manifest) : null}
+            fit={fitFor(manifestToFit(entry.record, entry.manifest))}
             onCheck={
               entry.record?.origin === 'user' ? () => checkUpdates([entry.record!.id]) : undefined
             }

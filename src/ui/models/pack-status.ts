@@ -50,6 +50,19 @@ export function packStatus(
   return { kind: 'ready', version: installed.version };
 }
 
+/**
+ * The manifest whose default variant the card's "This device" line judges:
+ * the installed one when the pack is installed (what the engine loads, with
+ * an int8 copy made on this device as its default, which the host's
+ * manifest never lists), else the newest known.
+ */
+export function manifestToFit(
+  record: PackRecord | null,
+  latest: PackManifestInput | null,
+): PackManifestInput | null {
+  return record?.installed?.manifest ?? latest;
+}
+
 export function statusText(status: PackStatus): string {
   switch (status.kind) {
     case 'none':
