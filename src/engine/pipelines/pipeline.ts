@@ -9,8 +9,8 @@
  * UNet (unet.ts), the loop (denoise.ts) and decoding (decode.ts).
  *
  * Over 300 lines because it is the one object every run goes through: the
- * loaded sessions, the per-request resolution into a Recipe, and the UNet
- * stand-ins that explain mode (withUnetCopy) and outlines (withControl) swap in.
+ * loaded sessions and the per-request resolution into a Recipe. The UNet and
+ * what stands in for it (explain's copy, a ControlNet) live in unet-slot.ts.
  */
 
 import { GessoError } from '../../shared/errors';
@@ -27,13 +27,11 @@ import { classifierFreeGuidance, createScheduler } from '../schedulers';
 import { findInput, isDeviceTensor, type ModelSession, type Value } from '../session';
 import { floatTensor, toFloat32, type DType } from '../tensors';
 import type { ClipTokenizer } from '../tokenizer';
-import { controlledUnet, outlineImage } from './control';
 import { decodeLatents, type Decoder } from './decode';
 import { denoise } from './denoise';
 import { asDType } from './dtype';
 import { loadModels, type LoadedModels, type LoadOptions } from './load';
 import { openModel } from './open-model';
-import { freeDimensions } from './free-dimensions';
 import { PromptEncoder } from './prompts';
 import type {
   Conditioning,
@@ -43,23 +41,12 @@ import type {
   StepContext,
 } from './types';
 import { latentDims, runUnet, unetFeeds, unetTextInput } from './unet';
-
-/** A UNet file this small may be open twice (the loaded one and a copy); bigger ones take turns. */
-const UNET_COPY_ALONGSIDE_MAX_BYTES = 256 * 1024 ** 2;
+import { UnetSlot } from './unet-slot';
 
 export class Pipeline {
   readonly tokenizer: ClipTokenizer;
-  private baseUnet: ModelSession;
-  /** A UNet session standing in for the loaded one during `withUnetCopy` or `withControl`. */
-  private unetOverride: ModelSession | null = null;
-  /** The ControlNet and its UNet, kept open between runs when small enough to sit beside the loaded UNet. */
-  private control: { net: ModelSession; unet: ModelSession | null } | null = null;
-  /**
-   * Model files up to this size may be open beside the loaded UNet (an
-   * explain copy, a ControlNet pair kept between runs); bigger ones take the
-   * loaded UNet's turn.
-   */
-  alongsideMaxBytes = UNET_COPY_ALONGSIDE_MAX_BYTES;
+  /** The loaded UNet and its stand-ins (explain's copy, a ControlNet pair). */
+  private readonly unets: UnetSlot;
   private readonly prompts: PromptEncoder;
   private readonly decoder: Decoder;
   private readonly previewDecoder: Decoder | null;
@@ -72,7 +59,7 @@ export class Pipeline {
     models: LoadedModels,
   ) {
     this.tokenizer = models.tokenizer;
-    this.baseUnet = models.unet;
+    this.unets = new UnetSlot(models.unet, { manifest, variant, source, factory: options.factory });
     this.decoder = models.decoder;
     this.previewDecoder = models.previewDecoder;
     this.prompts = new PromptEncoder(
@@ -97,153 +84,31 @@ export class Pipeline {
     return new Pipeline(source.manifest, options.variant, source, options, models);
   }
 
-  /** The UNet every step runs: the loaded one, or the stand-in of a `withUnetCopy` call. */
+  /** The UNet every step runs: the loaded one, or a stand-in (UnetSlot). */
   get unet(): ModelSession {
-    return this.unetOverride ?? this.baseUnet;
+    return this.unets.current;
   }
 
   /**
    * Runs `work` with a copy of the loaded variant's UNet in its place, its
    * model bytes rewritten by `rewrite` first (external weights untouched) and
-   * its session seen through `wrap` (same inputs, same main output). A UNet
-   * file over `alongsideMaxBytes` is never open twice: the loaded UNet is
-   * released while the copy runs and opened again after.
+   * its session seen through `wrap` (same inputs, same main output); see UnetSlot.
    */
-  async withUnetCopy<T>(
-    copy: {
-      rewrite: (model: Uint8Array) => Promise<Uint8Array>;
-      wrap: (session: ModelSession) => ModelSession;
-      label: string;
-      alongsideMaxBytes?: number;
-    },
+  withUnetCopy<T>(
+    copy: Parameters<UnetSlot['withCopy']>[0],
     work: () => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
-    const exclusive =
-      this.fileSize(this.variant.components.unet) >
-      (copy.alongsideMaxBytes ?? this.alongsideMaxBytes);
-    return this.withStandIn(
-      exclusive,
-      async () => {
-        const session = await this.openUnet(copy.rewrite, copy.label, signal);
-        return { unet: copy.wrap(session), release: () => session.release() };
-      },
-      work,
-    );
+    return this.unets.withCopy(copy, work, signal);
   }
 
-  /**
-   * Runs `work` with the ControlNet following `outline` (the ControlNet and,
-   * where the variant has one, the UNet export that takes its residuals). A
-   * pair small enough to sit beside the loaded UNet stays open for the next
-   * run; a bigger one takes the loaded UNet's turn and is released after.
-   */
-  async withControl<T>(
-    outline: { mask: Uint8Array; strength: number },
-    size: { width: number; height: number },
-    work: () => Promise<T>,
-    signal?: AbortSignal,
-  ): Promise<T> {
-    const { controlNet, controlUnet } = this.variant.components;
-    if (!controlNet)
-      throw new GessoError(
-        'control-unavailable',
-        'This pack has no ControlNet, so it cannot follow an outline. Choose a pack that can, or turn Outline off.',
-      );
-    const input = {
-      image: outlineImage(outline.mask, size.width, size.height),
-      dims: [1, 3, size.height, size.width],
-      strength: outline.strength,
-    };
-    const pairBytes = this.fileSize(controlNet) + (controlUnet ? this.fileSize(controlUnet) : 0);
-    const keep = pairBytes <= this.alongsideMaxBytes;
-    if (keep && this.control) {
-      const unet = this.control.unet ?? this.baseUnet; // null: the loaded UNet takes the residuals
-      this.unetOverride = controlledUnet(this.control.net, unet, input);
-      try {
-        return await work();
-      } finally {
-        this.unetOverride = null;
-      }
-    }
-    const open = async () => {
-      const dims = freeDimensions(this.manifest).unet;
-      // No overrides for the ControlNet: public exports name the condition
-      // image's dims "height"/"width" too, in pixels, where the UNet's are latents.
-      const net = await openModel(
-        this.source,
-        this.options.factory,
-        controlNet,
-        'ControlNet',
-        {},
-        signal,
-      );
-      let unet = this.baseUnet;
-      try {
-        if (controlUnet)
-          unet = await openModel(
-            this.source,
-            this.options.factory,
-            controlUnet,
-            'image model (UNet) with control',
-            dims,
-            signal,
-          );
-      } catch (error) {
-        await net.release();
-        throw error;
-      }
-      const release = async () => {
-        await net.release();
-        if (unet !== this.baseUnet) await unet.release();
-      };
-      if (keep) this.control = { net, unet: controlUnet ? unet : null };
-      return {
-        unet: controlledUnet(net, unet, input),
-        release: keep ? async () => undefined : release,
-      };
-    };
-    return this.withStandIn(!keep && Boolean(controlUnet), open, work);
+  /** Files up to this size may be open beside the loaded UNet (see UnetSlot). */
+  get alongsideMaxBytes(): number {
+    return this.unets.alongsideMaxBytes;
   }
 
-  /**
-   * Runs `work` with the session `open` gives standing in for the loaded
-   * UNet. `exclusive`: the loaded UNet is released first and opened again
-   * after, so the two are never in memory together.
-   */
-  private async withStandIn<T>(
-    exclusive: boolean,
-    open: () => Promise<{ unet: ModelSession; release: () => Promise<void> }>,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    if (exclusive) await this.baseUnet.release();
-    try {
-      const standIn = await open();
-      try {
-        this.unetOverride = standIn.unet;
-        return await work();
-      } finally {
-        this.unetOverride = null;
-        await standIn.release();
-      }
-    } finally {
-      if (exclusive)
-        this.baseUnet = await this.openUnet(async (model) => model, 'image model (UNet)');
-    }
-  }
-
-  private fileSize(path: string): number {
-    return this.manifest.files.find((file) => file.path === path)?.size ?? 0;
-  }
-
-  private openUnet(
-    rewrite: (model: Uint8Array) => Promise<Uint8Array>,
-    label: string,
-    signal?: AbortSignal,
-  ): Promise<ModelSession> {
-    const { unet } = this.variant.components;
-    const hints = freeDimensions(this.manifest).unet;
-    return openModel(this.source, this.options.factory, unet, label, hints, signal, rewrite);
+  set alongsideMaxBytes(bytes: number) {
+    this.unets.alongsideMaxBytes = bytes;
   }
 
   /** The UNet's guidance mechanism for this pack. */
@@ -386,7 +251,7 @@ export class Pipeline {
       width: dims[3]! * this.manifest.latent.downscale,
       height: dims[2]! * this.manifest.latent.downscale,
     };
-    return this.withControl(
+    return this.unets.withControl(
       outline,
       size,
       () => this.generateWithUnet(request, options),
@@ -472,12 +337,8 @@ export class Pipeline {
 
   async release(): Promise<void> {
     await this.prompts.release();
-    if (this.control) {
-      await this.control.net.release();
-      await this.control.unet?.release();
-      this.control = null;
-    }
-    const sessions = new Set([this.baseUnet, this.decoder.session, this.previewDecoder?.session]);
+    await this.unets.release();
+    const sessions = new Set([this.decoder.session, this.previewDecoder?.session]);
     await Promise.all([...sessions].map((s) => s?.release()));
   }
 }
