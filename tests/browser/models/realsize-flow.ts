@@ -15,6 +15,7 @@ import { join, normalize } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { PackManifestInput } from '../../../src/store/validate-manifest';
 import { descendants, rss } from './memory';
+import { awaitRun } from './realsize-pack';
 
 // ---------------------------------------------------------------------------
 // A plain static host for pack folders on disk
@@ -421,29 +422,12 @@ export async function generateOnCreate(
   await page.getByLabel('Prompt', { exact: true }).fill(prompt);
   const start = Date.now();
   await page.getByRole('button', { name: 'Generate' }).click();
-  const until = async (states: RegExp, polling: number) =>
-    (await (
-      await page.waitForFunction(
-        ({ alt, before, states }) => {
-          let state: string | null = null;
-          const img = [...document.querySelectorAll('img')].find((i) => i.alt === alt);
-          const bar = document.querySelector('.create [role="progressbar"]');
-          const alert = document.querySelector('.create [role="alert"]:not([data-stale])');
-          if (img && img.src !== before && img.complete) state = 'done';
-          else if (bar)
-            state = bar.getAttribute('aria-label') === 'Generating' ? 'generating' : 'busy';
-          else if (alert) state = `alert: ${alert.textContent}`;
-          return state !== null && new RegExp(states).test(state) ? state : null;
-        },
-        { alt, before, states: states.source },
-        { timeout, polling },
-      )
-    ).jsonValue()) as string;
-  let state = await until(/^(generating|done|alert)/, 100);
-  const loadMs = Date.now() - start;
-  onLoaded?.(loadMs);
-  if (state === 'generating') state = await until(/^(done|alert)/, 250);
-  const generateMs = Date.now() - start - loadMs;
+  const { state, loadMs, generateMs } = await awaitRun(
+    page,
+    { alt, before, start, timeout },
+    { load: 100, steps: 250 },
+    onLoaded,
+  );
   if (state !== 'done') throw new Error(`generation failed: ${state}`);
   const image = await page.getByRole('img', { name: alt, exact: true }).evaluate((node) => {
     const img = node as HTMLImageElement;

@@ -56,7 +56,7 @@ import {
   type MemoryPhase,
   type Row,
 } from './realsize-flow';
-import { PYTHON } from './realsize-pack';
+import { chooseBackend as chooseBackendIn, PYTHON } from './realsize-pack';
 
 const ENABLED = Boolean(process.env.GESSO_REAL_SIZE_FULL);
 const PACKS = (process.env.GESSO_REAL_SIZE_FULL_PACKS ?? 'sd-turbo,lcm')
@@ -116,14 +116,7 @@ async function storageCell(): Promise<string> {
   return `storage ${GB(usage)} used of ${GB(quota)} (estimate), IndexedDB ${GB(indexedDbOnDisk())} on disk`;
 }
 
-async function chooseBackend(name: 'WebGPU' | 'WebAssembly'): Promise<void> {
-  await page.goto(`${app.url}/#/settings`);
-  await page.getByRole('radio', { name, exact: true }).check();
-  await page.waitForFunction(
-    (name) => document.querySelector('[data-testid="backend-in-use"]')?.textContent === name,
-    name,
-  );
-}
+const chooseBackend = (name: 'WebGPU' | 'WebAssembly') => chooseBackendIn(page, app.url, name);
 
 async function openModels(): Promise<void> {
   await page.goto(`${app.url}/#/models`);

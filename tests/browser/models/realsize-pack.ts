@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
 import type { PackManifestInput } from '../../../src/store/validate-manifest';
 import { PREFIX, type PackHost, type TestPack } from '../store/pack-host';
 
@@ -136,4 +137,55 @@ export function serveFloat32Copy(
 /** Bytes of every file of a pack (what one download of it is). */
 export function packBytes(pack: TestPack): number {
   return Object.values(pack.files).reduce((n, bytes) => n + bytes.length, 0);
+}
+
+/** Picks the backend in Settings and waits until the app says it is in use. */
+export async function chooseBackend(
+  page: Page,
+  appUrl: string,
+  name: 'WebGPU' | 'WebAssembly',
+): Promise<void> {
+  await page.goto(`${appUrl}/#/settings`);
+  await page.getByRole('radio', { name, exact: true }).check();
+  await page.waitForFunction(
+    (name) => document.querySelector('[data-testid="backend-in-use"]')?.textContent === name,
+    name,
+  );
+}
+
+/**
+ * After Generate was pressed at `start`: waits for the run's end ('done': a
+ * new result image other than `before`, or 'alert: …', the app's sentence),
+ * timing the load (until the first step or the end) and the steps apart.
+ */
+export async function awaitRun(
+  page: Page,
+  run: { alt: string; before: string | null; start: number; timeout: number },
+  polling: { load: number; steps: number },
+  onLoaded?: (loadMs: number) => void,
+): Promise<{ state: string; loadMs: number; generateMs: number }> {
+  const { alt, before, start, timeout } = run;
+  const until = async (states: RegExp, every: number) =>
+    (await (
+      await page.waitForFunction(
+        ({ alt, before, states }) => {
+          let state: string | null = null;
+          const img = [...document.querySelectorAll('img')].find((i) => i.alt === alt);
+          const bar = document.querySelector('.create [role="progressbar"]');
+          const alert = document.querySelector('.create [role="alert"]:not([data-stale])');
+          if (img && img.src !== before && img.complete) state = 'done';
+          else if (bar)
+            state = bar.getAttribute('aria-label') === 'Generating' ? 'generating' : 'busy';
+          else if (alert) state = `alert: ${alert.textContent}`;
+          return state !== null && new RegExp(states).test(state) ? state : null;
+        },
+        { alt, before, states: states.source },
+        { timeout, polling: every },
+      )
+    ).jsonValue()) as string;
+  let state = await until(/^(generating|done|alert)/, polling.load);
+  const loadMs = Date.now() - start;
+  onLoaded?.(loadMs);
+  if (state === 'generating') state = await until(/^(done|alert)/, polling.steps);
+  return { state, loadMs, generateMs: Date.now() - start - loadMs };
 }

@@ -28,7 +28,9 @@ import { PackHost, PREFIX, type TestPack } from '../store/pack-host';
 import { addPack, readRecord, readStored, waitForStatus } from '../store/models-page';
 import { descendants, MB, rss, sampleBrowserMemory } from './memory';
 import {
+  awaitRun,
   buildReduced,
+  chooseBackend as chooseBackendIn,
   cannotBuild,
   float32Copy,
   packBytes,
@@ -151,14 +153,7 @@ async function download(pack: TestPack): Promise<void> {
   expect(served).toBeLessThanOrEqual(size * 1.05);
 }
 
-async function chooseBackend(name: 'WebGPU' | 'WebAssembly'): Promise<void> {
-  await page.goto(`${app.url}/#/settings`);
-  await page.getByRole('radio', { name, exact: true }).check();
-  await page.waitForFunction(
-    (name) => document.querySelector('[data-testid="backend-in-use"]')?.textContent === name,
-    name,
-  );
-}
+const chooseBackend = (name: 'WebGPU' | 'WebAssembly') => chooseBackendIn(page, app.url, name);
 
 async function chooseModel(pack: { name: string }): Promise<void> {
   await page.goto(`${app.url}/#/create`);
@@ -195,33 +190,11 @@ async function generate(prompt: string, timeout: number): Promise<Run> {
   const stop = sampleBrowserMemory(250);
   const start = Date.now();
   await page.getByRole('button', { name: 'Generate' }).click();
-  /**
-   * Waits until the run's state matches `states`: 'done' (a new result image),
-   * 'alert: …' (the app said why not), 'generating' (loaded, stepping) or
-   * 'busy' (loading); the load ends when the first of the others shows.
-   */
-  const until = async (states: RegExp, polling: number | 'raf') =>
-    (await (
-      await page.waitForFunction(
-        ({ alt, before, states }) => {
-          let state: string | null = null;
-          const img = [...document.querySelectorAll('img')].find((i) => i.alt === alt);
-          const bar = document.querySelector('.create [role="progressbar"]');
-          const alert = document.querySelector('.create [role="alert"]:not([data-stale])');
-          if (img && img.src !== before && img.complete) state = 'done';
-          else if (bar)
-            state = bar.getAttribute('aria-label') === 'Generating' ? 'generating' : 'busy';
-          else if (alert) state = `alert: ${alert.textContent}`;
-          return state !== null && new RegExp(states).test(state) ? state : null;
-        },
-        { alt, before, states: states.source },
-        { timeout, polling },
-      )
-    ).jsonValue()) as string;
-  let state = await until(/^(generating|done|alert)/, 50);
-  const loadMs = Date.now() - start;
-  if (state === 'generating') state = await until(/^(done|alert)/, 100);
-  const generateMs = Date.now() - start - loadMs;
+  const { state, loadMs, generateMs } = await awaitRun(
+    page,
+    { alt, before, start, timeout },
+    { load: 50, steps: 100 },
+  );
   const memory = stop();
   if (state !== 'done') throw new Error(`generation failed: ${state}`);
   // Read from the store, not the host.
