@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the demo pack from scratch: data -> tokenizer -> autoencoder ->
 # preview decoder -> text encoder (contrastive) -> teacher -> LCM student ->
+# attention (words' cross-attention onto their object, for Explain) ->
 # ControlNet (outlines) -> ONNX (fp32/fp16/int8) -> manifest -> checks.
 # Stages whose checkpoint exists in models/.cache/ are skipped (delete the
 # cache for a clean rebuild). Seeded; every stage is time-capped so a busy
@@ -10,9 +11,11 @@
 #   models/build.sh --control  only the ControlNet stage on the shipped pack: recover.py rebuilds the
 #                              other checkpoints from public/packs/demo's fp32 files (when the cache
 #                              lacks them), then train, export the two new models, manifest, checks
+#   models/build.sh --attention  only the attention stage on the shipped pack, the same way: fine-tune
+#                              the student, export the UNet and the ControlNet's UNet, manifest, checks
 # Fails (non-zero exit) when js/check.mjs finds an ONNX-vs-PyTorch difference over its
 # threshold or a tokenizer mismatch, or when evaluate.py misses a threshold (full build:
-# colour). GESSO_CHECK_SCALE=X multiplies check.mjs's thresholds (e.g. 0.001 to see it fail).
+# colour; pointing game). GESSO_CHECK_SCALE=X multiplies check.mjs's thresholds (e.g. 0.001 to see it fail).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
@@ -28,14 +31,14 @@ if [ "${1:-}" = "--smoke" ]; then
   export GESSO_SMOKE=1
   export GESSO_CACHE="${GESSO_CACHE:-$(mktemp -d)}"
   export GESSO_PACK_DIR="$GESSO_CACHE/pack"
-  AE_STEPS=10 PREVIEW_STEPS=10 TEXT_STEPS=10 TEACHER_STEPS=10 LCM_STEPS=5 CONTROL_STEPS=5
+  AE_STEPS=10 PREVIEW_STEPS=10 TEXT_STEPS=10 TEACHER_STEPS=10 LCM_STEPS=5 ATTENTION_STEPS=5 CONTROL_STEPS=5
 else
   export GESSO_AE_MINUTES=${GESSO_AE_MINUTES:-12} GESSO_PREVIEW_MINUTES=${GESSO_PREVIEW_MINUTES:-8}
   export GESSO_TEXT_MINUTES=${GESSO_TEXT_MINUTES:-4}
   export GESSO_TEACHER_MINUTES=${GESSO_TEACHER_MINUTES:-38} GESSO_LCM_MINUTES=${GESSO_LCM_MINUTES:-32}
-  export GESSO_CONTROL_MINUTES=${GESSO_CONTROL_MINUTES:-32}
+  export GESSO_ATTENTION_MINUTES=${GESSO_ATTENTION_MINUTES:-12} GESSO_CONTROL_MINUTES=${GESSO_CONTROL_MINUTES:-32}
   AE_STEPS=${AE_STEPS:-4000} PREVIEW_STEPS=${PREVIEW_STEPS:-1000} TEXT_STEPS=${TEXT_STEPS:-3000} TEACHER_STEPS=${TEACHER_STEPS:-3000} LCM_STEPS=${LCM_STEPS:-3000}
-  CONTROL_STEPS=${CONTROL_STEPS:-6000}
+  ATTENTION_STEPS=${ATTENTION_STEPS:-1000} CONTROL_STEPS=${CONTROL_STEPS:-6000}
 fi
 CACHE="${GESSO_CACHE:-.cache}"
 PACK="${GESSO_PACK_DIR:-../public/packs/demo}"
@@ -54,11 +57,23 @@ if [ "${1:-}" = "--control" ]; then
   echo "done: $PACK (ControlNet stage)"
   exit 0
 fi
+if [ "${1:-}" = "--attention" ]; then
+  [ -f "$CACHE/student.pt" ] || $PY recover.py "$PACK"
+  $PY train_attention.py "$ATTENTION_STEPS"
+  $PY export.py "$PACK" --only unet,unet_control
+  $PY manifest.py "$PACK"
+  node js/check.mjs "$PACK" "$CACHE/ref/reference.json" tokenizer_examples.json --scale "${GESSO_CHECK_SCALE:-1}" >/dev/null
+  $PY evaluate_attention.py
+  $PY evaluate_control.py
+  echo "done: $PACK (attention stage)"
+  exit 0
+fi
 $PY train_ae.py "$AE_STEPS"
 $PY train_preview.py "$PREVIEW_STEPS"
 $PY train_text.py "$TEXT_STEPS"
 $PY train_teacher.py "$TEACHER_STEPS"
 $PY train_lcm.py "$LCM_STEPS"
+$PY train_attention.py "$ATTENTION_STEPS"
 $PY train_control.py "$CONTROL_STEPS"
 
 STAGE="$CACHE/pack.staging"
@@ -76,5 +91,6 @@ if command -v node >/dev/null && [ -d ../node_modules/onnxruntime-node ]; then
   node js/sample.mjs "$PACK" "$CACHE/ort_sample.png" "red heart" "blue circle" "cat face"
 fi
 $PY evaluate.py
+$PY evaluate_attention.py
 $PY evaluate_control.py
 echo "done: $PACK"

@@ -28,7 +28,7 @@ ORIGINAL_STEPS = 50   # LCM skip k = 1000 / 50 = 20
 SKIP_K = TRAIN_T // ORIGINAL_STEPS
 TIMESTEP_SCALING = 10.0
 SEED = 1234
-PACK_VERSION = "1.2.0"  # 1.2.0: the ControlNet (outline) stage; every other file as in 1.1.0
+PACK_VERSION = "1.3.0"  # 1.3.0: the attention stage (UNet and the ControlNet's UNet re-exported); 1.2.0: the ControlNet
 DEFAULT_STEPS = 4
 DEFAULT_GUIDANCE = 4.0  # every guidance in evaluate.py's sweep scores 18/18 on colour; 4 is the middle it picks on ties
 # img2img from a photo: the demo UNet keeps a photo's colour only at low strength (a solid green

@@ -13,6 +13,7 @@ class Attention(nn.Module):
         self.k = nn.Linear(ctx_dim, dim, bias=False)
         self.v = nn.Linear(ctx_dim, dim, bias=False)
         self.o = nn.Linear(dim, dim)
+        self.record = None  # a list while attention is being recorded (models/attention.py)
 
     def forward(self, x, ctx=None):
         ctx = x if ctx is None else ctx
@@ -24,6 +25,8 @@ class Attention(nn.Module):
 
         q, k, v = split(self.q(x)), split(self.k(ctx)), split(self.v(ctx))
         w = torch.softmax(q @ k.transpose(-1, -2) * self.scale, dim=-1)
+        if self.record is not None:
+            self.record.append(w)
         return self.o((w @ v).transpose(1, 2).reshape(b, n, d))
 
 

@@ -21,9 +21,6 @@ import { load, loadNodePipeline } from './node-pipeline.mjs';
 import { median } from './stats.mjs';
 
 const REQUEST = { prompt: 'red heart', steps: 4, preview: false };
-const COLOURS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple'];
-const SHAPES = ['circle', 'heart', 'square'];
-const SEEDS = [1, 2, 3];
 
 /** Browser: normal vs explain, alternately; `memory()` samples all Chromium processes' RSS. */
 export async function benchExplain({ call, repeats, memory }) {
@@ -48,39 +45,11 @@ export async function benchExplain({ call, repeats, memory }) {
   };
 }
 
-function objectMask(image, rgbToHsv) {
-  const mask = new Uint8Array(image.width * image.height);
-  for (let i = 0; i < mask.length; i++) {
-    const [, s, v] = rgbToHsv(image.data[i * 4], image.data[i * 4 + 1], image.data[i * 4 + 2]);
-    mask[i] = s > 0.35 && v > 0.25 ? 1 : 0;
-  }
-  return mask;
-}
-
-/** Pointing-game tallies for one word's map against the object mask. */
-function score(map, mask, tally) {
-  let best = 0;
-  for (let i = 1; i < map.length; i++) if (map[i] > map[best]) best = i;
-  let inside = 0;
-  let outside = 0;
-  let n = 0;
-  for (let i = 0; i < map.length; i++)
-    if (mask[i]) {
-      inside += map[i];
-      n++;
-    } else outside += map[i];
-  tally.cases++;
-  tally.hits += mask[best];
-  tally.share += n / mask.length;
-  tally.inside += n ? inside / n / 255 : 0;
-  tally.outside += n < mask.length ? outside / (mask.length - n) / 255 : 0;
-}
-
 async function benchNode(packDir) {
   const { explainImage } = await load('src/engine/explain/explain.ts');
   const { generateImage } = await load('src/engine/generate.ts');
   const attention = await load('src/shared/onnx/attention-outputs.ts');
-  const { rgbToHsv } = await load('tests/unit/engine/regions/hue.ts');
+  const game = await load('tests/unit/engine/explain/pointing-game.ts');
   const { pipeline, manifest, source, variant } = await loadNodePipeline(packDir);
 
   const times = { generate: [], explain: [] };
@@ -113,20 +82,20 @@ async function benchNode(packDir) {
   ];
   const games = [];
   for (const [label, target] of subsets) {
-    const tallies = [0, 1].map(() => ({ cases: 0, hits: 0, share: 0, inside: 0, outside: 0 }));
-    for (const colour of COLOURS)
-      for (const shape of SHAPES)
-        for (const seed of SEEDS) {
+    const tallies = [game.emptyTally(), game.emptyTally()];
+    for (const colour of game.POINTING_COLOURS)
+      for (const shape of game.POINTING_SHAPES)
+        for (const seed of game.POINTING_SEEDS) {
           const result = await explainImage(target, {
             prompt: `${colour} ${shape}`,
             steps: 4,
             seed,
             preview: false,
           });
-          const mask = objectMask(result.image, rgbToHsv);
+          const mask = game.objectMask(result.image);
           const words = result.explanation.prompts[0].words;
-          score(words.find((w) => w.word === colour).map, mask, tallies[0]);
-          score(words.find((w) => w.word === shape).map, mask, tallies[1]);
+          game.scorePointing(words.find((w) => w.word === colour).map, mask, tallies[0]);
+          game.scorePointing(words.find((w) => w.word === shape).map, mask, tallies[1]);
         }
     games.push([label, ...tallies]);
   }
@@ -180,7 +149,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.dirname,
   const pct = (t) => `${t.hits}/${t.cases} (${((100 * t.hits) / t.cases).toFixed(0)}%)`;
   const mean = (t, k) => (t[k] / t.cases).toFixed(2);
   console.log(
-    `\nPointing game, 18 "<colour> <shape>" prompts x ${SEEDS.length} seeds: the brightest point of the word's map on the object (saturated pixels); a uniform map scores the object's share.`,
+    `\nPointing game, 18 "<colour> <shape>" prompts x 3 seeds: the brightest point of the word's map on the object (saturated pixels); a uniform map scores the object's share.`,
   );
   console.log(
     table(
