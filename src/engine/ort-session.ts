@@ -21,6 +21,22 @@ export interface OrtSessionOptions {
   deviceOutputs?: readonly string[];
   /** Weights kept outside the .onnx file, by the name the model refers to. */
   externalData?: ExternalData[];
+  /**
+   * The caller hands the model's bytes (and external data) over: once the
+   * session holds its own copy they are detached, so the browser frees them
+   * at once instead of at a late garbage collection (an 828 MiB UNet file
+   * was seen alive until the first image's VAE decode).
+   */
+  consumeBytes?: boolean;
+}
+
+/** Frees a buffer now that nothing may read it again; views into a larger or shared buffer are left alone. */
+export function detachBytes(view: Uint8Array): boolean {
+  const buffer = view.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (typeof buffer.transfer !== 'function') return false; // SharedArrayBuffer, or an older browser
+  if (view.byteOffset !== 0 || view.byteLength !== buffer.byteLength) return false;
+  buffer.transfer(0);
+  return true;
 }
 
 function toInfo(meta: Ort.InferenceSession.ValueMetadata): ValueInfo {
@@ -124,6 +140,9 @@ export async function createOrtSession(
   } catch (error) {
     throw classifyOrtError(error, label, backend);
   }
+  if (options.consumeBytes)
+    for (const view of [bytes, ...(options.externalData ?? []).map((file) => file.data)])
+      if (view instanceof Uint8Array) detachBytes(view);
   const inputs = session.inputMetadata.map(toInfo);
   const outputs = session.outputMetadata.map(toInfo);
 

@@ -73,6 +73,7 @@ export class PackSlot {
             deviceOutputs: hints?.deviceOutputs,
             externalData: hints?.externalData,
             freeDimensionOverrides: hints?.freeDimensionOverrides,
+            consumeBytes: true,
           }),
         ),
     });

@@ -16,14 +16,22 @@
  * own 512 manifest, it makes 512x512). Each size gets a fresh browser context and worker: load (with the
  * engine's load phases), then one warm-up image and `repeats` timed 1-step
  * images without previews (the engine's stage timings), while the summed
- * resident memory of all Chromium processes is sampled.
+ * resident memory of all Chromium processes is sampled, and cut into the
+ * load's and each image's phases (memory-timeline.mjs).
  */
 
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, extname, join, normalize, resolve } from 'node:path';
 import { benchRealSizeNative, cacheRoot } from './real-size-native.mjs';
 import { fmt, median, table } from './stats.mjs';
+import {
+  formatPhaseMemory,
+  logWorkerMessages,
+  phaseMemory,
+  timeline,
+  workerEvents,
+} from './memory-timeline.mjs';
 
 const PREFIX = '/packs/demo/';
 const TYPES = { '.json': 'application/json', '.txt': 'text/plain; charset=utf-8' };
@@ -137,17 +145,23 @@ export async function benchRealSizeWasm({
     mount.mount(packDir, size);
     const context = await browser.newContext({ serviceWorkers: 'block' });
     const r = { size };
+    const calls = [];
+    let stopTimeline = null;
+    let page = null;
     try {
-      const page = await context.newPage();
+      page = await context.newPage();
       await page.goto(new URL('#/settings', base).href);
       caps ??= await page.evaluate(() => ({
         isolated: crossOriginIsolated,
         cores: navigator.hardwareConcurrency,
       }));
+      await logWorkerMessages(page);
       const call = await startWorker(page);
+      stopTimeline = timeline();
       r.idle = memory();
       let stop = sampler(memory);
       try {
+        calls.push({ method: 'loadPack' });
         r.loaded = (await call('loadPack', { preference: 'wasm' })).result;
       } catch (error) {
         r.loadPeak = stop();
@@ -160,6 +174,8 @@ export async function benchRealSizeWasm({
       try {
         for (let i = -1; i < repeats; i++) {
           n++;
+          const entry = { method: 'generate' };
+          calls.push(entry);
           const { result, wallMs } = await call('generate', {
             prompt: `a red heart ${n}`,
             steps: 1,
@@ -172,6 +188,7 @@ export async function benchRealSizeWasm({
             throw new Error(
               `asked for ${size} px, the engine made ${result.image.width}x${result.image.height}`,
             );
+          entry.timings = result.timings;
           if (i >= 0) r.runs.push({ timings: result.timings, wallMs });
         }
       } catch (error) {
@@ -180,6 +197,21 @@ export async function benchRealSizeWasm({
         r.runPeak = stop();
       }
     } finally {
+      if (stopTimeline) {
+        const samples = stopTimeline();
+        try {
+          const events = await workerEvents(page);
+          r.memory = phaseMemory(samples, events, calls, packDir);
+          // The raw timeline and worker log, for a closer look: GESSO_BENCH_TIMELINE=prefix writes prefix-<size>.json.
+          if (process.env.GESSO_BENCH_TIMELINE)
+            writeFileSync(
+              `${process.env.GESSO_BENCH_TIMELINE}-${size}.json`,
+              JSON.stringify({ packDir, size, calls, events, samples, phases: r.memory.phases }),
+            );
+        } catch (error) {
+          r.memoryError = String(error?.message ?? error);
+        }
+      }
       await context.close();
       mount.unmount();
       results[size] = r;
@@ -294,9 +326,12 @@ export async function benchRealSize({
   repeats = 2,
   nativeMode = width === 'full' ? 'pipeline' : 'stages',
   nativeThreads = 2,
+  packDirs = null,
   log = console.log,
 }) {
-  const { found, missing } = realSizePacks(width);
+  const { found, missing } = packDirs?.length
+    ? { found: packDirs.map((dir) => ({ name: basename(dir), dir: resolve(dir) })), missing: [] }
+    : realSizePacks(width);
   if (missing.length)
     log(
       `Not built (skipped): ${missing.join(', ')}. Build: /usr/bin/python3 models/realsize/build.py --pack all --width ${width}`,
@@ -332,7 +367,7 @@ export async function benchRealSize({
     const threads = wasm.caps ? wasmThreads(wasm.caps.cores, wasm.caps.isolated) : '?';
     const first = Object.values(wasm.results).find((r) => r.loaded)?.loaded;
     log(
-      `\nReal-size pack ${manifest.id} (${basename(pack.dir)}), width ${width}, variant ${variant.id}: RANDOM WEIGHTS ` +
+      `\nReal-size pack ${manifest.id} (${basename(pack.dir)}), width ${packDirs?.length ? 'as built' : width}, variant ${variant.id}: RANDOM WEIGHTS ` +
         '(shape-true architectures, images are noise; times and memory are real, quality is not). ' +
         `Machine load average (1 min) ${loadStart.toFixed(1)} at start, ${loadEnd.toFixed(1)} at the end.\n` +
         `wasm: Chromium, the app's engine worker, ${threads} thread${threads === 1 ? '' : 's'} ` +
@@ -360,6 +395,8 @@ export async function benchRealSize({
         );
       }
       if (r?.error) log(`  wasm at ${size}: fails: ${r.error}`);
+      if (r?.memory) log(formatPhaseMemory(r.memory, size));
+      if (r?.memoryError) log(`  memory by phase at ${size}: not measured (${r.memoryError})`);
     }
     log(
       `  (${sec(wasmDone - started)} in Chromium, ${sec(performance.now() - wasmDone)} native; idle Chromium before loading ` +

@@ -28,7 +28,8 @@
  * table per pack. With it: --width reduced|full (default reduced),
  * --sizes 512,256 (default), --repeats N (default 2 here),
  * --native stages|pipeline|none (default stages; pipeline, all 4 models in
- * one process, for full width). A pack that fails to load or run on wasm
+ * one process, for full width), --pack-dir DIR[,DIR] (bench these pack
+ * folders instead of the built ones). A pack that fails to load or run on wasm
  * (full-size fp16) is printed as "fails: <message>".
  */
 
@@ -308,6 +309,9 @@ if (realSize) {
       sizes: option('--sizes', '512,256').split(',').map(Number),
       repeats: args.includes('--repeats') ? repeats : 2,
       nativeMode: option('--native', undefined),
+      packDirs: option('--pack-dir', undefined)
+        ?.split(',')
+        .map((d) => resolve(d)),
     });
   } finally {
     await browser.close();

@@ -46,6 +46,30 @@ describe('fetch-based pack source', () => {
     const source = await fetchPackSource('http://app.test/p/manifest.json');
     await expect(source.read('a/model.onnx')).rejects.toMatchObject({ code: 'pack-corrupt' });
   });
+
+  it('streams a file in pieces into one buffer of its own, hashed as it comes', async () => {
+    const pieces = (parts: string[]) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+          controller.close();
+        },
+      });
+    vi.stubGlobal('fetch', async (url: string) =>
+      url.endsWith('manifest.json')
+        ? new Response(manifest(HELLO))
+        : new Response(
+            url.includes('long') ? pieces(['he', 'llo', '!']) : pieces(['he', 'l', 'lo']),
+          ),
+    );
+    const source = await fetchPackSource('http://app.test/p/manifest.json');
+    const read = await source.read('a/model.onnx');
+    expect(new TextDecoder().decode(read)).toBe('hello');
+    // The whole buffer: ort-session's consumeBytes can free it once the session has its copy.
+    expect([read.byteOffset, read.byteLength, read.buffer.byteLength]).toEqual([0, 5, 5]);
+    const long = await fetchPackSource('http://app.test/long/manifest.json');
+    await expect(long.read('a/model.onnx')).rejects.toMatchObject({ code: 'pack-corrupt' });
+  });
 });
 
 describe('onnxruntime failures as user-facing errors', () => {
