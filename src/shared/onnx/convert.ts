@@ -28,6 +28,8 @@ import {
   MIN_ELEMENTS,
   QuantizationPlan,
   dequantizeNodes,
+  gatherNodes,
+  gatheredOnly,
   intAttribute,
   floatValues,
   quantizeNBits,
@@ -194,6 +196,8 @@ export async function convertModel(
   const kept: TensorParts[] = [];
   const added: { order: number; name: string; nodes: NodeProto[]; tensors: TensorParts[] }[] = [];
   const nbits = new Map<string, { bits: 4 | 8; k: number; n: number }>();
+  /** Tables gathered row by row (gatherNodes), and whether each was float16. */
+  const gathered = new Map<string, boolean>();
   const names = new Set<string>();
   let plan: QuantizationPlan | null = null;
   let graphs = 0;
@@ -328,6 +332,16 @@ export async function convertModel(
             );
             nbits.set(name, { bits, k, n });
             added.push({ order: plan.order(name), name, nodes: [], tensors });
+          } else if (axis === 0 && gatheredOnly(uses)) {
+            const pc = quantizePerChannel(values, h.dims, axis);
+            const q = new Uint8Array(pc.q.buffer, pc.q.byteOffset, pc.q.length);
+            const scaleDims = [pc.channels, ...h.dims.slice(1).map(() => 1)];
+            tensors.push(
+              await place(tensorHeader(`${name}_quantized`, [...h.dims], DataType.INT8), q),
+              await place(tensorHeader(`${name}_scale`, scaleDims, DataType.FLOAT), pc.scale),
+            );
+            gathered.set(name, h.dataType === DataType.FLOAT16);
+            added.push({ order: plan.order(name), name, nodes: [], tensors });
           } else {
             const pc = quantizePerChannel(values, h.dims, axis);
             const q = new Uint8Array(pc.q.buffer, pc.q.byteOffset, pc.q.length);
@@ -395,7 +409,13 @@ export async function convertModel(
   added.sort((a, b) => a.order - b.order);
   const outNodes: NodeProto[] = [
     ...added.flatMap((a) => a.nodes),
-    ...nodes.map((n) => rewriteForNBits(n, nbits, blockSize)),
+    ...nodes.flatMap((n) => {
+      const table = n.opType === 'Gather' ? n.input[0] : undefined;
+      const half = table === undefined ? undefined : gathered.get(table);
+      return half === undefined
+        ? [rewriteForNBits(n, nbits, blockSize)]
+        : gatherNodes(n, table!, half);
+    }),
   ];
   const outFields = [...modelFields];
   if (nbits.size > 0 && !hasOpset(modelFields, 'com.microsoft')) {

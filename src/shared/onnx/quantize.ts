@@ -11,7 +11,12 @@
  * - names `<w>_quantized`, `<w>_scale`, `<w>_zero_point` and a
  *   DequantizeLinear node `<w>_dequantize` whose output is `<w>`; for fp16
  *   weights it outputs `<w>_dequantized`, which a Cast `<w>_cast` turns back
- *   into fp16 `<w>` (DequantizeLinear before opset 19 has float32 scales only).
+ *   into fp16 `<w>` (DequantizeLinear before opset 19 has float32 scales only);
+ * - a table used only by Gather (axis 0) is never dequantized whole: its
+ *   scales are stored [rows, 1, ...] with no zero point, and each Gather
+ *   becomes gatherNodes' five (six for fp16): the int8 rows and their scales
+ *   gathered, widened and multiplied (a 49,408 x 1,024 token table
+ *   dequantized on every run took 290 MiB of working memory for 77 rows).
  * Also the block formats of onnxruntime's com.microsoft MatMulNBits.
  *
  * Over 300 lines because the plan (which tensors, which axis) and the
@@ -309,6 +314,49 @@ export function dequantizeNodes(name: string, axis: number, half: boolean): Node
       other: [],
     });
   }
+  return nodes;
+}
+
+/** Whether every use of a weight is a Gather's table (input 0) along axis 0 (quantize.py's gathered_only). */
+export function gatheredOnly(uses: readonly { node: NodeProto; k: number }[]): boolean {
+  return (
+    uses.length > 0 &&
+    uses.every(
+      ({ node, k }) =>
+        node.opType === 'Gather' &&
+        k === 0 &&
+        (node.attribute.find((a) => a.name === 'axis')?.i ?? 0n) === 0n,
+    )
+  );
+}
+
+/**
+ * A Gather of the quantized table `table` (quantize.py's gather_nodes): the
+ * int8 rows and their scales gathered, widened to float32 and multiplied,
+ * then cast back to float16 when the table was float16 (`half`).
+ */
+export function gatherNodes(node: NodeProto, table: string, half: boolean): NodeProto[] {
+  const ids = node.input[1] ?? '';
+  const y = node.output[0] ?? '';
+  const out = half ? `${y}_dequantized` : y;
+  const make = (
+    opType: string,
+    input: string[],
+    output: string,
+    name: string,
+    attribute: AttributeProto[],
+  ): NodeProto => ({ input, output: [output], name, opType, attribute, other: [] });
+  const nodes = [
+    make('Gather', [`${table}_quantized`, ids], `${y}_quantized`, `${y}_gather_quantized`, [
+      ...node.attribute,
+    ]),
+    make('Gather', [`${table}_scale`, ids], `${y}_scale`, `${y}_gather_scale`, [...node.attribute]),
+    make('Cast', [`${y}_quantized`], `${y}_widened`, `${y}_widen`, [
+      intAttribute('to', DataType.FLOAT),
+    ]),
+    make('Mul', [`${y}_widened`, `${y}_scale`], out, `${y}_dequantize`, []),
+  ];
+  if (half) nodes.push(make('Cast', [out], y, `${y}_cast`, [intAttribute('to', DataType.FLOAT16)]));
   return nodes;
 }
 
