@@ -35,6 +35,12 @@ def channel_axis(node, k, ndim):
     return None
 
 
+def has_subgraphs(graph):
+    """Control flow (If, Loop, Scan): its bodies may use a table by name, so tables keep their names there."""
+    kinds = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+    return any(a.type in kinds for n in graph.node for a in n.attribute)
+
+
 def gathered_only(uses):
     """True when every use is a Gather's table (input 0) along axis 0."""
     return bool(uses) and all(
@@ -80,6 +86,7 @@ def quantize_model(model, min_elements=MIN_ELEMENTS):
             if axes[name] != axis:
                 axes[name] = None
     dq_nodes, new_inits, done, gathered = [], [], set(), {}
+    row_gathers = not has_subgraphs(g)
     for name, axis in axes.items():
         if axis is None:
             continue
@@ -90,7 +97,7 @@ def quantize_model(model, min_elements=MIN_ELEMENTS):
         shape = [1] * w.ndim
         shape[axis] = -1
         q = np.clip(np.round(w.astype(np.float32) / scale.reshape(shape)), -127, 127).astype(np.int8)
-        if gathered_only(uses[name]):
+        if row_gathers and gathered_only(uses[name]):
             new_inits += [numpy_helper.from_array(q, name + "_quantized"),
                           numpy_helper.from_array(scale.reshape([-1] + [1] * (w.ndim - 1)), name + "_scale")]
             gathered[name] = w.dtype == np.float16

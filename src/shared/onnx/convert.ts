@@ -30,6 +30,7 @@ import {
   dequantizeNodes,
   gatherNodes,
   gatheredOnly,
+  hasSubgraph,
   intAttribute,
   floatValues,
   quantizeNBits,
@@ -332,7 +333,7 @@ export async function convertModel(
             );
             nbits.set(name, { bits, k, n });
             added.push({ order: plan.order(name), name, nodes: [], tensors });
-          } else if (axis === 0 && gatheredOnly(uses)) {
+          } else if (axis === 0 && gatheredOnly(uses) && !nodes.some(hasSubgraph)) {
             const pc = quantizePerChannel(values, h.dims, axis);
             const q = new Uint8Array(pc.q.buffer, pc.q.byteOffset, pc.q.length);
             const scaleDims = [pc.channels, ...h.dims.slice(1).map(() => 1)];

@@ -12,8 +12,9 @@
  *   DequantizeLinear node `<w>_dequantize` whose output is `<w>`; for fp16
  *   weights it outputs `<w>_dequantized`, which a Cast `<w>_cast` turns back
  *   into fp16 `<w>` (DequantizeLinear before opset 19 has float32 scales only);
- * - a table used only by Gather (axis 0) is never dequantized whole: its
- *   scales are stored [rows, 1, ...] with no zero point, and each Gather
+ * - a table used only by Gather (axis 0), in a graph without control flow,
+ *   is never dequantized whole: its scales are stored [rows, 1, ...] with
+ *   no zero point, and each Gather
  *   becomes gatherNodes' five (six for fp16): the int8 rows and their scales
  *   gathered, widened and multiplied (a 49,408 x 1,024 token table
  *   dequantized on every run took 290 MiB of working memory for 77 rows).
@@ -315,6 +316,13 @@ export function dequantizeNodes(name: string, axis: number, half: boolean): Node
     });
   }
   return nodes;
+}
+
+/** Whether a node has control flow bodies (If, Loop, Scan), which may use a table by name (quantize.py's has_subgraphs). */
+export function hasSubgraph(node: NodeProto): boolean {
+  return node.attribute.some(
+    (a) => a.type === AttributeType.GRAPH || a.type === AttributeType.GRAPHS,
+  );
 }
 
 /** Whether every use of a weight is a Gather's table (input 0) along axis 0 (quantize.py's gathered_only). */
