@@ -47,26 +47,26 @@ echo "cache: $CACHE  pack: $PACK"
 
 $PY data.py
 $PY tokenizer.py
-if [ "${1:-}" = "--control" ]; then
+# One training stage on the shipped pack: recover the other checkpoints if the cache lacks them,
+# train, export only what the stage changed, rewrite the manifest, check, evaluate.
+#   stage_alone LABEL "TRAIN ARGS" EXPORTS EVALUATE...
+stage_alone() {
+  local label=$1 train=$2 exports=$3
+  shift 3
   [ -f "$CACHE/student.pt" ] || $PY recover.py "$PACK"
-  $PY train_control.py "$CONTROL_STEPS"
-  $PY export.py "$PACK" --only controlnet,unet_control
+  $PY $train
+  $PY export.py "$PACK" --only "$exports"
   $PY manifest.py "$PACK"
   node js/check.mjs "$PACK" "$CACHE/ref/reference.json" tokenizer_examples.json --scale "${GESSO_CHECK_SCALE:-1}" >/dev/null
-  $PY evaluate_control.py
-  echo "done: $PACK (ControlNet stage)"
+  for check in "$@"; do $PY "$check"; done
+  echo "done: $PACK ($label stage)"
   exit 0
+}
+if [ "${1:-}" = "--control" ]; then
+  stage_alone ControlNet "train_control.py $CONTROL_STEPS" controlnet,unet_control evaluate_control.py
 fi
 if [ "${1:-}" = "--attention" ]; then
-  [ -f "$CACHE/student.pt" ] || $PY recover.py "$PACK"
-  $PY train_attention.py "$ATTENTION_STEPS"
-  $PY export.py "$PACK" --only unet,unet_control
-  $PY manifest.py "$PACK"
-  node js/check.mjs "$PACK" "$CACHE/ref/reference.json" tokenizer_examples.json --scale "${GESSO_CHECK_SCALE:-1}" >/dev/null
-  $PY evaluate_attention.py
-  $PY evaluate_control.py
-  echo "done: $PACK (attention stage)"
-  exit 0
+  stage_alone attention "train_attention.py $ATTENTION_STEPS" unet,unet_control evaluate_attention.py evaluate_control.py
 fi
 $PY train_ae.py "$AE_STEPS"
 $PY train_preview.py "$PREVIEW_STEPS"

@@ -27,14 +27,10 @@ from pack_data import load
 from schedule import abar
 from train_lcm import SHAPE_WEIGHT, denoise
 from train_teacher import build_models
-from trainutil import Budget, ema_update, log, lr_at, set_lr
+from trainutil import Budget, ema_update, log, lr_at, pseudo_huber, set_lr
 from unet import guidance_embedding
 
 LR, ATTN_W, HUBER_C, EMA = 1e-4, 0.05, 0.001, 0.99
-
-
-def huber(a, b):
-    return (((a - b) ** 2 + HUBER_C**2).sqrt() - HUBER_C).mean()
 
 
 def main(steps, batch=32):
@@ -72,7 +68,7 @@ def main(steps, batch=32):
             keep_to = denoise(frozen, xt, t, ctx, cond)
         with recording(student) as records:
             pred = denoise(student, xt, t, ctx, cond)
-        keep = huber(pred, keep_to)
+        keep = pseudo_huber(pred, keep_to, HUBER_C)
         point = localisation_loss(records, masks[idx], words[idx])
         loss = keep + ATTN_W * point
         opt.zero_grad()

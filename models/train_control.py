@@ -19,7 +19,7 @@ from outline import as_cond, random_sample
 from pack_data import load
 from schedule import abar, boundary, x0_from_eps
 from train_teacher import build_models
-from trainutil import Budget, log, lr_at, params, set_lr
+from trainutil import Budget, log, lr_at, params, pseudo_huber, set_lr
 from unet import guidance_embedding
 
 LR, HUBER_C, SHAPE_WEIGHT = 2e-4, 0.001, 4.0
@@ -96,7 +96,7 @@ def main(steps, batch=32):
         eps = unet(xt, t, ctx, guidance_embedding(g, GUIDANCE_DIM), down, mid)
         c_skip, c_out = (v.view(-1, 1, 1, 1) for v in boundary(t))
         pred = c_skip * xt + c_out * x0_from_eps(xt, eps, t)
-        loss = (((pred - x0) ** 2 + HUBER_C**2).sqrt() - HUBER_C).mean()
+        loss = pseudo_huber(pred, x0, HUBER_C)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(control.parameters(), 1.0)

@@ -18,7 +18,7 @@ from config import GUIDANCE_DIM, SEED, SKIP_K, path, seed_all, threads
 from pack_data import load
 from schedule import abar, boundary, x0_from_eps
 from train_teacher import build_models
-from trainutil import Budget, ema_update, log, lr_at, set_lr
+from trainutil import Budget, ema_update, log, lr_at, pseudo_huber, set_lr
 from unet import guidance_embedding
 
 LR, G_MIN, G_MAX, TARGET_EMA, HUBER_C, DATA_W = 2e-4, 1.0, 8.0, 0.95, 0.001, 1.0
@@ -77,10 +77,7 @@ def main(steps, batch=32):
             xs = a_s.sqrt() * x0_from_eps(xt, eps, t) + (1 - a_s).sqrt() * eps
             tgt = denoise(target, xs, s, ctx, cond)
         pred = denoise(student, xt, t, ctx, cond)
-        def huber(a, b):
-            return (((a - b) ** 2 + HUBER_C**2).sqrt() - HUBER_C).mean()
-
-        loss = huber(pred, tgt) + DATA_W * huber(pred, x0)
+        loss = pseudo_huber(pred, tgt, HUBER_C) + DATA_W * pseudo_huber(pred, x0, HUBER_C)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)

@@ -44,6 +44,11 @@ def ema_update(ema, model, decay):
         e.mul_(decay).add_(p.detach(), alpha=1 - decay)
 
 
+def pseudo_huber(a, b, c):
+    """Mean pseudo-Huber distance sqrt((a-b)^2 + c^2) - c (the LCM paper's loss)."""
+    return (((a - b) ** 2 + c**2).sqrt() - c).mean()
+
+
 def psnr(a, b):
     """Mean PSNR in dB of images in [-1,1] (peak-to-peak 2, so peak power 4), one value per image, averaged."""
     mse = ((a - b) ** 2).flatten(1).mean(1)

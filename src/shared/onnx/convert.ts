@@ -201,6 +201,7 @@ export async function convertModel(
   const gathered = new Map<string, boolean>();
   const names = new Set<string>();
   let plan: QuantizationPlan | null = null;
+  let rowGathers: boolean | null = null;
   let graphs = 0;
   let defaultOpset: number | null = null;
   let largest = 0;
@@ -298,6 +299,8 @@ export async function convertModel(
         break;
       case 'initializer': {
         plan ??= new QuantizationPlan(nodes, options.minElements ?? MIN_ELEMENTS);
+        // Control flow bodies may use a table by name: then tables keep their DequantizeLinear.
+        rowGathers ??= !nodes.some(hasSubgraph);
         const h = event.tensor;
         const name = h.name ?? '';
         if (h.dataType === undefined || !isKnownDataType(h.dataType)) {
@@ -333,29 +336,26 @@ export async function convertModel(
             );
             nbits.set(name, { bits, k, n });
             added.push({ order: plan.order(name), name, nodes: [], tensors });
-          } else if (axis === 0 && gatheredOnly(uses) && !nodes.some(hasSubgraph)) {
+          } else {
             const pc = quantizePerChannel(values, h.dims, axis);
             const q = new Uint8Array(pc.q.buffer, pc.q.byteOffset, pc.q.length);
-            const scaleDims = [pc.channels, ...h.dims.slice(1).map(() => 1)];
+            const half = h.dataType === DataType.FLOAT16;
+            // A table only gathered (rows, not the whole table, are dequantized): scales [rows, 1, ...], no zero point.
+            const rows = axis === 0 && rowGathers && gatheredOnly(uses);
+            const scaleDims = rows ? [pc.channels, ...h.dims.slice(1).map(() => 1)] : [pc.channels];
             tensors.push(
               await place(tensorHeader(`${name}_quantized`, [...h.dims], DataType.INT8), q),
               await place(tensorHeader(`${name}_scale`, scaleDims, DataType.FLOAT), pc.scale),
             );
-            gathered.set(name, h.dataType === DataType.FLOAT16);
-            added.push({ order: plan.order(name), name, nodes: [], tensors });
-          } else {
-            const pc = quantizePerChannel(values, h.dims, axis);
-            const q = new Uint8Array(pc.q.buffer, pc.q.byteOffset, pc.q.length);
-            tensors.push(
-              await place(tensorHeader(`${name}_quantized`, [...h.dims], DataType.INT8), q),
-              await place(tensorHeader(`${name}_scale`, [pc.channels], DataType.FLOAT), pc.scale),
-              await place(
-                tensorHeader(`${name}_zero_point`, [pc.channels], DataType.INT8),
-                new Uint8Array(pc.channels),
-              ),
-            );
-            const half = h.dataType === DataType.FLOAT16;
-            const nodes = dequantizeNodes(name, axis, half);
+            if (rows) gathered.set(name, half);
+            else
+              tensors.push(
+                await place(
+                  tensorHeader(`${name}_zero_point`, [pc.channels], DataType.INT8),
+                  new Uint8Array(pc.channels),
+                ),
+              );
+            const nodes = rows ? [] : dequantizeNodes(name, axis, half);
             added.push({ order: plan.order(name), name, nodes, tensors });
           }
         } else {

@@ -15,7 +15,7 @@ import { join, normalize } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { PackManifestInput } from '../../../src/store/validate-manifest';
 import { descendants, rss } from './memory';
-import { awaitRun } from './realsize-pack';
+import { awaitRun, prepareRun } from './realsize-pack';
 
 // ---------------------------------------------------------------------------
 // A plain static host for pack folders on disk
@@ -412,14 +412,7 @@ export async function generateOnCreate(
   /** Called when the model has loaded (the first step began), with the load's milliseconds. */
   onLoaded?: (loadMs: number) => void,
 ): Promise<Generated> {
-  const alt = `Generated image: ${prompt}`;
-  const before = await page.evaluate((alt) => {
-    for (const alert of document.querySelectorAll('.create [role="alert"]'))
-      alert.setAttribute('data-stale', '');
-    return [...document.querySelectorAll('img')].find((i) => i.alt === alt)?.src ?? null;
-  }, alt);
-  await page.getByLabel('Seed', { exact: true }).fill(String(seed));
-  await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+  const { alt, before } = await prepareRun(page, prompt, seed);
   const start = Date.now();
   await page.getByRole('button', { name: 'Generate' }).click();
   const { state, loadMs, generateMs } = await awaitRun(

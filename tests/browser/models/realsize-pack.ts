@@ -154,6 +154,23 @@ export async function chooseBackend(
 }
 
 /**
+ * Readies Create for a run of `prompt` at `seed`: alerts left from earlier
+ * runs are marked stale (they are not this run's outcome) and the current
+ * result's address is returned as `before`, for awaitRun. Then press Generate.
+ */
+export async function prepareRun(page: Page, prompt: string, seed: number) {
+  const alt = `Generated image: ${prompt}`;
+  const before = await page.evaluate((alt) => {
+    for (const alert of document.querySelectorAll('.create [role="alert"]'))
+      alert.setAttribute('data-stale', '');
+    return [...document.querySelectorAll('img')].find((i) => i.alt === alt)?.src ?? null;
+  }, alt);
+  await page.getByLabel('Seed', { exact: true }).fill(String(seed));
+  await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+  return { alt, before };
+}
+
+/**
  * After Generate was pressed at `start`: waits for the run's end ('done': a
  * new result image other than `before`, or 'alert: …', the app's sentence),
  * timing the load (until the first step or the end) and the steps apart.

@@ -34,6 +34,7 @@ import {
   cannotBuild,
   float32Copy,
   packBytes,
+  prepareRun,
   serveFloat32Copy,
   servePack,
 } from './realsize-pack';
@@ -177,15 +178,7 @@ interface Run {
 
 /** Generates on Create (the model already chosen) and reads the image; fails with the app's alert. */
 async function generate(prompt: string, timeout: number): Promise<Run> {
-  const alt = `Generated image: ${prompt}`;
-  // The current result and any alert left from an earlier run are not this run's outcome.
-  const before = await page.evaluate((alt) => {
-    for (const alert of document.querySelectorAll('.create [role="alert"]'))
-      alert.setAttribute('data-stale', '');
-    return [...document.querySelectorAll('img')].find((i) => i.alt === alt)?.src ?? null;
-  }, alt);
-  await page.getByLabel('Seed', { exact: true }).fill(String(SEED));
-  await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+  const { alt, before } = await prepareRun(page, prompt, SEED);
   const requests = host.log.length;
   const stop = sampleBrowserMemory(250);
   const start = Date.now();
