@@ -18,6 +18,9 @@
  * images without previews (the engine's stage timings), while the summed
  * resident memory of all Chromium processes is sampled, and cut into the
  * load's and each image's phases (memory-timeline.mjs).
+ *
+ * Over 300 lines because it holds the preview-server mount, the wasm run and
+ * the combined wasm/native table of one bench; the memory code is apart.
  */
 
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
