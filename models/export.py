@@ -13,6 +13,7 @@ from controlnet import ControlNet
 from config import GUIDANCE_DIM, HIDDEN, IMAGE, LATENT_CH, MAX_LEN, DOWNSCALE, PACK_DIR, SEED, path, threads
 from fp16 import convert_fp16
 from quantize import quantize_file
+from slice_attention import blocks_for
 from tokenizer import Tokenizer
 from train_teacher import build_models
 from trainutil import log
@@ -116,7 +117,7 @@ def export_all(out_dir: Path, only=None):
         torch.onnx.export(module, args, str(fp32), input_names=inputs, output_names=outputs,
                           opset_version=OPSET, do_constant_folding=True, dynamic_axes=DYNAMIC_AXES.get(name))
         convert_fp16(fp32, d / "model.fp16.onnx")
-        quantize_file(fp32, d / "model.int8.onnx")
+        quantize_file(fp32, d / "model.int8.onnx", attention_blocks=blocks_for((IMAGE // DOWNSCALE) ** 2))
         with torch.no_grad():
             y = module(*args)
         if isinstance(y, tuple):  # the ControlNet: its first residual is checked

@@ -10,13 +10,18 @@ takes the int8 rows and their scales (stored [rows, 1, ...]) and multiplies
 them (Cast to float32, Mul, Cast back to float16 for float16 tables), which
 gives the same values. Dequantizing a 49,408 x 1,024 token table on every
 run took 290 MiB of working memory for 77 rows.
-Usage: python3 quantize.py in.onnx out.onnx [--min-elements N]
+With --attention-blocks N (slice_attention.blocks_for(latent cells) for a
+pack: 8 at 512x512), self-attention runs in N row blocks of its queries, so a
+512x512 UNet never holds its whole score tensor.
+Usage: python3 quantize.py in.onnx out.onnx [--min-elements N] [--attention-blocks N]
 """
 import sys
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+
+from slice_attention import slice_attention
 
 MIN_ELEMENTS = 1024
 
@@ -65,7 +70,7 @@ def gather_nodes(node, table, half):
     return nodes
 
 
-def quantize_model(model, min_elements=MIN_ELEMENTS):
+def quantize_model(model, min_elements=MIN_ELEMENTS, attention_blocks=1):
     g = model.graph
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     if opset < 13:
@@ -123,11 +128,13 @@ def quantize_model(model, min_elements=MIN_ELEMENTS):
         nodes.extend(gather_nodes(n, table, gathered[table]) if table in gathered else [n])
     del g.node[:]
     g.node.extend(nodes)
+    if attention_blocks > 1:
+        slice_attention(model, attention_blocks)
     return model, len(done)
 
 
-def quantize_file(src, dst, min_elements=MIN_ELEMENTS):
-    model, n = quantize_model(onnx.load(str(src)), min_elements)
+def quantize_file(src, dst, min_elements=MIN_ELEMENTS, attention_blocks=1):
+    model, n = quantize_model(onnx.load(str(src)), min_elements, attention_blocks)
     onnx.checker.check_model(model)
     onnx.save(model, str(dst))
     return n
@@ -135,9 +142,15 @@ def quantize_file(src, dst, min_elements=MIN_ELEMENTS):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    m = MIN_ELEMENTS
-    if "--min-elements" in args:
-        i = args.index("--min-elements")
-        m = int(args[i + 1])
+
+    def option(name, fallback):
+        if name not in args:
+            return fallback
+        i = args.index(name)
+        value = int(args[i + 1])
         del args[i : i + 2]
-    print(f"quantized {quantize_file(args[0], args[1], m)} weights", file=sys.stderr)
+        return value
+
+    m = option("--min-elements", MIN_ELEMENTS)
+    blocks = option("--attention-blocks", 1)
+    print(f"quantized {quantize_file(args[0], args[1], m, blocks)} weights", file=sys.stderr)

@@ -9,7 +9,8 @@ for benches that only want to load and run it (tests/bench/real-size-browser.mjs
 `--pack-dir`): every ONNX model of the pack goes through the repository's own
 quantizer (models/quantize.py: per-output-channel int8, float32 scales,
 DequantizeLinear then a Cast back to fp16 for fp16 weights; compute stays in
-the model's own float type, which wasm runs), and the manifest gets a single
+the model's own float type, which wasm runs; self-attention in row blocks at
+the pack's image size, as the device's copy slices it), and the manifest gets a single
 default variant, the int8 one, marked as the device's copy marks its variant
 (weights int8, wasm allowed, memory estimate less the bytes saved), with the
 size and SHA-256 of every file.
@@ -23,7 +24,8 @@ INLINE_MAX_BYTES).
 
 Usage: /usr/bin/python3 models/realsize/int8_copy.py SRC_PACK_DIR DST_DIR [--layout source|inline|external]
 Prints DST_DIR. Cached: DST_DIR/.source holds the SHA-256 of the source
-manifest, of this script and of models/quantize.py, and the layout; a copy
+manifest, of this script, models/quantize.py and models/slice_attention.py,
+and the layout; a copy
 whose stamp matches is kept as it is.
 """
 import copy
@@ -38,6 +40,7 @@ import onnx
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from quantize import quantize_file, quantize_model  # noqa: E402
+from slice_attention import blocks_for  # noqa: E402
 
 LAYOUTS = ("source", "inline", "external")
 # The device's copy keeps models up to this size (file and external data) inline.
@@ -63,6 +66,13 @@ def external_paths(manifest, model_path):
     return [f["path"] for f in manifest["files"] if f["path"] in names]
 
 
+def attention_blocks(manifest):
+    """Self-attention row blocks at the pack's image size, as the device's copy picks them (plan.ts)."""
+    down = manifest["latent"]["downscale"]
+    image = manifest["image"]
+    return blocks_for(-(-image["width"] // down) * -(-image["height"] // down))
+
+
 def int8_path(path):
     """`unet/model.onnx` -> `unet/model.int8.onnx`."""
     return (path[: -len(".onnx")] if path.endswith(".onnx") else path) + ".int8.onnx"
@@ -85,12 +95,12 @@ def convert(src, dst, manifest, path, layout):
         to_external = bytes_in > DEVICE_INLINE_MAX_BYTES
     if not to_external:
         # The repository's quantizer as it is: load (external data too), quantize, check, save inline.
-        n = quantize_file(os.path.join(src, path), out)
+        n = quantize_file(os.path.join(src, path), out, attention_blocks=attention_blocks(manifest))
         written = [out_rel]
         if os.path.getsize(out) > PROTOBUF_MAX_BYTES:
             raise SystemExit(f"{out_rel}: over protobuf's 2 GB inline; use --layout source or external")
     else:
-        model, n = quantize_model(onnx.load(os.path.join(src, path)))
+        model, n = quantize_model(onnx.load(os.path.join(src, path)), attention_blocks=attention_blocks(manifest))
         data_rel = out_rel + "_data"
         onnx.save(model, out, save_as_external_data=True, all_tensors_to_one_file=True,
                   location=os.path.basename(data_rel), size_threshold=1024)
@@ -170,7 +180,8 @@ def main(argv):
     src, dst = (os.path.abspath(os.path.expanduser(a)) for a in argv)
     hashes = []
     for path in (os.path.join(src, "manifest.json"), os.path.abspath(__file__),
-                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "quantize.py")):
+                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "quantize.py"),
+                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "slice_attention.py")):
         hashes.append(sha256_file(path))
     stamp = f"{' '.join(hashes)} {layout}\n"
     stamp_path = os.path.join(dst, ".source")

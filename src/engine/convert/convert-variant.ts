@@ -177,6 +177,7 @@ async function convertOne(
       dataLocation: job.dataPath.slice(job.dataPath.lastIndexOf('/') + 1),
       readExternal: model.readExternal,
       ...(job.inline ? { externalThreshold: Infinity } : {}),
+      attentionBlocks: job.attentionBlocks,
       signal,
       onProgress: (p) => onRead(p.bytesIn),
     },

@@ -10,6 +10,7 @@ import type { ComponentName, PackManifest, PackVariant } from '../../shared/pack
 import { filesForVariant } from '../../store/validate-manifest';
 import { deviceVariantId, isDeviceVariant } from '../../store/variant-writer';
 import { externalDataPaths } from '../pipelines/external-data';
+import { attentionBlocksFor } from '../../shared/onnx/slice-attention';
 
 /**
  * Models up to this size (the file and its external data) are written as one
@@ -35,6 +36,8 @@ export interface ModelJob {
   inline: boolean;
   /** The components that use this model. */
   components: ComponentName[];
+  /** Row blocks for its self-attention at the pack's image size (slice-attention.ts). */
+  attentionBlocks: number;
 }
 
 export interface ConversionPlan {
@@ -90,6 +93,10 @@ export function planConversion(
   const byPath = new Map<string, ComponentName[]>();
   for (const [component, path] of Object.entries(variant.components) as [ComponentName, string][])
     if (path) byPath.set(path, [...(byPath.get(path) ?? []), component]);
+  const { image, latent } = manifest;
+  const attentionBlocks = attentionBlocksFor(
+    Math.ceil(image.width / latent.downscale) * Math.ceil(image.height / latent.downscale),
+  );
   const models = [...byPath].map(([source, components]): ModelJob => {
     const external = externalDataPaths(manifest, source);
     const bytesIn = [source, ...external].reduce((n, p) => n + sizeOf(manifest, p), 0);
@@ -102,6 +109,7 @@ export function planConversion(
       dataPath: `${graphPath}_data`,
       inline: bytesIn <= inlineMaxBytes,
       components,
+      attentionBlocks,
     };
   });
   return {

@@ -16,8 +16,10 @@ import { GessoError } from '../errors';
 import {
   DataLocation,
   DataType,
+  GraphField,
   ModelField,
   TensorField,
+  ValueInfoField,
   elementCount,
   isKnownDataType,
   rawByteLength,
@@ -37,7 +39,8 @@ import {
   quantizePerChannel,
 } from './quantize';
 import { decodeOpset, externalRef, throwIfAborted, walkModel, type Payload } from './walk';
-import { WireType, corrupt, type Field } from './wire';
+import { sliceAttention } from './slice-attention';
+import { WireType, corrupt, decodeFields, utf8, type Field } from './wire';
 import { encodeOpset, writeModel, type TensorParts } from './write';
 
 export type ConvertMode = 'int8-per-channel' | 'int4-block' | 'int8-block';
@@ -70,6 +73,8 @@ export interface ConvertOptions {
   externalThreshold?: number;
   /** Offsets in the data file are multiples of this (64). */
   alignment?: number;
+  /** Row blocks each self-attention runs in (slice-attention.ts attentionBlocksFor; 1, the default, leaves attention whole). */
+  attentionBlocks?: number;
   /** MatMulNBits block size along K, a power of two >= 16 (32). */
   blockSize?: number;
   /** Largest chunk handed to the sink (4 MiB). */
@@ -88,6 +93,8 @@ export interface ConvertResult {
   nbits: string[];
   /** Size in bytes of the largest tensor met (input or output), for memory bounds. */
   largestTensorBytes: number;
+  /** Self-attentions now run in row blocks (slice-attention.ts). */
+  slicedAttentions: number;
 }
 
 const EXTERNAL_WINDOW = 16 << 20;
@@ -408,7 +415,8 @@ export async function convertModel(
 
   // quantize.py's order: new DequantizeLinear nodes first, new tensors after the kept ones.
   added.sort((a, b) => a.order - b.order);
-  const outNodes: NodeProto[] = [
+  const initializers = [...kept, ...added.flatMap((a) => a.tensors)];
+  const quantizedNodes: NodeProto[] = [
     ...added.flatMap((a) => a.nodes),
     ...nodes.flatMap((n) => {
       const table = n.opType === 'Gather' ? n.input[0] : undefined;
@@ -418,6 +426,16 @@ export async function convertModel(
         : gatherNodes(n, table!, half);
     }),
   ];
+  const sliced = sliceAttention(
+    quantizedNodes,
+    {
+      initializerSizes: new Map(
+        initializers.map((t) => [t.header.name ?? '', elementCount(t.header.dims)]),
+      ),
+      outputs: graphOutputs(graphFields),
+    },
+    options.attentionBlocks ?? 1,
+  );
   const outFields = [...modelFields];
   if (nbits.size > 0 && !hasOpset(modelFields, 'com.microsoft')) {
     outFields.push({
@@ -430,9 +448,9 @@ export async function convertModel(
     {
       fields: outFields,
       graph: {
-        nodes: outNodes,
+        nodes: sliced.nodes,
         fields: graphFields,
-        initializers: [...kept, ...added.flatMap((a) => a.tensors)],
+        initializers: [...initializers, ...sliced.tensors],
       },
     },
     { chunkSize },
@@ -450,7 +468,18 @@ export async function convertModel(
     quantized: added.map((a) => a.name),
     nbits: added.filter((a) => nbits.has(a.name)).map((a) => a.name),
     largestTensorBytes: largest,
+    slicedAttentions: sliced.sliced,
   };
+}
+
+function graphOutputs(graphFields: Field[]): Set<string> {
+  const names = new Set<string>();
+  for (const f of graphFields) {
+    if (f.no !== GraphField.output || f.wire !== WireType.LEN) continue;
+    const name = decodeFields(f.value as Uint8Array).find((v) => v.no === ValueInfoField.name);
+    if (name && name.wire === WireType.LEN) names.add(utf8(name.value as Uint8Array));
+  }
+  return names;
 }
 
 function hasOpset(fields: Field[], domain: string): boolean {
