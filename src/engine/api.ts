@@ -64,6 +64,8 @@ export interface LoadedPackInfo {
   memoryBytes: number;
   /** The text encoder is freed after each prompt to save memory. */
   releasesTextEncoder: boolean;
+  /** The final image is decoded in overlapping tiles to save memory (memory is short and the image is larger than a tile). */
+  tiledDecode: boolean;
   /** Text states are asked to stay on the GPU between steps (GenerateOutput says whether they did). */
   textStatesOnGpu: boolean;
   loadMs: number;

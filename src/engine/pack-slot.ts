@@ -62,6 +62,7 @@ export class PackSlot {
     const pipeline = await Pipeline.load(source, {
       variant,
       releaseTextEncoder,
+      tiledDecode: releaseTextEncoder,
       keepTextOnDevice,
       signal,
       onProgress,
@@ -95,6 +96,7 @@ export class PackSlot {
       control: variant.components.controlNet ? (manifest.control ?? null) : null,
       memoryBytes: variant.requires.memoryBytes,
       releasesTextEncoder: releaseTextEncoder,
+      tiledDecode: pipeline.decodesInTiles,
       textStatesOnGpu: keepTextOnDevice,
       loadMs: performance.now() - started,
       loadPhases: phases,

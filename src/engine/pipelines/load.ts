@@ -11,6 +11,7 @@ import { throwIfAborted } from '../abort';
 import type { ExternalData, ModelSession, SessionFactory, SessionHints } from '../session';
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
 import type { Decoder } from './decode';
+import type { DecodeTile } from './decode-tiles';
 import { externalDataPaths, readExternalData } from './external-data';
 import { freeDimensions } from './free-dimensions';
 import { readPackFile } from './open-model';
@@ -29,6 +30,8 @@ export interface LoadOptions {
   variant: PackVariant;
   /** Free the text encoder after each encoding (re-created from the pack when the prompt changes). */
   releaseTextEncoder?: boolean;
+  /** Decode the final image in overlapping tiles (memory is short; see DECODE_TILE_SIZE). */
+  tiledDecode?: boolean;
   /** Try to keep text states on the GPU between steps (WebGPU factories honour it). */
   keepTextOnDevice?: boolean;
   signal?: AbortSignal;
@@ -45,6 +48,25 @@ export interface LoadedModels {
 
 /** A VAE this small is cheap enough to decode a preview after every step. */
 const PREVIEW_WITH_VAE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The tile a short-memory decode runs in: 32x32 latent cells take about a
+ * quarter of the working memory of a 512x512 image's 64x64 latents (a real
+ * SD VAE needs 800-950 MiB for those on the CPU, and the wasm heap never
+ * shrinks); 8 cells of overlap hide the seams, which makes 3x3 tiles at 512x512.
+ */
+export const DECODE_TILE_SIZE = 32;
+export const DECODE_TILE_OVERLAP = 8;
+
+/** The decode tile when `options` ask for it and it helps: latents larger than a tile, not smaller on either side. */
+function decodeTile(manifest: PackManifest, options: LoadOptions): DecodeTile | null {
+  if (!options.tiledDecode) return null;
+  const h = Math.round(manifest.image.height / manifest.latent.downscale);
+  const w = Math.round(manifest.image.width / manifest.latent.downscale);
+  const size = DECODE_TILE_SIZE;
+  if (Math.min(h, w) < size || Math.max(h, w) <= size) return null;
+  return { size, overlap: DECODE_TILE_OVERLAP };
+}
 
 function fileSize(manifest: PackManifest, path: string): number {
   return manifest.files.find((file) => file.path === path)?.size ?? 0;
@@ -91,6 +113,8 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
   );
 
   const dims = freeDimensions(manifest);
+  const modelBytes = (path: string) =>
+    [path, ...externalDataPaths(manifest, path)].reduce((n, p) => n + fileSize(manifest, p), 0);
   const sessions = new Map<string, ModelSession>();
   // Reading the next model overlaps compiling this one (the read is the
   // browser's work, compiling the worker's); one file ahead at most, so big
@@ -121,40 +145,61 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
   };
   try {
     const keepText = Boolean(options.keepTextOnDevice) && !options.releaseTextEncoder;
-    const textEncoder = await start(
-      components.textEncoder,
-      'text encoder',
-      { ...dims.textEncoder, ...(keepText ? { deviceOutputs: ['last_hidden_state'] } : {}) },
-      components.unet,
-    );
-    const unet = await start(
-      components.unet,
-      'image model (UNet)',
-      dims.unet,
-      components.vaeDecoder,
-    );
+    const separatePreview =
+      components.previewDecoder !== components.vaeDecoder ? components.previewDecoder : undefined;
+    const previewWithVae =
+      !separatePreview &&
+      (Boolean(components.previewDecoder) ||
+        fileSize(manifest, components.vaeDecoder) <= PREVIEW_WITH_VAE_MAX_BYTES);
+    // Previews decode whole latents after every step, so a VAE that also
+    // previews keeps the pack's full size.
+    const tile = previewWithVae ? null : decodeTile(manifest, options);
+    const decoderDims = tile
+      ? {
+          freeDimensionOverrides: {
+            ...dims.decoder.freeDimensionOverrides,
+            height_latent: tile.size,
+            width_latent: tile.size,
+          },
+        }
+      : dims.decoder;
+    const models: [path: string, label: string, hints: SessionHints][] = [
+      [
+        components.textEncoder,
+        'text encoder',
+        { ...dims.textEncoder, ...(keepText ? { deviceOutputs: ['last_hidden_state'] } : {}) },
+      ],
+      [components.unet, 'image model (UNet)', dims.unet],
+      [components.vaeDecoder, 'image decoder', decoderDims],
+      ...(separatePreview
+        ? [[separatePreview, 'preview decoder', dims.decoder] as [string, string, SessionHints]]
+        : []),
+    ];
+    // Largest first: while onnxruntime copies a model into its heap, the
+    // model's bytes are in JavaScript too, so the biggest one (the UNet) is
+    // best copied while the heap holds nothing else (2.2 -> 1.9 GB at the
+    // peak for SD-Turbo int8 on wasm).
+    const bySize = [...models].sort((a, b) => modelBytes(b[0]) - modelBytes(a[0]));
+    for (const [i, [path, label, hints]] of bySize.entries())
+      await start(path, label, hints, bySize[i + 1]?.[0]);
+    const opened = (path: string) => sessions.get(path)!;
+    const textEncoder = opened(components.textEncoder);
+    const unet = opened(components.unet);
     const decoder: Decoder = {
-      session: await start(
-        components.vaeDecoder,
-        'image decoder',
-        dims.decoder,
-        components.previewDecoder,
-      ),
+      session: opened(components.vaeDecoder),
       latentScale: 1 / manifest.latent.scalingFactor,
       range: manifest.latent.decoderOutput,
+      ...(tile ? { tile } : {}),
     };
     let previewDecoder: Decoder | null = null;
-    if (components.previewDecoder && components.previewDecoder !== components.vaeDecoder) {
+    if (separatePreview) {
       // A separate preview decoder is TAESD-style: UNet-space latents (scale 1).
       previewDecoder = {
-        session: await start(components.previewDecoder, 'preview decoder', dims.decoder),
+        session: opened(separatePreview),
         latentScale: 1,
         range: manifest.latent.previewOutput ?? 'minus-one-to-one',
       };
-    } else if (
-      components.previewDecoder ||
-      fileSize(manifest, components.vaeDecoder) <= PREVIEW_WITH_VAE_MAX_BYTES
-    ) {
+    } else if (previewWithVae) {
       previewDecoder = decoder;
     }
     onProgress?.({ phase: 'ready', path: null, loaded: total, total });

@@ -120,6 +120,11 @@ export class Pipeline {
     return this.previewDecoder !== null;
   }
 
+  /** The final decode runs in overlapping tiles (LoadOptions.tiledDecode, where it applies). */
+  get decodesInTiles(): boolean {
+    return Boolean(this.decoder.tile);
+  }
+
   /** Tokenize and encode a prompt (cached for the last few prompts). */
   encodePrompt(prompt: string, signal?: AbortSignal): Promise<Conditioning> {
     return this.prompts.encode(prompt, signal);
