@@ -10,7 +10,7 @@ import type {
   LoadedPackInfo,
   LoadPackArgs,
 } from './api';
-import { chooseVariant, memoryIsShort } from '../shared/fit';
+import { chooseVariant, memoryIsShort, textEncoderMustGo } from '../shared/fit';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
 import { openPack } from './pack-opener';
@@ -57,12 +57,12 @@ export class PackSlot {
     const variant = chooseVariant(source.manifest, choice.backend, caps, args.variantId);
     signal.throwIfAborted();
     const deviceMemory = (navigator as { deviceMemory?: number }).deviceMemory;
-    const releaseTextEncoder = memoryIsShort(variant, choice.backend, deviceMemory);
+    const releaseTextEncoder = textEncoderMustGo(variant, choice.backend);
     const keepTextOnDevice = choice.backend === 'webgpu' && !releaseTextEncoder;
     const pipeline = await Pipeline.load(source, {
       variant,
       releaseTextEncoder,
-      tiledDecode: releaseTextEncoder,
+      tiledDecode: memoryIsShort(variant, choice.backend, deviceMemory),
       keepTextOnDevice,
       signal,
       onProgress,

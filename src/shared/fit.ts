@@ -86,9 +86,8 @@ const SHORT_WITHOUT_DEVICE_MEMORY = 1024 ** 3;
 const SHORT_SHARE = 0.75;
 
 /**
- * Whether memory is short for `variant` on `backend`: then the text encoder
- * is freed after each prompt (and read again for the next) so that it is
- * never in memory beside the UNet's working memory; otherwise it stays. On
+ * Whether memory is short for `variant` on `backend`: then the final image
+ * is decoded in tiles (a quarter of the VAE's working memory). On
  * WebAssembly the 4 GiB address space counts as well as the device.
  */
 export function memoryIsShort(
@@ -100,6 +99,22 @@ export function memoryIsShort(
   if (backend === 'wasm' && needs > WASM_MEMORY_LIMIT * SHORT_SHARE) return true;
   if (deviceMemoryGiB === undefined) return needs > SHORT_WITHOUT_DEVICE_MEMORY;
   return needs > deviceMemoryGiB * GiB * USABLE_DEVICE_MEMORY * SHORT_SHARE;
+}
+
+/** Above this share of the 4 GiB wasm address space, the text encoder cannot stay beside the rest. */
+const HEAP_FULL_SHARE = 0.9;
+
+/**
+ * Whether the text encoder is freed after each prompt (and read again for
+ * the next): only where the wasm heap could not hold it beside the UNet's
+ * working memory. Elsewhere it stays even when memory is short: reading it
+ * back holds its file in JavaScript beside everything else, which measured
+ * higher than keeping it (SD-Turbo int8, 512x512 on wasm, tiled decode:
+ * +2,182 MiB over the idle app on the second prompt, against +1,786 for the
+ * first image).
+ */
+export function textEncoderMustGo(variant: PackVariant, backend: Backend): boolean {
+  return backend === 'wasm' && wasmMemory(variant) > WASM_MEMORY_LIMIT * HEAP_FULL_SHARE;
 }
 
 /** Why `variant` cannot run on WebAssembly here, or null when it can. */

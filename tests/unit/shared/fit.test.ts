@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chooseVariant, memoryIsShort, whyVariantDoesNotFit } from '../../../src/shared/fit';
+import {
+  chooseVariant,
+  memoryIsShort,
+  textEncoderMustGo,
+  whyVariantDoesNotFit,
+} from '../../../src/shared/fit';
 import type { GpuInfo } from '../../../src/shared/capabilities';
 import type { PackManifest, PackVariant } from '../../../src/shared/pack-manifest';
 
@@ -80,7 +85,7 @@ describe('whether memory is short (the text encoder is then freed after each pro
   const needing = (bytes: number, weights?: 'float16') =>
     variant('v', { memoryBytes: bytes, ...(weights ? { weights, shaderF16: true } : {}) });
 
-  it('keeps the text encoder of the demo pack everywhere, even on a 2 GB phone', () => {
+  it('never counts the demo pack short of memory, even on a 2 GB phone', () => {
     for (const backend of ['wasm', 'webgpu'] as const)
       for (const memory of [undefined, 2, 4, 8])
         expect(memoryIsShort(needing(60 * MiB), backend, memory)).toBe(false);
@@ -97,6 +102,15 @@ describe('whether memory is short (the text encoder is then freed after each pro
     // fp16 weights are widened there (3x): 1.2 GB declared needs 3.6 GB of the 4 GiB.
     expect(memoryIsShort(needing(1.2 * GiB, 'float16'), 'wasm', 8)).toBe(true);
     expect(memoryIsShort(needing(1.2 * GiB, 'float16'), 'webgpu', 8)).toBe(false);
+  });
+
+  it('frees the text encoder only where the wasm heap could not hold it (over 90% of 4 GiB)', () => {
+    expect(textEncoderMustGo(needing(3.3e9), 'wasm')).toBe(false);
+    expect(memoryIsShort(needing(3.3e9), 'wasm', 8)).toBe(true); // short: the decode is tiled instead
+    expect(textEncoderMustGo(needing(3.7 * GiB), 'wasm')).toBe(true);
+    expect(textEncoderMustGo(needing(1.3 * GiB, 'float16'), 'wasm')).toBe(true); // 3.9 GiB widened
+    expect(textEncoderMustGo(needing(3.7 * GiB), 'webgpu')).toBe(false);
+    expect(textEncoderMustGo(needing(60 * MiB), 'wasm')).toBe(false);
   });
 
   it('falls back to the size (over 1 GiB) where the browser does not say how much memory there is', () => {
