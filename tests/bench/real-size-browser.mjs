@@ -377,7 +377,7 @@ export async function benchRealSize({
         `(crossOriginIsolated ${wasm.caps?.isolated}, ${wasm.caps?.cores} cores), a fresh page and load per size, ` +
         `median of ${repeats} 1-step images (no previews) after one warm-up` +
         `${first?.releasesTextEncoder ? '; the engine frees the text encoder after each prompt (memory short), so its time includes reopening it' : ''}` +
-        `${first?.tiledDecode ? '; the VAE decodes in 32x32-latent tiles (memory short)' : ''}; ` +
+        `${first?.tiledDecode ? '; the VAE decodes in overlapping latent tiles (memory short)' : ''}; ` +
         `peak = summed RSS of all Chromium processes. native: onnxruntime-node CPU, ${nativeThreads} threads, ` +
         `${nativeMode === 'pipeline' ? 'the pipeline row only (all 4 models loaded, each run once)' : 'one child process per stage, one (first) run after load; load, peak: all 4 models loaded and run once; total: text encoder + UNet step + VAE decoder'}; peak = the child's VmHWM.`,
     );

@@ -158,7 +158,7 @@ describe('tiled decode with a local decoder', () => {
     }
   });
 
-  it('decodes 64x64 latents in 3x3 tiles of 32 with the load constants', async () => {
+  it('decodes 64x64 latents in 2x2 tiles of 36 with the load constants', async () => {
     const tiled = blockDecoder();
     const dims = [1, 4, 64, 64];
     await decodePixels(
@@ -170,7 +170,8 @@ describe('tiled decode with a local decoder', () => {
       randomLatents(dims, 1),
       dims,
     );
-    expect(tiled.shapes).toHaveLength(9);
+    expect(tiled.shapes).toHaveLength(4);
+    for (const shape of tiled.shapes) expect(shape).toEqual([1, 4, 36, 36]);
   });
 
   it('decodes whole when the latents fit in one tile', async () => {
@@ -391,8 +392,8 @@ describe('load.ts: which decoder decodes in tiles', () => {
   it('tiles the VAE when asked and a separate decoder previews', async () => {
     const { models, latentSize } = await loadWith(fixturePack('lcm', at512), { tiledDecode: true });
     expect(models.previewDecoder).not.toBe(models.decoder);
-    expect(models.decoder.tile).toEqual({ size: 32, overlap: 8 });
-    expect(latentSize('image decoder')).toEqual([32, 32]);
+    expect(models.decoder.tile).toEqual({ size: DECODE_TILE_SIZE, overlap: DECODE_TILE_OVERLAP });
+    expect(latentSize('image decoder')).toEqual([DECODE_TILE_SIZE, DECODE_TILE_SIZE]);
     expect(latentSize('preview decoder')).toEqual([64, 64]);
   });
 
@@ -413,8 +414,8 @@ describe('load.ts: which decoder decodes in tiles', () => {
 
   it('keeps the full size when the image is no larger than a tile', async () => {
     for (const image of [
-      { width: 256, height: 256 },
-      { width: 768, height: 128 },
+      { width: 288, height: 288 },
+      { width: 768, height: 280 },
     ]) {
       const { models, latentSize } = await loadWith(
         fixturePack('lcm', (m) => ({ ...m, image })),
@@ -427,10 +428,10 @@ describe('load.ts: which decoder decodes in tiles', () => {
 
   it('tiles a wide image whose short side is a tile', async () => {
     const { models, latentSize } = await loadWith(
-      fixturePack('lcm', (m) => ({ ...m, image: { width: 768, height: 256 } })),
+      fixturePack('lcm', (m) => ({ ...m, image: { width: 768, height: 288 } })),
       { tiledDecode: true },
     );
-    expect(models.decoder.tile).toEqual({ size: 32, overlap: 8 });
-    expect(latentSize('image decoder')).toEqual([32, 32]);
+    expect(models.decoder.tile).toEqual({ size: DECODE_TILE_SIZE, overlap: DECODE_TILE_OVERLAP });
+    expect(latentSize('image decoder')).toEqual([DECODE_TILE_SIZE, DECODE_TILE_SIZE]);
   });
 });
