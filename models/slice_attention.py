@@ -1,13 +1,14 @@
 """Sliced attention: every written-out self-attention (MatMul, optional scalar
 scale, Softmax, MatMul) runs as row blocks of its queries instead of one.
 
-An unfused attention over the 4,096 latent positions of a 512x512 SD UNet makes
-a [heads, 4096, 4096] score tensor (320 MiB in float32 for 5 heads) and a
-softmax of the same size; onnxruntime's CPU kernels hold both at once, and the
-wasm heap never gives the memory back. Split into row blocks, each block's
-scores are made, softmaxed, multiplied by V and freed before the next block
-starts, so the peak is one block's share of it. Softmax is along the last axis (keys),
-so each query row is independent and the result is the same, row for row.
+An unfused attention over the 4,096 latent positions of a 512x512 SD UNet
+makes a [heads, 4096, 4096] score tensor (320 MiB in float32 for 5 heads)
+and a softmax of the same size; onnxruntime's CPU kernels hold both at once,
+and the wasm heap never gives the memory back. Split into row blocks, each
+block's scores are made, softmaxed, multiplied by V and freed before the
+next block starts, so the peak is one block's share. Softmax is along the
+last axis (keys), so each query row is independent and the result is the
+same, row for row.
 
 The split points are computed in the graph from the query's own shape
 (floor(S * i / blocks)), so the model keeps its symbolic dimensions; with
@@ -23,8 +24,9 @@ tensor), where the scores grow with the square of the image's area.
 Cross-attention over 77 text tokens is small, and explain mode reads its
 probabilities whole (src/shared/onnx/attention-outputs.ts).
 
-Used by quantize.py (--attention-blocks, blocks_for(latent cells) for a pack); the device's converter (src/shared/onnx/slice-attention.ts)
-writes the same nodes.
+Used by quantize.py (--attention-blocks; blocks_for(latent cells) for a
+pack); the device's converter (src/shared/onnx/slice-attention.ts) writes
+the same nodes.
 """
 import numpy as np
 import onnx

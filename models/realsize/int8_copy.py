@@ -10,8 +10,8 @@ for benches that only want to load and run it (tests/bench/real-size-browser.mjs
 quantizer (models/quantize.py: per-output-channel int8, float32 scales,
 DequantizeLinear then a Cast back to fp16 for fp16 weights; compute stays in
 the model's own float type, which wasm runs; self-attention in row blocks at
-the pack's image size, as the device's copy slices it), and the manifest gets a single
-default variant, the int8 one, marked as the device's copy marks its variant
+the pack's image size, as the device's copy slices it), and the manifest gets
+a single default variant, the int8 one, marked as the device's copy marks its variant
 (weights int8, wasm allowed, memory estimate less the bytes saved), with the
 size and SHA-256 of every file.
 
@@ -25,8 +25,7 @@ INLINE_MAX_BYTES).
 Usage: /usr/bin/python3 models/realsize/int8_copy.py SRC_PACK_DIR DST_DIR [--layout source|inline|external]
 Prints DST_DIR. Cached: DST_DIR/.source holds the SHA-256 of the source
 manifest, of this script, models/quantize.py and models/slice_attention.py,
-and the layout; a copy
-whose stamp matches is kept as it is.
+and the layout; a copy whose stamp matches is kept as it is.
 """
 import copy
 import hashlib

@@ -87,7 +87,7 @@ const SHORT_SHARE = 0.75;
 
 /**
  * Whether memory is short for `variant` on `backend`: then the final image
- * is decoded in tiles (a quarter of the VAE's working memory). On
+ * is decoded in tiles (about a third of the VAE's working memory). On
  * WebAssembly the 4 GiB address space counts as well as the device.
  */
 export function memoryIsShort(
@@ -110,8 +110,8 @@ const HEAP_FULL_SHARE = 0.9;
  * working memory. Elsewhere it stays even when memory is short: reading it
  * back holds its file in JavaScript beside everything else, which measured
  * higher than keeping it (SD-Turbo int8, 512x512 on wasm, tiled decode:
- * +2,182 MiB over the idle app on the second prompt, against +1,786 for the
- * first image).
+ * +2,182 MiB over the idle app at the second prompt with it freed, +1,834 at
+ * most with it kept).
  */
 export function textEncoderMustGo(variant: PackVariant, backend: Backend): boolean {
   return backend === 'wasm' && wasmMemory(variant) > WASM_MEMORY_LIMIT * HEAP_FULL_SHARE;

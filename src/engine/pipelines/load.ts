@@ -51,7 +51,7 @@ const PREVIEW_WITH_VAE_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * The tile a short-memory decode runs in. A real SD VAE decoder needs about
- * 940 MiB of working memory for a 512x512 image's 64x64 latents on the CPU,
+ * 920 MiB of working memory for a 512x512 image's 64x64 latents on the CPU,
  * and the wasm heap never shrinks; a 36x36 tile needs a third of that, and
  * with 8 cells of overlap to hide the seams a 512x512 image takes 2x2 tiles,
  * 1.27 times the whole decode's work (32x32 tiles would take 3x3, 2.25 times).
