@@ -1,8 +1,8 @@
 /**
  * Tiled decoding: where tiles start, that a local decoder gives the same
  * image tiled as whole, that seams are blended, the real demo VAE tiled
- * against whole (PSNR) and on a session with the tile's dimensions fixed,
- * and which decoder load.ts tiles.
+ * against whole (PSNR) and on a session with the tile's dimensions fixed.
+ * Which decoder load.ts tiles: load.test.ts.
  */
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,27 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { createOrtSession, type OrtApi } from '../../../src/engine/ort-session';
 import { decodeLatents, decodePixels, type Decoder } from '../../../src/engine/pipelines/decode';
 import { cropLatents, tileStarts } from '../../../src/engine/pipelines/decode-tiles';
-import {
-  DECODE_TILE_OVERLAP,
-  DECODE_TILE_SIZE,
-  loadModels,
-  type LoadOptions,
-} from '../../../src/engine/pipelines/load';
-import type { ModelSession, SessionFactory, SessionHints } from '../../../src/engine/session';
+import { DECODE_TILE_OVERLAP, DECODE_TILE_SIZE } from '../../../src/engine/pipelines/load';
+import type { ModelSession } from '../../../src/engine/session';
 import type { CpuTensor } from '../../../src/engine/tensors';
 import type { PackManifest } from '../../../src/shared/pack-manifest';
-import {
-  DimensionField,
-  GraphField,
-  ModelField,
-  TensorShapeField,
-  TensorTypeField,
-  TypeProtoField,
-  ValueInfoField,
-} from '../../../src/shared/onnx/schema';
-import { decodeFields, encodeFields, WireType, type Field } from '../../../src/shared/onnx/wire';
 import { Random } from '../../../src/shared/random';
-import { fixturePack } from './helpers/node-packs';
+import { withFreeLatentSize } from './helpers/free-latent-size';
 
 describe('tileStarts', () => {
   it('is one tile at 0 when the tile covers the axis', () => {
@@ -216,55 +201,6 @@ describe('tiled decode with a local decoder', () => {
 const DEMO = resolve(__dirname, '../../../public/packs/demo');
 const demoPresent = existsSync(resolve(DEMO, 'manifest.json'));
 
-/** A ValueInfo with dims 2 and 3 of its tensor shape made symbolic (`names`). */
-function freeSpatialDims(valueInfo: Uint8Array, names: [string, string]): Uint8Array {
-  const edit = (bytes: Uint8Array, no: number, change: (inner: Uint8Array) => Uint8Array) =>
-    encodeFields(
-      decodeFields(bytes).map((f) =>
-        f.no === no && f.value instanceof Uint8Array ? { ...f, value: change(f.value) } : f,
-      ),
-    );
-  const symbolic = (name: string): Field[] => [
-    { no: DimensionField.dimParam, wire: WireType.LEN, value: new TextEncoder().encode(name) },
-  ];
-  return edit(valueInfo, ValueInfoField.type, (type) =>
-    edit(type, TypeProtoField.tensorType, (tensor) =>
-      edit(tensor, TensorTypeField.shape, (shape) => {
-        let index = 0;
-        return encodeFields(
-          decodeFields(shape).map((f) => {
-            if (f.no !== TensorShapeField.dim) return f;
-            const name = index === 2 ? names[0] : index === 3 ? names[1] : null;
-            index++;
-            return name ? { ...f, value: encodeFields(symbolic(name)) } : f;
-          }),
-        );
-      }),
-    ),
-  );
-}
-
-/** The demo decoder is exported for 8x8 latents only; with symbolic input and output sizes its graph runs at others. */
-function withFreeLatentSize(model: Uint8Array): Uint8Array {
-  return encodeFields(
-    decodeFields(model).map((f) => {
-      if (f.no !== ModelField.graph || !(f.value instanceof Uint8Array)) return f;
-      const graph = decodeFields(f.value)
-        // Intermediate shapes recorded for 8x8 would contradict other sizes.
-        .filter((g) => g.no !== GraphField.valueInfo)
-        .map((g) => {
-          if (!(g.value instanceof Uint8Array)) return g;
-          if (g.no === GraphField.input)
-            return { ...g, value: freeSpatialDims(g.value, ['height_latent', 'width_latent']) };
-          if (g.no === GraphField.output)
-            return { ...g, value: freeSpatialDims(g.value, ['height', 'width']) };
-          return g;
-        });
-      return { ...f, value: encodeFields(graph) };
-    }),
-  );
-}
-
 function psnr(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
   let sum = 0;
   let count = 0;
@@ -357,81 +293,5 @@ describe.skipIf(!demoPresent)('tiled decode on the demo pack VAE (onnxruntime-no
     // The overrides took: the fixed session refuses the whole latent.
     await expect(decodeLatents(fixed, latents, dims)).rejects.toThrow(/invalid dimensions/);
     await Promise.all([free.session.release(), fixed.session.release()]);
-  });
-});
-
-// -- which decoder load.ts tiles -----------------------------------------------
-
-/** A factory of empty sessions that records each session's hints by label. */
-function hintsRecorder() {
-  const hints = new Map<string, SessionHints | undefined>();
-  const factory: SessionFactory = async (_bytes, label, given) => {
-    hints.set(label, given);
-    return { label, inputs: [], outputs: [], run: async () => ({}), release: async () => {} };
-  };
-  return { hints, factory };
-}
-
-const at512 = (m: PackManifest): PackManifest => ({ ...m, image: { width: 512, height: 512 } });
-
-async function loadWith(source: ReturnType<typeof fixturePack>, options: Partial<LoadOptions>) {
-  const recorder = hintsRecorder();
-  const models = await loadModels(source, {
-    variant: source.manifest.variants[0]!,
-    factory: recorder.factory,
-    ...options,
-  });
-  const latentSize = (label: string) => {
-    const o = recorder.hints.get(label)?.freeDimensionOverrides;
-    return [o?.height_latent, o?.width_latent];
-  };
-  return { models, latentSize };
-}
-
-describe('load.ts: which decoder decodes in tiles', () => {
-  it('tiles the VAE when asked and a separate decoder previews', async () => {
-    const { models, latentSize } = await loadWith(fixturePack('lcm', at512), { tiledDecode: true });
-    expect(models.previewDecoder).not.toBe(models.decoder);
-    expect(models.decoder.tile).toEqual({ size: DECODE_TILE_SIZE, overlap: DECODE_TILE_OVERLAP });
-    expect(latentSize('image decoder')).toEqual([DECODE_TILE_SIZE, DECODE_TILE_SIZE]);
-    expect(latentSize('preview decoder')).toEqual([64, 64]);
-  });
-
-  it('keeps the full size when not asked', async () => {
-    const { models, latentSize } = await loadWith(fixturePack('lcm', at512), {});
-    expect(models.decoder.tile).toBeUndefined();
-    expect(latentSize('image decoder')).toEqual([64, 64]);
-  });
-
-  it('keeps the full size when the VAE also previews', async () => {
-    const { models, latentSize } = await loadWith(fixturePack('sd-turbo', at512), {
-      tiledDecode: true,
-    });
-    expect(models.previewDecoder).toBe(models.decoder);
-    expect(models.decoder.tile).toBeUndefined();
-    expect(latentSize('image decoder')).toEqual([64, 64]);
-  });
-
-  it('keeps the full size when the image is no larger than a tile', async () => {
-    for (const image of [
-      { width: 288, height: 288 },
-      { width: 768, height: 280 },
-    ]) {
-      const { models, latentSize } = await loadWith(
-        fixturePack('lcm', (m) => ({ ...m, image })),
-        { tiledDecode: true },
-      );
-      expect(models.decoder.tile).toBeUndefined();
-      expect(latentSize('image decoder')).toEqual([image.height / 8, image.width / 8]);
-    }
-  });
-
-  it('tiles a wide image whose short side is a tile', async () => {
-    const { models, latentSize } = await loadWith(
-      fixturePack('lcm', (m) => ({ ...m, image: { width: 768, height: 288 } })),
-      { tiledDecode: true },
-    );
-    expect(models.decoder.tile).toEqual({ size: DECODE_TILE_SIZE, overlap: DECODE_TILE_OVERLAP });
-    expect(latentSize('image decoder')).toEqual([DECODE_TILE_SIZE, DECODE_TILE_SIZE]);
   });
 });
