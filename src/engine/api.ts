@@ -91,6 +91,8 @@ export interface GenerateOutput {
   timings: StageTimings;
   /** The text states stayed on the GPU between steps. */
   textStatesOnGpu: boolean;
+  /** The final image was decoded in overlapping tiles to save memory (slower, see LoadedPackInfo.tiledDecode). */
+  tiledDecode: boolean;
 }
 
 /** A generation that also says which word painted where (the same image as `generate` gives). */

@@ -156,6 +156,7 @@ export class PackSlot {
       backend: info.backend,
       timings: result.timings,
       textStatesOnGpu: result.textStatesOnGpu,
+      tiledDecode: result.tiledDecode,
     };
     return { result, output };
   }

@@ -75,5 +75,6 @@ export function keepPhoto(
     recipe: { ...pipeline.resolve(request, 0), steps: 0 },
     timings: emptyTimings(),
     textStatesOnGpu: false,
+    tiledDecode: false,
   };
 }

@@ -80,6 +80,8 @@ export interface RunInfo {
   timings: Record<string, number | number[]>;
   /** The prompt's text states stayed on the GPU between steps (WebGPU). */
   textStatesOnGpu?: boolean;
+  /** The final image was decoded in overlapping tiles to save memory. */
+  tiledDecode?: boolean;
 }
 
 /** A recipe read back from an image: complete for Gesso's own, partial for others. */

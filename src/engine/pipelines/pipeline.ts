@@ -337,6 +337,7 @@ export class Pipeline {
       recipe: { ...recipe, steps: total },
       timings,
       textStatesOnGpu: isDeviceTensor(conditioning.hidden),
+      tiledDecode: this.decodesInTiles,
     };
   }
 

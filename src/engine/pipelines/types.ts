@@ -25,6 +25,8 @@ export interface GenerateResult {
   timings: StageTimings;
   /** The prompt's text states stayed on the GPU between steps (WebGPU). */
   textStatesOnGpu: boolean;
+  /** The final image was decoded in overlapping tiles to save memory. */
+  tiledDecode: boolean;
 }
 
 /** A prompt's text-encoder output, ready for the UNet (may live on the GPU). */

@@ -17,6 +17,7 @@ export function StatusLine({ state }: { state: GenerationState }) {
         Made in {(result.elapsedMs / 1000).toFixed(2)} s on {backendName(result.output.backend)},{' '}
         {result.output.recipe.steps} {result.output.recipe.steps === 1 ? 'step' : 'steps'}, seed{' '}
         {result.output.recipe.seed}.
+        {result.output.tiledDecode ? ' Decoded in tiles to save memory.' : ''}
       </p>
     );
   }

@@ -4,12 +4,13 @@ import type { GenerateOutput } from '../../engine';
 import type { RunInfo } from '../../shared/recipe';
 
 export function runInfoOf(
-  output: Pick<GenerateOutput, 'backend' | 'timings' | 'textStatesOnGpu'>,
+  output: Pick<GenerateOutput, 'backend' | 'timings' | 'textStatesOnGpu' | 'tiledDecode'>,
 ): RunInfo {
   const { timings } = output;
   return {
     backend: output.backend,
     timings: { ...timings, unetMs: [...timings.unetMs] },
     textStatesOnGpu: output.textStatesOnGpu,
+    ...(output.tiledDecode ? { tiledDecode: true } : {}),
   };
 }

@@ -12,12 +12,22 @@ describe('what the gallery keeps of a run', () => {
   };
 
   it('keeps the backend, every timing and where the text states lived', () => {
-    const run = runInfoOf({ backend: 'webgpu', timings, textStatesOnGpu: true });
+    const run = runInfoOf({
+      backend: 'webgpu',
+      timings,
+      textStatesOnGpu: true,
+      tiledDecode: false,
+    });
     expect(run).toEqual({ backend: 'webgpu', timings, textStatesOnGpu: true });
   });
 
+  it('says when the decode ran in tiles to save memory', () => {
+    const run = runInfoOf({ backend: 'wasm', timings, textStatesOnGpu: false, tiledDecode: true });
+    expect(run).toEqual({ backend: 'wasm', timings, textStatesOnGpu: false, tiledDecode: true });
+  });
+
   it('copies the per-step times, so the engine output can be reused', () => {
-    const run = runInfoOf({ backend: 'wasm', timings, textStatesOnGpu: false });
+    const run = runInfoOf({ backend: 'wasm', timings, textStatesOnGpu: false, tiledDecode: false });
     expect(run.timings.unetMs).not.toBe(timings.unetMs);
   });
 });
