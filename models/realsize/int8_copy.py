@@ -69,7 +69,8 @@ def attention_blocks(manifest):
     """Self-attention row blocks at the pack's image size, as the device's copy picks them (plan.ts)."""
     down = manifest["latent"]["downscale"]
     image = manifest["image"]
-    return blocks_for(-(-image["width"] // down) * -(-image["height"] // down))
+    # Rounded as src/engine/pipelines/free-dimensions.ts latentSize rounds (half up).
+    return blocks_for(int(image["width"] / down + 0.5) * int(image["height"] / down + 0.5))
 
 
 def int8_path(path):

@@ -10,6 +10,7 @@ import type { ComponentName, PackManifest, PackVariant } from '../../shared/pack
 import { filesForVariant } from '../../store/validate-manifest';
 import { deviceVariantId, isDeviceVariant } from '../../store/variant-writer';
 import { externalDataPaths } from '../pipelines/external-data';
+import { latentSize } from '../pipelines/free-dimensions';
 import { attentionBlocksFor } from '../../shared/onnx/slice-attention';
 
 /**
@@ -93,10 +94,8 @@ export function planConversion(
   const byPath = new Map<string, ComponentName[]>();
   for (const [component, path] of Object.entries(variant.components) as [ComponentName, string][])
     if (path) byPath.set(path, [...(byPath.get(path) ?? []), component]);
-  const { image, latent } = manifest;
-  const attentionBlocks = attentionBlocksFor(
-    Math.ceil(image.width / latent.downscale) * Math.ceil(image.height / latent.downscale),
-  );
+  const latent = latentSize(manifest);
+  const attentionBlocks = attentionBlocksFor(latent.height * latent.width);
   const models = [...byPath].map(([source, components]): ModelJob => {
     const external = externalDataPaths(manifest, source);
     const bytesIn = [source, ...external].reduce((n, p) => n + sizeOf(manifest, p), 0);

@@ -12,14 +12,25 @@ import type { SessionHints } from '../session';
 
 type Hints = Pick<SessionHints, 'freeDimensionOverrides'>;
 
+/** The latent's height and width at the pack's image size. */
+export function latentSize(manifest: Pick<PackManifest, 'image' | 'latent'>): {
+  height: number;
+  width: number;
+} {
+  const { downscale } = manifest.latent;
+  return {
+    height: Math.round(manifest.image.height / downscale),
+    width: Math.round(manifest.image.width / downscale),
+  };
+}
+
 export function freeDimensions(manifest: Pick<PackManifest, 'image' | 'latent' | 'tokenizer'>): {
   textEncoder: Hints;
   unet: Hints;
   decoder: Hints;
 } {
-  const { channels, downscale } = manifest.latent;
-  const h = Math.round(manifest.image.height / downscale);
-  const w = Math.round(manifest.image.width / downscale);
+  const { channels } = manifest.latent;
+  const { height: h, width: w } = latentSize(manifest);
   const tokens = manifest.tokenizer.maxLength;
   return {
     textEncoder: {

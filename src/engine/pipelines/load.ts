@@ -13,7 +13,7 @@ import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
 import type { Decoder } from './decode';
 import type { DecodeTile } from './decode-tiles';
 import { externalDataPaths, readExternalData } from './external-data';
-import { freeDimensions } from './free-dimensions';
+import { freeDimensions, latentSize } from './free-dimensions';
 import { readPackFile } from './open-model';
 
 export interface LoadProgress {
@@ -62,8 +62,7 @@ export const DECODE_TILE_OVERLAP = 8;
 /** The decode tile when `options` ask for it and it helps: latents larger than a tile, not smaller on either side. */
 function decodeTile(manifest: PackManifest, options: LoadOptions): DecodeTile | null {
   if (!options.tiledDecode) return null;
-  const h = Math.round(manifest.image.height / manifest.latent.downscale);
-  const w = Math.round(manifest.image.width / manifest.latent.downscale);
+  const { height: h, width: w } = latentSize(manifest);
   const size = DECODE_TILE_SIZE;
   if (Math.min(h, w) < size || Math.max(h, w) <= size) return null;
   return { size, overlap: DECODE_TILE_OVERLAP };

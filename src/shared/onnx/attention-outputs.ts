@@ -7,24 +7,15 @@
  * outputs chosen values; everything else (weights, external-data references,
  * opsets, metadata) is passed through as it is.
  *
- * Over 300 lines because the structural match needs a graph index with
- * value infos and element types, which the walker does not decode.
+ * Over 300 lines because the structural match needs its own graph index
+ * (producers, constants, inputs, element types inferred along the graph).
  */
 
 import { GessoError } from '../errors';
-import {
-  AttributeField,
-  DataType,
-  DimensionField,
-  GraphField,
-  TensorShapeField,
-  TensorTypeField,
-  TypeProtoField,
-  ValueInfoField,
-  type NodeProto,
-} from './schema';
-import { decodeTensor, walkModel } from './walk';
-import { WireType, corrupt, decodeFields, lenFieldSize, utf8, type Field } from './wire';
+import { constantValueHeader, decodeValueInfo, type ValueInfo } from './graph-info';
+import { DataType, GraphField, type NodeProto } from './schema';
+import { walkModel } from './walk';
+import { WireType, corrupt, lenFieldSize, type Field } from './wire';
 import { encodeValueInfo, modelSize, writeModel, type ModelParts } from './write';
 
 export interface AttentionLayout {
@@ -67,14 +58,6 @@ const FUSED_OPS = new Set([
   'SparseAttention',
   'DecoderMaskedMultiHeadAttention',
 ]);
-
-/** A graph input, output or value_info entry: the parts of it used here. */
-interface ValueInfo {
-  name: string;
-  elemType?: number;
-  /** Fixed dims as numbers, symbolic ones as strings, unknown as undefined; undefined when no shape. */
-  dims?: (number | string | undefined)[];
-}
 
 interface GraphIndex {
   nodes: NodeProto[];
@@ -221,36 +204,6 @@ function indexGraphField(graph: GraphIndex, field: Field): void {
   if (field.no === GraphField.output) graph.outputs.push(info.name);
 }
 
-/** The LEN fields numbered `no` of a message (other wire types ignored). */
-function messages(bytes: Uint8Array, no: number): Uint8Array[] {
-  return decodeFields(bytes)
-    .filter((f) => f.no === no && f.wire === WireType.LEN)
-    .map((f) => f.value as Uint8Array);
-}
-
-function varint(bytes: Uint8Array, no: number): number | undefined {
-  const f = decodeFields(bytes).find((x) => x.no === no && x.wire === WireType.VARINT);
-  return f ? Number(BigInt.asIntN(64, f.value as bigint)) : undefined;
-}
-
-function decodeValueInfo(bytes: Uint8Array): ValueInfo {
-  const name = messages(bytes, ValueInfoField.name).map(utf8).pop() ?? '';
-  const info: ValueInfo = { name };
-  const tensor = messages(bytes, ValueInfoField.type).flatMap((t) =>
-    messages(t, TypeProtoField.tensorType),
-  )[0];
-  if (!tensor) return info;
-  info.elemType = varint(tensor, TensorTypeField.elemType);
-  const shape = messages(tensor, TensorTypeField.shape)[0];
-  if (shape) {
-    info.dims = messages(shape, TensorShapeField.dim).map(
-      (d) =>
-        varint(d, DimensionField.dimValue) ?? messages(d, DimensionField.dimParam).map(utf8).pop(),
-    );
-  }
-  return info;
-}
-
 /* ---- Finding cross-attention ---- */
 
 const FLOAT_TYPES: ReadonlySet<number> = new Set([
@@ -361,10 +314,8 @@ function typeStep(node: NodeProto | undefined): number | string | undefined {
 function constantType(node: NodeProto): number | undefined {
   const attribute = node.attribute[0];
   switch (attribute?.name) {
-    case 'value': {
-      const t = attribute.other.find((f) => f.no === AttributeField.t && f.wire === WireType.LEN);
-      return t ? decodeTensor(t.value as Uint8Array).header.dataType : undefined;
-    }
+    case 'value':
+      return constantValueHeader(node)?.dataType;
     case 'value_float':
     case 'value_floats':
       return DataType.FLOAT;

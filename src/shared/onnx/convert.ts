@@ -16,10 +16,8 @@ import { GessoError } from '../errors';
 import {
   DataLocation,
   DataType,
-  GraphField,
   ModelField,
   TensorField,
-  ValueInfoField,
   elementCount,
   isKnownDataType,
   rawByteLength,
@@ -39,8 +37,9 @@ import {
   quantizePerChannel,
 } from './quantize';
 import { decodeOpset, externalRef, throwIfAborted, walkModel, type Payload } from './walk';
+import { graphOutputNames } from './graph-info';
 import { sliceAttention } from './slice-attention';
-import { WireType, corrupt, decodeFields, utf8, type Field } from './wire';
+import { WireType, corrupt, type Field } from './wire';
 import { encodeOpset, writeModel, type TensorParts } from './write';
 
 export type ConvertMode = 'int8-per-channel' | 'int4-block' | 'int8-block';
@@ -432,7 +431,7 @@ export async function convertModel(
       initializerSizes: new Map(
         initializers.map((t) => [t.header.name ?? '', elementCount(t.header.dims)]),
       ),
-      outputs: graphOutputs(graphFields),
+      outputs: graphOutputNames(graphFields),
     },
     options.attentionBlocks ?? 1,
   );
@@ -470,16 +469,6 @@ export async function convertModel(
     largestTensorBytes: largest,
     slicedAttentions: sliced.sliced,
   };
-}
-
-function graphOutputs(graphFields: Field[]): Set<string> {
-  const names = new Set<string>();
-  for (const f of graphFields) {
-    if (f.no !== GraphField.output || f.wire !== WireType.LEN) continue;
-    const name = decodeFields(f.value as Uint8Array).find((v) => v.no === ValueInfoField.name);
-    if (name && name.wire === WireType.LEN) names.add(utf8(name.value as Uint8Array));
-  }
-  return names;
 }
 
 function hasOpset(fields: Field[], domain: string): boolean {

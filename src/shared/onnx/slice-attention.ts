@@ -14,10 +14,9 @@
  * whole: it is small, and explain mode reads its probabilities.
  */
 
-import { AttributeField, DataType, TensorField, type NodeProto } from './schema';
+import { constantValueHeader } from './graph-info';
 import { intAttribute } from './quantize';
-import { decodeTensor } from './walk';
-import { WireType } from './wire';
+import { DataType, TensorField, elementCount, type NodeProto } from './schema';
 import type { TensorParts } from './write';
 
 /** Query rows per block: 40 MiB of float32 scores per block for an SD UNet's 5 heads over 4,096 keys. */
@@ -59,15 +58,6 @@ function axisOf(node: NodeProto, fallback: number): number {
   return value === undefined ? fallback : Number(value);
 }
 
-/** Elements in a Constant node's value, or undefined for a value it does not hold as a tensor. */
-function constantSize(node: NodeProto): number | undefined {
-  const attribute = node.attribute[0];
-  if (attribute?.name === 'value_float' || attribute?.name === 'value_int') return 1;
-  if (attribute?.name !== 'value') return undefined;
-  const t = attribute.other.find((f) => f.no === AttributeField.t && f.wire === WireType.LEN);
-  return t ? decodeTensor(t.value as Uint8Array).header.dims.reduce((a, b) => a * b, 1) : undefined;
-}
-
 /** The self-attentions of `nodes`, matched as models/slice_attention.py's find_attentions matches them. */
 export function findSelfAttentions(nodes: readonly NodeProto[], facts: GraphFacts): Attention[] {
   const producers = new Map<string, NodeProto>();
@@ -82,7 +72,11 @@ export function findSelfAttentions(nodes: readonly NodeProto[], facts: GraphFact
     const size = facts.initializerSizes.get(name);
     if (size !== undefined) return size === 1;
     const node = producers.get(name);
-    return node?.opType === 'Constant' && constantSize(node) === 1;
+    if (node?.opType !== 'Constant') return false;
+    const kind = node.attribute[0]?.name;
+    if (kind === 'value_float' || kind === 'value_int') return true;
+    const header = constantValueHeader(node);
+    return header !== undefined && elementCount(header.dims) === 1;
   };
   const onlyConsumer = (name: string) => {
     const users = consumers.get(name) ?? [];

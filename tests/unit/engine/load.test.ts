@@ -39,29 +39,20 @@ async function openingOrder(patch: (m: PackManifest) => PackManifest): Promise<s
 }
 
 describe('load.ts opens models largest first', () => {
-  it('UNet, text encoder, decoder, preview for SD-sized files', async () => {
-    const order = await openingOrder(
-      withSizes({ unet: 867e6, text_encoder: 341e6, vae_decoder: 99e6, taesd: 5e6 }),
-    );
-    expect(order).toEqual([
-      'image model (UNet)',
-      'text encoder',
-      'image decoder',
-      'preview decoder',
-    ]);
-  });
-
-  it('follows the sizes, not the roles', async () => {
-    const order = await openingOrder(
-      withSizes({ unet: 10e6, text_encoder: 20e6, vae_decoder: 30e6, taesd: 5e6 }),
-    );
-    expect(order).toEqual([
-      'image decoder',
-      'text encoder',
-      'image model (UNet)',
-      'preview decoder',
-    ]);
-  });
+  const cases: [string, Record<string, number>, string[]][] = [
+    [
+      'UNet, text encoder, decoder, preview for SD-sized files',
+      { unet: 867e6, text_encoder: 341e6, vae_decoder: 99e6, taesd: 5e6 },
+      ['image model (UNet)', 'text encoder', 'image decoder', 'preview decoder'],
+    ],
+    [
+      'follows the sizes, not the roles',
+      { unet: 10e6, text_encoder: 20e6, vae_decoder: 30e6, taesd: 5e6 },
+      ['image decoder', 'text encoder', 'image model (UNet)', 'preview decoder'],
+    ],
+  ];
+  for (const [name, sizes, order] of cases)
+    it(name, async () => expect(await openingOrder(withSizes(sizes))).toEqual(order));
 });
 
 // -- which decoder load.ts tiles -----------------------------------------------
