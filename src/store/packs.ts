@@ -120,7 +120,10 @@ export async function startDownload(request: DownloadRequest): Promise<void> {
   } catch {
     // Refused (permission, quota, a duplicate id): the worker's fetch loop does it.
     await callStore('resume', { packId: handOff.packId });
+    return;
   }
+  // The worker finds the running fetch and passes its progress on to every page.
+  await callStore('wake', undefined);
 }
 
 /** Every progress and change event from the service worker, whichever tab started the download. */

@@ -96,6 +96,11 @@ export type StoreEvent =
       secondsLeft: number | null;
       /** What the download is waiting for, as a sentence ("… trying again (2 of 5)"); null while bytes flow. */
       note?: string | null;
+      /**
+       * True while a finished Background Fetch's responses are stored and
+       * hashed: the bytes counted are saved ones, the download itself is done.
+       */
+      saving?: boolean;
     }
   /** A pack record changed (state, install, delete): read it again. */
   | { type: 'changed'; packId: string }

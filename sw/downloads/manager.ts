@@ -88,6 +88,8 @@ export class DownloadManager {
   private demoChecked: Promise<void> | null = null;
   /** Failures the store could not record (its writes failed too): not restarted by wake(). */
   private readonly unrecorded = new Map<string, ErrorData>();
+  /** Background Fetches whose progress is passed on to pages already. */
+  private readonly relayed = new Set<string>();
 
   constructor(
     private readonly openStore: () => Promise<ModelStore>,
@@ -376,6 +378,8 @@ export class DownloadManager {
       if (background) return background;
     }
     const responses = via instanceof Map ? via : null;
+    // The browser downloaded it already: what runs now is storing and hashing.
+    const saving = responses !== null;
     const controller = new AbortController();
     const meter = new RateMeter();
     let lastSent = 0;
@@ -397,6 +401,7 @@ export class DownloadManager {
         rate,
         secondsLeft: secondsLeft(p.bytesTotal - p.bytesDone, rate),
         note,
+        ...(saving ? { saving } : {}),
       });
     };
     const done = (async () => {
@@ -458,17 +463,7 @@ export class DownloadManager {
     if (!job || !this.registration || !bgFetchManager(this.registration)) return null;
     const running = await findBgFetch(this.registration, job.slot);
     if (running) {
-      running.addEventListener('progress', () =>
-        this.emit({
-          type: 'progress',
-          packId: pack.id,
-          bytesDone: running.downloaded,
-          bytesTotal: progress.bytesTotal,
-          unknownSizes: progress.unknownSizes,
-          rate: null,
-          secondsLeft: null,
-        }),
-      );
+      this.relayBgFetch(pack.id, running, progress);
       return 'running';
     }
     if (!offer || !this.config.backgroundFetch) return null;
@@ -485,8 +480,35 @@ export class DownloadManager {
     };
   }
 
+  /**
+   * Passes a running Background Fetch's progress on to pages, with rate and
+   * time left, once per fetch (start() runs again at every wake).
+   */
+  private relayBgFetch(packId: string, running: BgFetchRegistration, progress: JobProgress): void {
+    if (this.relayed.has(running.id)) return;
+    this.relayed.add(running.id);
+    const meter = new RateMeter();
+    const relay = () => {
+      const now = Date.now();
+      meter.add(now, running.downloaded);
+      const rate = meter.rate();
+      this.emit({
+        type: 'progress',
+        packId,
+        bytesDone: running.downloaded,
+        bytesTotal: progress.bytesTotal,
+        unknownSizes: progress.unknownSizes,
+        rate,
+        secondsLeft: secondsLeft(progress.bytesTotal - running.downloaded, rate),
+      });
+    };
+    running.addEventListener('progress', relay);
+    relay();
+  }
+
   /** Background Fetch finished: store and verify its responses (network for anything missing). */
   async backgroundFetchSucceeded(id: string, registration: BgFetchRegistration): Promise<void> {
+    this.relayed.delete(id);
     const packId = await this.packOfBgFetch(id);
     if (!packId) return;
     const responses = await bgFetchResponses(registration);
@@ -496,6 +518,7 @@ export class DownloadManager {
 
   /** Background Fetch failed or was cancelled in the browser's own UI. */
   async backgroundFetchEnded(id: string, aborted: boolean): Promise<void> {
+    this.relayed.delete(id);
     const packId = await this.packOfBgFetch(id);
     if (!packId) return;
     const store = await this.openStore();

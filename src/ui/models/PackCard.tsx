@@ -129,9 +129,19 @@ export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
         <div class="pack-progress">
           <progress
             max={progress.bytesTotal || 1}
-            value={progress.bytesDone}
+            value={progress.saving ? progress.bytesTotal : progress.bytesDone}
             aria-label={`${name} download progress`}
           />
+          {progress.saving && (
+            <>
+              <p>Downloaded. Saving to this device:</p>
+              <progress
+                max={progress.bytesTotal || 1}
+                value={progress.bytesDone}
+                aria-label={`${name} saving progress`}
+              />
+            </>
+          )}
           <p>{progressText(progress)}</p>
           {status.kind === 'downloading' && progress.note && (
             <p class="pack-note" role="status">

@@ -23,6 +23,8 @@ import {
   waitForStatus,
 } from './models-page';
 import { PackHost } from './pack-host';
+import { STORE_CHANNEL, type StoreEvent } from '../../../src/store/protocol';
+import type { Progress } from '../../../src/ui/models/pack-status';
 
 let server: StaticServer;
 let host: PackHost;
@@ -350,13 +352,37 @@ describe('downloading packs in the service worker', () => {
 
   it('hands a big fresh download to Background Fetch, then stores and verifies its response', async () => {
     const pack = host.add('bgfetch', [300_000, 100_000]);
+    pack.faults['f0.onnx'] = { pieceDelayMs: 30 }; // 4 KB per 30 ms: about 2 s
     await addPack(page, pack);
     expect(
       await command(page, { ...LOOP_CONFIG, backgroundFetch: true, backgroundFetchMinBytes: 0 }),
     ).toMatchObject({ ok: true });
+    await page.evaluate((channel) => {
+      const seen: unknown[] = [];
+      (globalThis as unknown as { storeEvents: unknown[] }).storeEvents = seen;
+      new BroadcastChannel(channel).onmessage = (event) => seen.push(event.data);
+    }, STORE_CHANNEL);
     await page.getByRole('button', { name: `Download ${pack.name}` }).click();
     await waitForStatus(page, pack, 'Ready');
     await expectStoredIntact(page, pack);
+    // Pages see the browser's download, then the saving, each counting up to the pack's size.
+    const progress = (
+      (await page.evaluate(
+        () => (globalThis as unknown as { storeEvents: unknown[] }).storeEvents,
+      )) as StoreEvent[]
+    ).filter((e) => e.type === 'progress' && e.packId === pack.id) as Progress[];
+    const downloading = progress.filter((e) => !e.saving);
+    const saving = progress.filter((e) => e.saving);
+    expect(downloading.length).toBeGreaterThan(1);
+    expect(saving.length).toBeGreaterThan(0);
+    expect(progress.indexOf(saving[0]!)).toBe(downloading.length); // no download event after saving starts
+    for (const phase of [downloading, saving]) {
+      for (let i = 1; i < phase.length; i++)
+        expect(phase[i]!.bytesDone).toBeGreaterThanOrEqual(phase[i - 1]!.bytesDone);
+      expect(phase.every((e) => e.bytesTotal === 400_000)).toBe(true);
+    }
+    expect(downloading.some((e) => e.bytesDone > 0 && e.bytesDone < 400_000)).toBe(true);
+    expect(downloading.every((e) => e.bytesDone <= 400_000)).toBe(true);
     // Fetched by the browser (one plain GET per file, without the no-cache
     // header the worker's loop sends with cache: 'no-store'). Chromium 150
     // sends Background Fetch requests with mode 'navigate', later ones 'cors'.
