@@ -55,7 +55,7 @@ export interface SessionHints {
   deviceOutputs?: readonly string[];
   /** The model's external-data files, when its weights live outside the .onnx file. */
   externalData?: ExternalData[];
-  /** Symbolic dimensions fixed for this pack (pipelines/free-dimensions.ts). */
+  /** Symbolic dimensions fixed for this pack (shared/free-dimensions.ts). */
   freeDimensionOverrides?: Record<string, number>;
 }
 

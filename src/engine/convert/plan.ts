@@ -10,7 +10,7 @@ import type { ComponentName, PackManifest, PackVariant } from '../../shared/pack
 import { filesForVariant } from '../../store/validate-manifest';
 import { deviceVariantId, isDeviceVariant } from '../../store/variant-writer';
 import { externalDataPaths } from '../pipelines/external-data';
-import { latentSize } from '../pipelines/free-dimensions';
+import { latentSize } from '../../shared/free-dimensions';
 import { attentionBlocksFor } from '../../shared/onnx/slice-attention';
 
 /**

@@ -13,7 +13,7 @@ import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
 import type { Decoder } from './decode';
 import type { DecodeTile } from './decode-tiles';
 import { externalDataPaths, readExternalData } from './external-data';
-import { freeDimensions, latentSize } from './free-dimensions';
+import { freeDimensions, latentSize } from '../../shared/free-dimensions';
 import { readPackFile } from './open-model';
 
 export interface LoadProgress {

@@ -11,7 +11,7 @@ import type { PackManifest, PackVariant } from '../../shared/pack-manifest';
 import type { PackSource } from '../../shared/pack-source';
 import type { ModelSession, SessionFactory } from '../session';
 import { controlledUnet, outlineImage } from './control';
-import { freeDimensions } from './free-dimensions';
+import { freeDimensions } from '../../shared/free-dimensions';
 import { openModel } from './open-model';
 
 /** A UNet file this small may be open twice (the loaded one and a copy); bigger ones take turns. */

@@ -35,6 +35,8 @@ export interface Payload {
   /** Absolute byte offset of the first value byte in the model file (-1 when re-packed from elements). */
   offset: number;
   length: number;
+  /** The values, where they are in memory already (a tensor decoded whole). */
+  bytes?: Uint8Array;
   /** All the bytes, in one new array. Call at most once, before the walk moves on. */
   read(): Promise<Uint8Array>;
   /** The bytes as views into the stream's chunks (each valid until the next one). */
@@ -166,6 +168,7 @@ function memoryPayload(field: number, bytes: Uint8Array, offset: number): Payloa
     field,
     offset,
     length: bytes.length,
+    bytes,
     read: async () => bytes,
     chunks: async function* () {
       yield bytes;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freeDimensions } from '../../../src/engine/pipelines/free-dimensions';
+import { freeDimensions } from '../../../src/shared/free-dimensions';
 
 describe('free-dimension overrides from the pack', () => {
   const sdTurbo = {

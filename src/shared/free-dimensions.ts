@@ -7,10 +7,11 @@
  * call where the export allows it.
  */
 
-import type { PackManifest } from '../../shared/pack-manifest';
-import type { SessionHints } from '../session';
+import type { ComponentName, PackManifest } from './pack-manifest';
 
-type Hints = Pick<SessionHints, 'freeDimensionOverrides'>;
+interface Hints {
+  freeDimensionOverrides: Record<string, number>;
+}
 
 /** The latent's height and width at the pack's image size. */
 export function latentSize(manifest: Pick<PackManifest, 'image' | 'latent'>): {
@@ -60,4 +61,42 @@ export function freeDimensions(manifest: Pick<PackManifest, 'image' | 'latent' |
       },
     },
   };
+}
+
+/**
+ * Every symbolic dimension of one component at the pack's image size, the
+ * batch at 1 (one prompt): what its activations are sized by. The image
+ * encoder's `height` and `width` are the image's, not the latent's.
+ */
+export function componentDimensions(
+  manifest: Pick<PackManifest, 'image' | 'latent' | 'tokenizer'>,
+  component: ComponentName,
+): Record<string, number> {
+  const dims = freeDimensions(manifest);
+  const one = { batch_size: 1, batch: 1 };
+  switch (component) {
+    case 'textEncoder':
+      return dims.textEncoder.freeDimensionOverrides;
+    case 'unet':
+    case 'controlUnet':
+    case 'controlNet':
+      return {
+        ...dims.unet.freeDimensionOverrides,
+        ...one,
+        sequence: manifest.tokenizer.maxLength,
+        image_height: manifest.image.height,
+        image_width: manifest.image.width,
+      };
+    case 'vaeDecoder':
+    case 'previewDecoder':
+      return dims.decoder.freeDimensionOverrides;
+    case 'vaeEncoder':
+      return {
+        ...one,
+        num_channels: 3,
+        channels: 3,
+        height: manifest.image.height,
+        width: manifest.image.width,
+      };
+  }
 }
