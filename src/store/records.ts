@@ -1,6 +1,7 @@
 /** What the model store keeps in IndexedDB ('gesso-models'): packs, files and chunks. */
 
 import type { ErrorData } from '../shared/errors';
+import type { ModelMeasure } from '../shared/measured-needs';
 import type { PackManifest } from '../shared/pack-manifest';
 import type { PackManifestInput } from './validate-manifest';
 
@@ -22,6 +23,12 @@ export interface InstalledVersion {
   unverified: string[];
   bytes: number;
   installedAt: number;
+  /**
+   * Each model's largest weight and activation at the pack's image size,
+   * read from its file at install; the variant's requirements in `manifest`
+   * already count them. Absent: installed before Gesso measured.
+   */
+  measured?: ModelMeasure[];
 }
 
 export type JobState = 'downloading' | 'paused' | 'failed';

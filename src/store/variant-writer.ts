@@ -9,6 +9,7 @@
  * stops the work (a reload, a closed tab, a full disk, Cancel).
  */
 
+import type { ModelMeasure } from '../shared/measured-needs';
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { openDB, type IDBPDatabase } from 'idb';
 import { GessoError } from '../shared/errors';
@@ -284,6 +285,8 @@ export interface AddedVariant {
   variant: PackVariant;
   /** The files the variant needs that the pack does not list yet, as written. */
   files: PackFile[];
+  /** Its models' measures (the variant's requirements count them already). */
+  measured?: ModelMeasure[];
 }
 
 function changed(name: string): GessoError {
@@ -341,6 +344,7 @@ export async function commitVariant(
       ...installed,
       variant: added.variant.id,
       manifest: { ...installed.manifest, variants, files },
+      measured: added.measured ?? [],
       bytes: files.reduce((n, f) => n + f.size, 0),
     };
     return [{ type: 'put', store: 'packs', key: packId, value: { ...pack, installed: result } }];

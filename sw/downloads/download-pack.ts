@@ -8,6 +8,8 @@
 import { GessoError } from '../../src/shared/errors';
 import type { PackManifest } from '../../src/shared/pack-manifest';
 import { formatBytes } from '../../src/shared/format';
+import { measuredRequirements } from '../../src/shared/measured-needs';
+import { measureModels } from '../../src/store/measure-models';
 import { chunkCount } from '../../src/store/chunk-layout';
 import { downloadFile, type DownloadDeps } from './download-file';
 import type { ModelStore } from '../../src/store/model-store';
@@ -190,7 +192,15 @@ export async function runJob(deps: RunDeps, packId: string): Promise<PackRecord>
   await verifyJob(store, job);
   const installedFiles = await store.listFiles(job.slot);
   const byPath = new Map(installedFiles.map((f) => [f.path, f]));
-  const variant = job.manifest.variants.find((v) => v.id === job.variant)!;
+  const declared = job.manifest.variants.find((v) => v.id === job.variant)!;
+  const measured = await measureModels(
+    store.kv,
+    async (path) => byPath.get(path),
+    job.manifest,
+    declared,
+    deps.signal,
+  );
+  const variant = { ...declared, requires: measuredRequirements(declared.requires, measured) };
   const manifest: PackManifest = {
     ...job.manifest,
     variants: [variant],
@@ -199,6 +209,7 @@ export async function runJob(deps: RunDeps, packId: string): Promise<PackRecord>
       .map((f) => ({ ...f, size: byPath.get(f.path)!.size! })),
   };
   return store.install(packId, {
+    measured,
     version: job.version,
     slot: job.slot,
     variant: job.variant,

@@ -8,12 +8,14 @@
  * attempt, which starts by removing orphans.
  */
 
+import { measuredRequirements } from '../../shared/measured-needs';
+import { measureModels } from '../../store/measure-models';
 import { GessoError, isAbortError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
 import type { PackFile } from '../../shared/pack-manifest';
 import { convertModel } from '../../shared/onnx/convert';
 import type { KV, Op } from '../../store/kv';
-import type { PackRecord } from '../../store/records';
+import type { FileRecord, PackRecord } from '../../store/records';
 import { filesForVariant } from '../../store/validate-manifest';
 import {
   StoredFileWriter,
@@ -118,12 +120,21 @@ export async function convertVariant(
       meter.update(base, job.source, true);
     }
     current = null;
-    const variant = deviceVariant(plan, outcomes);
+    const planned = deviceVariant(plan, outcomes);
+    const measured = await measureModels(
+      kv,
+      (path) => kv.get<FileRecord>('files', [slot, path]),
+      installed.manifest,
+      planned,
+      deps.signal,
+    );
+    const variant = { ...planned, requires: measuredRequirements(planned.requires, measured) };
     const next = await commitVariant(kv, deps.transact, args.packId, {
       slot,
       version,
       variant,
       files,
+      measured,
     });
     meter.update(plan.bytesIn, null, true);
     return {

@@ -21,10 +21,12 @@
  * SD-Turbo pack the first test left loaded.
  */
 
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagePixels, launchPersistent, waitForIsolatedControl } from '../../helpers/browser';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
+import type { PackManifest } from '../../../src/shared/pack-manifest';
 import { PackHost, PREFIX, type TestPack } from '../store/pack-host';
 import { addPack, readRecord, readStored, waitForStatus } from '../store/models-page';
 import { descendants, MB, rss, sampleBrowserMemory } from './memory';
@@ -158,6 +160,40 @@ async function download(pack: TestPack): Promise<void> {
   expect(served).toBeGreaterThanOrEqual(size);
   expect(served).toBeLessThanOrEqual(size * 1.05);
 }
+
+/**
+ * The install measured every model of the variant at the pack's image size
+ * (all values sized), and the installed requirements count the largest.
+ * `real`: the catalog entry of the real pack whose declared largest buffer
+ * (the UNet's self-attention scores) the width-reduced UNet must match, as
+ * it keeps the real heads and positions.
+ */
+async function expectMeasured(pack: TestPack, real?: string): Promise<void> {
+  const installed = (await readRecord(page, pack.id))!.installed!;
+  const variant = installed.manifest.variants[0]!;
+  const measured = installed.measured ?? [];
+  expect(measured.map((m) => m.component).sort()).toEqual(Object.keys(variant.components).sort());
+  expect(measured.filter((m) => m.unknownValues > 0)).toEqual([]);
+  const largest = Math.max(
+    ...measured.map((m) => Math.max(m.largestWeightBytes, m.largestActivationBytes)),
+  );
+  expect(variant.requires.maxStorageBufferBindingSize).toBe(largest);
+  console.log(
+    `${pack.name}: largest at ${pack.manifest.image.width}x${pack.manifest.image.height}: ` +
+      measured
+        .map((m) => `${m.component} ${MiB(m.largestActivationBytes)} (${m.largestActivationName})`)
+        .join(', '),
+  );
+  if (!real) return;
+  const catalog = JSON.parse(readFileSync(`models/catalog/${real}.json`, 'utf8')) as PackManifest;
+  const unet = measured.find((m) => m.component === 'unet')!;
+  expect(unet.largestActivationName).toMatch(/attn1/);
+  expect(unet.largestActivationBytes).toBe(
+    catalog.variants[0]!.requires.maxStorageBufferBindingSize,
+  );
+}
+
+const MiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 const chooseBackend = (name: 'WebGPU' | 'WebAssembly') => chooseBackendIn(page, app.url, name);
 
@@ -295,6 +331,7 @@ const turboMemory = { before: 0, after: 0 };
 describe.skipIf(WHY_NOT !== null)('shape-true packs (width / 8) as a user adds them', () => {
   it('SD-Turbo: one download into IndexedDB, then 512x512 in 1 step on WebAssembly', async () => {
     await download(turbo);
+    await expectMeasured(turbo, 'sd-turbo');
     await chooseBackend('WebAssembly');
     await chooseModel(turbo);
     expect(await page.getByLabel('Steps').inputValue()).toBe('1');
@@ -341,6 +378,7 @@ describe.skipIf(WHY_NOT !== null)('shape-true packs (width / 8) as a user adds t
 
   it('LCM: one download into IndexedDB, then 512x512 in 4 steps on WebAssembly', async () => {
     await download(lcm);
+    await expectMeasured(lcm, 'lcm-dreamshaper-v7');
     await chooseModel(lcm);
     expect(await page.getByLabel('Steps').inputValue()).toBe('4');
     const run = await generate('a bird', 300_000);
@@ -367,6 +405,7 @@ describe.skipIf(WHY_NOT !== null)('shape-true packs (width / 8) as a user adds t
 
   it(`WebGPU (SwiftShader) and WebAssembly agree on a float32 copy of SD-Turbo at ${GPU_SIZE}x${GPU_SIZE}`, async () => {
     await download(turbo32);
+    await expectMeasured(turbo32);
     await chooseBackend('WebAssembly');
     await chooseModel(turbo32);
     const wasm = await generate('a horse', 120_000);

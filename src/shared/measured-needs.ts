@@ -1,0 +1,46 @@
+/**
+ * A variant's needs from its model files, measured at install: each
+ * model's largest weight and its largest activation at the pack's image
+ * size (read from the ONNX graph, batch 1). Pure: the rule that turns the
+ * measures into the requirements fit.ts judges.
+ */
+
+import type { ComponentName, VariantRequirements } from './pack-manifest';
+
+export interface ModelMeasure {
+  component: ComponentName;
+  /** Bytes of all its weights as stored. */
+  weightBytes: number;
+  largestWeightBytes: number;
+  largestActivationBytes: number;
+  largestActivationName: string | null;
+  /** Values whose size could not be inferred (an operator the inference does not cover). */
+  unknownValues: number;
+}
+
+/**
+ * Requirements with measured figures. The largest buffer a GPU binds is the
+ * largest weight or activation of any model; where every value was sized,
+ * it replaces the declared figure (which may be a guess either way), else
+ * the larger of the two counts. Memory is at least every weight once plus
+ * the largest activation (a floor: onnxruntime holds several at a time).
+ */
+export function measuredRequirements(
+  declared: VariantRequirements,
+  measures: readonly ModelMeasure[],
+): VariantRequirements {
+  if (measures.length === 0) return declared;
+  const largest = Math.max(
+    ...measures.map((m) => Math.max(m.largestWeightBytes, m.largestActivationBytes)),
+  );
+  const complete = measures.every((m) => m.unknownValues === 0);
+  const buffer = (stated: number) => (complete ? largest : Math.max(stated, largest));
+  const weights = measures.reduce((n, m) => n + m.weightBytes, 0);
+  const activation = Math.max(...measures.map((m) => m.largestActivationBytes));
+  return {
+    ...declared,
+    maxStorageBufferBindingSize: buffer(declared.maxStorageBufferBindingSize),
+    maxBufferSize: buffer(declared.maxBufferSize),
+    memoryBytes: Math.max(declared.memoryBytes, weights + activation),
+  };
+}
