@@ -7,7 +7,7 @@
 
 import { componentDimensions } from '../shared/free-dimensions';
 import type { ModelMeasure } from '../shared/measured-needs';
-import { summariseModel } from '../shared/onnx/inspect';
+import { summariseModel, type ModelSummary } from '../shared/onnx/inspect';
 import type { ComponentName, PackManifest, PackVariant } from '../shared/pack-manifest';
 import type { KV } from './kv';
 import type { FileRecord } from './records';
@@ -15,7 +15,8 @@ import { streamFile } from './stream-file';
 
 /**
  * One measure per model file of `variant` (a file two components share is
- * measured for the first). A model the walker cannot read is left out: the
+ * measured for the first). `known`: summaries made while the files
+ * downloaded; a file without one (or whose one failed) is read back. A model the walker cannot read is left out: the
  * fit check then keeps the declared figures, and loading it says what is wrong.
  */
 export async function measureModels(
@@ -24,6 +25,7 @@ export async function measureModels(
   manifest: Pick<PackManifest, 'image' | 'latent' | 'tokenizer'>,
   variant: PackVariant,
   signal?: AbortSignal,
+  known: ReadonlyMap<string, Promise<ModelSummary>> = new Map(),
 ): Promise<ModelMeasure[]> {
   const measures: ModelMeasure[] = [];
   const seen = new Set<string>();
@@ -33,10 +35,9 @@ export async function measureModels(
     const file = await getFile(path);
     if (!file) continue;
     try {
-      const { weights, activation } = await summariseModel(
-        streamFile(kv, file, signal),
-        componentDimensions(manifest, component),
-        signal,
+      const dims = componentDimensions(manifest, component);
+      const { weights, activation } = await (known.get(path) ?? Promise.reject()).catch(() =>
+        summariseModel(streamFile(kv, file, signal), dims, signal),
       );
       measures.push({
         component,

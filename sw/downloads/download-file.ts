@@ -39,6 +39,8 @@ export interface DownloadDeps {
   signal: AbortSignal;
   /** Called after every stored chunk with the file's new record. */
   onChunk?: (file: FileRecord) => void;
+  /** Called with each chunk's bytes once stored (`index`: its place in the file); the loop waits for it. */
+  onStored?: (file: FileRecord, index: number, chunk: Uint8Array) => Promise<void> | void;
   /** Called as bytes arrive: the file's record and the bytes received for its next, unstored chunk. */
   onBytes?: (file: FileRecord, pending: number) => void;
   /** Called before each retry, with why the last attempt failed. */
@@ -291,8 +293,10 @@ async function consume(
       hashState: hasher.save(),
     };
     await saving(file.path, store.writeChunk(next, file.chunksDone, chunk));
+    const index = file.chunksDone;
     file = next;
     deps.onChunk?.(file);
+    await deps.onStored?.(file, index, chunk);
   };
 
   try {

@@ -4,7 +4,8 @@
  * itself is download-pack.ts; this adds job control (pause,
  * resume, cancel, delete), the space check, the demo pack's automatic
  * install, waking interrupted downloads after a restart or when the device
- * is back online, manifest fetches with a time limit, and update checks.
+ * is back online, manifest fetches with a time limit, and update checks
+ * (update-check.ts does the checking).
  *
  * Over 300 lines because job control, the Background Fetch hand-off and the
  * built-in install share one lock table and one progress channel.
@@ -36,7 +37,7 @@ import {
   type UpdateCheck,
 } from '../../src/store/protocol';
 import type { PackRecord } from '../../src/store/records';
-import { updateCheckDue } from '../../src/store/update-check';
+import { checkPackUpdates } from './update-check';
 import { checkSpace } from './space';
 import { admitDownload } from './admission';
 import {
@@ -48,7 +49,6 @@ import {
 import { DEFAULT_MANIFEST_TIMEOUT_MS, fetchManifestJson } from './manifest-fetch';
 import {
   defaultVariant,
-  manifestFaults,
   parseManifest,
   type PackManifestInput,
 } from '../../src/store/validate-manifest';
@@ -239,58 +239,17 @@ export class DownloadManager {
 
   /** Newer manifests for user packs: at most daily and only online, or when asked. */
   private async checkUpdates(packIds: string[] | null, asked: boolean): Promise<UpdateCheck[]> {
-    const store = await this.openStore();
-    const packs = (await store.listPacks()).filter(
-      (p) => p.origin === 'user' && (packIds === null || packIds.includes(p.id)),
+    return checkPackUpdates(
+      {
+        store: await this.openStore(),
+        fetchManifest: (url) => this.fetchManifest(url),
+        online,
+        locked: (packId, task) => this.locked(packId, task),
+        changed: (packId) => this.emit({ type: 'changed', packId }),
+      },
+      packIds,
+      asked,
     );
-    const results: UpdateCheck[] = [];
-    for (const pack of packs) {
-      const now = Date.now();
-      const latestKnown = pack.manifest.version ?? null;
-      const due = updateCheckDue({ lastChecked: pack.checkedAt, now, online: online(), asked });
-      if (!due.check) {
-        results.push({
-          packId: pack.id,
-          checked: false,
-          latest: latestKnown,
-          error:
-            asked && due.why === 'offline'
-              ? "You're offline, so Gesso can't check for updates. Connect to the internet and try again."
-              : null,
-          checkedAt: pack.checkedAt ?? null,
-        });
-        continue;
-      }
-      let error: string | null = null;
-      let latest: PackManifestInput | null = null;
-      try {
-        const data = await this.fetchManifest(pack.manifestUrl);
-        const faults = manifestFaults(data);
-        if (faults.length > 0)
-          error = `The manifest at ${pack.manifestUrl} can't be used any more: ${faults[0]}.`;
-        else if ((data as PackManifestInput).id !== pack.id)
-          error = `The manifest at ${pack.manifestUrl} now describes another pack ("${(data as PackManifestInput).id}"), so ${pack.manifest.name} can't be updated from there.`;
-        else latest = data as PackManifestInput;
-      } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
-      }
-      const record = await this.locked(pack.id, () =>
-        store.updatePack(pack.id, (p) => ({
-          ...p,
-          checkedAt: now,
-          ...(latest ? { manifest: latest } : {}),
-        })),
-      ).catch(() => null);
-      this.emit({ type: 'changed', packId: pack.id });
-      results.push({
-        packId: pack.id,
-        checked: true,
-        latest: (record?.manifest ?? latest ?? pack.manifest).version,
-        error,
-        checkedAt: now,
-      });
-    }
-    return results;
   }
 
   private async pause(packId: string): Promise<void> {

@@ -87,3 +87,63 @@ export async function readShapeGraph(
   }
   return { nodes, inputs, initializers };
 }
+
+/** Chunks a feed may hold before push() makes the producer wait. */
+const FEED_AHEAD = 4;
+
+/**
+ * summariseModel over chunks pushed in file order as they arrive (a
+ * download), so the file is not read back to be measured. `result` rejects
+ * when the bytes are not a model, or after abandon().
+ */
+export class ModelSummaryFeed {
+  readonly result: Promise<ModelSummary>;
+  private readonly queue: Uint8Array[] = [];
+  private ended = false;
+  private failed = false;
+  private wakeReader: (() => void) | null = null;
+  private wakeWriter: (() => void) | null = null;
+
+  constructor(dimValues: Readonly<Record<string, number>>) {
+    this.result = summariseModel(this.chunks(), dimValues);
+    this.result.catch(() => {
+      this.failed = true;
+      this.queue.length = 0;
+      this.wakeWriter?.();
+    });
+  }
+
+  /** Hands over the next chunk; resolves when the reader is close enough behind. */
+  async push(chunk: Uint8Array): Promise<void> {
+    if (this.failed || this.ended) return;
+    this.queue.push(chunk);
+    this.wakeReader?.();
+    while (this.queue.length > FEED_AHEAD && !this.failed)
+      await new Promise<void>((wake) => (this.wakeWriter = wake));
+  }
+
+  /** The file is complete. */
+  end(): void {
+    this.ended = true;
+    this.wakeReader?.();
+  }
+
+  /** The bytes will not all come (a cut, a restart): the result rejects. */
+  abandon(): void {
+    this.queue.length = 0;
+    this.failed = true;
+    this.end();
+  }
+
+  private async *chunks(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) {
+        if (this.queue.length <= FEED_AHEAD) this.wakeWriter?.();
+        yield next;
+      } else if (this.failed) throw new Error('abandoned');
+      else if (this.ended) return;
+      else await new Promise<void>((wake) => (this.wakeReader = wake));
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createSHA256 } from 'hash-wasm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { GessoError } from '../../../src/shared/errors';
@@ -6,7 +7,11 @@ import { NetworkError } from '../../../sw/downloads/download-file';
 import { MemoryKV } from '../../../src/store/kv';
 import { ModelStore } from '../../../src/store/model-store';
 import { openStoredPack } from '../../../src/store/pack-reader';
-import type { FileRecord } from '../../../src/store/records';
+import type { FileRecord, PackRecord } from '../../../src/store/records';
+import { componentDimensions } from '../../../src/shared/free-dimensions';
+import { summariseModel } from '../../../src/shared/onnx/inspect';
+import type { ComponentName } from '../../../src/shared/pack-manifest';
+import type { PackManifestInput } from '../../../src/store/validate-manifest';
 import { FakeServer, randomBytes } from './fake-server';
 import { testManifest } from './fixtures';
 
@@ -402,5 +407,102 @@ describe('faults: full disk, time limits, short bodies, offline (issue 16)', () 
     expect((error as Error).message).toMatch(
       /^You're offline, so the download of a\.onnx stopped at 0 B\. It continues by itself/,
     );
+  });
+});
+
+describe('measuring the models at install', () => {
+  const demo = (path: string) => new Uint8Array(readFileSync(`public/packs/demo/${path}`));
+  const models = {
+    'text_encoder.onnx': demo('text_encoder/model.int8.onnx'),
+    'unet.onnx': demo('preview_decoder/model.int8.onnx'),
+    'vae_decoder.onnx': demo('vae_decoder/model.int8.onnx'),
+  };
+  const components: [ComponentName, keyof typeof models][] = [
+    ['textEncoder', 'text_encoder.onnx'],
+    ['unet', 'unet.onnx'],
+    ['vaeDecoder', 'vae_decoder.onnx'],
+  ];
+
+  /** runJob, counting the chunk reads by path. */
+  async function install(): Promise<{ pack: PackRecord; reads: Map<string, number> }> {
+    const reads = new Map<string, number>();
+    const get = kv.get.bind(kv);
+    kv.get = (async (name: Parameters<typeof kv.get>[0], key: Parameters<typeof kv.get>[1]) => {
+      if (name === 'chunks') {
+        const path = (key as string[])[1]!;
+        reads.set(path, (reads.get(path) ?? 0) + 1);
+      }
+      return get(name, key);
+    }) as typeof kv.get;
+    return { pack: await runJob(deps(), 'm'), reads };
+  }
+
+  async function expected(manifest: PackManifestInput) {
+    return Promise.all(
+      components.map(async ([component, path]) => {
+        const { weights, activation } = await summariseModel(
+          [models[path]],
+          componentDimensions(manifest, component),
+        );
+        return {
+          component,
+          weightBytes: weights.totalBytes,
+          largestWeightBytes: weights.largestBytes,
+          largestActivationBytes: activation.bytes,
+          largestActivationName: activation.name,
+          unknownValues: activation.unknown,
+        };
+      }),
+    );
+  }
+
+  it('measures each model as its chunks are stored, reading none back', async () => {
+    const manifest = await setup('m', models);
+    const { pack, reads } = await install();
+    expect(reads).toEqual(new Map());
+    const measured = pack.installed!.measured!;
+    expect(measured).toEqual(await expected(manifest));
+    expect(measured.every((m) => m.unknownValues === 0 && m.largestActivationBytes > 0)).toBe(true);
+    // The installed requirements are the measured ones, not the manifest's placeholder 1 byte.
+    const largest = Math.max(
+      ...measured.map((m) => Math.max(m.largestWeightBytes, m.largestActivationBytes)),
+    );
+    expect(pack.installed!.manifest.variants[0]!.requires.maxStorageBufferBindingSize).toBe(
+      largest,
+    );
+  });
+
+  it('keeps measuring across a cut resumed in the same run (the chunks still come in order)', async () => {
+    const manifest = await setup('m', models);
+    server.files.get(BASE + 'unet.onnx')!.cutAfter = 20_500;
+    const { pack, reads } = await install();
+    expect(server.log.filter((r) => r.url === BASE + 'unet.onnx').map((r) => r.range)).toEqual([
+      null,
+      'bytes=20000-',
+    ]);
+    expect(reads).toEqual(new Map());
+    expect(pack.installed!.measured).toEqual(await expected(manifest));
+  });
+
+  it('after a pause, reads back only the files the earlier run stored (whole or in part)', async () => {
+    const manifest = await setup('m', models);
+    const controller = new AbortController();
+    const pausing: RunDeps = {
+      ...deps(controller.signal),
+      onProgress: (p) => {
+        if (p.bytesDone >= models['text_encoder.onnx'].length + 10 * CHUNK) controller.abort();
+      },
+    };
+    await expect(runJob(pausing, 'm')).rejects.toMatchObject({ name: 'AbortError' });
+    const { pack, reads } = await install();
+    expect([...reads.keys()].sort()).toEqual(['text_encoder.onnx', 'unet.onnx']);
+    expect(pack.installed!.measured).toEqual(await expected(manifest));
+  });
+
+  it('installs files that are not models, with no measure for them', async () => {
+    await setup('m', { 'a.onnx': randomBytes(5000, 9) });
+    const { pack } = await install();
+    expect(pack.installed!.measured).toEqual([]);
+    expect(pack.installed!.manifest.variants[0]!.requires.maxStorageBufferBindingSize).toBe(1);
   });
 });
