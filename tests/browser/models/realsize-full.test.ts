@@ -38,7 +38,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchPersistent, waitForIsolatedControl } from '../../helpers/browser';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
-import { card, waitForStatus } from '../store/models-page';
+import type { ModelMeasure } from '../../../src/shared/measured-needs';
+import { card, readRecord, waitForStatus } from '../store/models-page';
 import {
   engineTimes,
   GB,
@@ -90,6 +91,26 @@ const consoleTail: string[] = [];
 function say(line: string): void {
   console.log(line);
   if (LOG) appendFileSync(LOG, `${new Date().toISOString()} ${line}\n`);
+}
+
+/** Says the installed variant's measured models and requirements; returns the measures. */
+async function measuredLine(packId: string, what: string): Promise<ModelMeasure[]> {
+  const installed = (await readRecord(page, packId))!.installed!;
+  const measured = installed.measured ?? [];
+  const variant = installed.manifest.variants.find((v) => v.id === installed.variant)!;
+  const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  say(
+    `${what}: ` +
+      measured
+        .map(
+          (m) =>
+            `${m.component} weights ${MiB(m.weightBytes)}, largest weight ${MiB(m.largestWeightBytes)}, ` +
+            `largest activation ${MiB(m.largestActivationBytes)} (${m.largestActivationName})`,
+        )
+        .join('; ') +
+      `; requires ${JSON.stringify(variant.requires)}`,
+  );
+  return measured;
 }
 
 function record(row: Row): void {
@@ -262,6 +283,12 @@ function packPath(which: 'sd-turbo' | 'lcm'): void {
         expect(perFile.every((n) => n >= 1)).toBe(true);
         expect(served).toBeGreaterThanOrEqual(pack.bytes);
         expect(served).toBeLessThanOrEqual(pack.bytes * 1.05);
+        // Measured at install: every value sized; the UNet's largest is its self-attention scores.
+        const measured = await measuredLine(pack.id, `${label}, measured at install`);
+        expect(measured.every((m) => m.unknownValues === 0)).toBe(true);
+        expect(measured.find((m) => m.component === 'unet')!.largestActivationName).toMatch(
+          /attn1/,
+        );
       }),
       45 * MINUTE,
     );
@@ -343,6 +370,8 @@ function packPath(which: 'sd-turbo' | 'lcm'): void {
           notes: `"${last}"; variants ${after.variants.join(', ')}; ${await storageCell()}; progress: ${texts.join(' / ')}`,
         });
         expect(after.variants[0]).toMatch(/-int8-device$/);
+        const measured = await measuredLine(pack.id, `${label}, int8 copy measured`);
+        expect(measured.every((m) => m.unknownValues === 0)).toBe(true);
         // The "This device" line judges the copy now, not the host's fp16 variant.
         expect(sentences.at(-1)).toMatch(/This device \/ Fits, on the CPU \(WebAssembly/);
         for (const [path, file] of Object.entries(after.files)) expect(file.done, path).toBe(true);
