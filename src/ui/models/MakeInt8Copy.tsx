@@ -1,7 +1,8 @@
 /**
  * "Make an int8 copy for this device" on a pack's card: offered for an
- * installed pack whose variant this device runs badly (on WebAssembly, or
- * float16 without shader-f16), with the size before and an estimate after;
+ * installed pack whose variant this device runs badly (on WebAssembly,
+ * float16 without shader-f16, or a buffer over what the GPU binds), with
+ * the size before and an estimate after;
  * progress in bytes with the time left, and Cancel. The conversion runs in
  * a worker of its own (the engine's, started for it and ended after), so
  * it neither blocks generation nor stops when this screen is left. Once the
@@ -11,7 +12,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { startEngine, type ConversionProgress, type EngineHandle } from '../../engine';
 import { chooseBackend, type Capabilities } from '../../shared/capabilities';
-import { formatBytes, formatDuration } from '../../shared/format';
+import { formatBytes, formatDuration, formatMiB } from '../../shared/format';
 import type { PackManifest, PackVariant } from '../../shared/pack-manifest';
 import type { InstalledVersion, PackRecord } from '../../store/records';
 import { filesForVariant } from '../../store/validate-manifest';
@@ -67,10 +68,14 @@ export function int8Offer(
   const half = from.requires.shaderF16 || HALF.test(describes(from));
   const backend = chooseBackend(caps, preference).backend;
   const gpuOk = from.backends.includes('webgpu') && backend === 'webgpu';
+  const binds = caps.webgpu?.maxStorageBufferBindingSize ?? Infinity;
+  const needs = from.requires.maxStorageBufferBindingSize;
   let reason: string;
   if (gpuOk && half && !caps.webgpu?.shaderF16)
     reason =
       'This GPU lacks 16-bit float shaders (shader-f16), so this pack runs on the processor here.';
+  else if (gpuOk && needs > binds)
+    reason = `This GPU binds at most ${formatMiB(binds)} at once and this pack needs ${formatMiB(needs)}; an int8 copy computes its self-attention in blocks, which can bring it under that.`;
   else if (!gpuOk)
     reason = half
       ? 'This device runs this pack on the processor (WebAssembly), which holds a float32 copy of its float16 weights: twice their size.'
