@@ -38,7 +38,7 @@ warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
 
 REPO = HERE.parent.parent
 FIXTURE_TOKENIZER = REPO / "tests" / "fixtures" / "models" / "sd-turbo" / "tokenizer"
-SOURCES = ["arch.py", "configs.py", "onnxio.py", "build.py"]
+SOURCES = ["arch.py", "arch_clip.py", "arch_unet.py", "arch_vae.py", "configs.py", "onnxio.py", "build.py"]
 PACKS = ("sd-turbo", "lcm")
 SEED = 20240611
 

@@ -24,6 +24,7 @@
  * arithmetic must stay side by side to stay equal to quantize.py.
  */
 
+import { float16BitsToNumber } from './half';
 import { GessoError } from '../errors';
 import {
   AttributeType,
@@ -104,19 +105,7 @@ export class QuantizationPlan {
 
 const F16_TABLE = (() => {
   const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    t[h] =
-      e === 0
-        ? sign * m * 2 ** -24
-        : e === 31
-          ? m
-            ? NaN
-            : sign * Infinity
-          : sign * (1 + m / 1024) * 2 ** (e - 15);
-  }
+  for (let h = 0; h < 65536; h++) t[h] = float16BitsToNumber(h);
   return t;
 })();
 

@@ -8,7 +8,7 @@ import { decodeTensor } from './walk';
 import { AttributeField, DataType, TensorField, elementCount, rawByteLength } from './schema';
 import type { NodeProto, TensorHeader } from './schema';
 import { WireType } from './wire';
-import { float16ToFloat32 } from './quantize';
+import { float16BitsToNumber } from './half';
 
 /** What is known of one value. `values`: only for small tensors (shape arithmetic). */
 export interface TensorFact {
@@ -48,7 +48,7 @@ export function smallValues(
       [DataType.INT32]: (i) => view.getInt32(i * 4, true),
       [DataType.FLOAT]: (i) => view.getFloat32(i * 4, true),
       [DataType.DOUBLE]: (i) => view.getFloat64(i * 8, true),
-      [DataType.FLOAT16]: (i) => float16ToFloat32(view.getUint16(i * 2, true)),
+      [DataType.FLOAT16]: (i) => float16BitsToNumber(view.getUint16(i * 2, true)),
       [DataType.BOOL]: (i) => view.getUint8(i),
     };
     const at = type === undefined ? undefined : read[type];

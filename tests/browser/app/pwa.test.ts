@@ -68,8 +68,10 @@ describe('Gesso as a PWA', () => {
     }
     console.log('First visit, bytes from the host (uncompressed):', groups);
     // Measured 410 KB uncompressed (page, engine worker, service worker with its bundled
-    // catalog, styles, icons) once Explain, the start photo and Repaint were added.
-    expect(groups.shell).toBeLessThan(450_000);
+    // catalog, styles, icons) once Explain, the start photo and Repaint were added; 478 KB
+    // once the service worker measured models as they download (its ONNX reader and shape
+    // inference: 33 KB minified) and the engine measured its int8 copies (15 KB).
+    expect(groups.shell).toBeLessThan(500_000);
   });
 
   it('is installable', async () => {
