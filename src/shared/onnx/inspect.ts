@@ -2,7 +2,8 @@
  * What a model file says about its memory before it is loaded: the largest
  * weight, the total weight bytes (read from the initializer headers without
  * reading their values), and the largest activation at a given input size
- * (shapes.ts over the graph).
+ * (shapes.ts over the graph). ModelSummaryFeed does the same over chunks
+ * pushed in file order as a download stores them.
  */
 
 import { decodeValueInfo } from './graph-info';
