@@ -5,6 +5,7 @@
  * measures into the requirements fit.ts judges.
  */
 
+import type { ModelSummary } from './onnx/inspect';
 import type { ComponentName, VariantRequirements } from './pack-manifest';
 
 export interface ModelMeasure {
@@ -16,6 +17,21 @@ export interface ModelMeasure {
   largestActivationName: string | null;
   /** Values whose size could not be inferred (an operator the inference does not cover). */
   unknownValues: number;
+}
+
+/** One model's measure from its summary (inspect.ts). */
+export function measureOf(
+  component: ComponentName,
+  { weights, activation }: ModelSummary,
+): ModelMeasure {
+  return {
+    component,
+    weightBytes: weights.totalBytes,
+    largestWeightBytes: weights.largestBytes,
+    largestActivationBytes: activation.bytes,
+    largestActivationName: activation.name,
+    unknownValues: activation.unknown,
+  };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { componentDimensions } from '../shared/free-dimensions';
-import type { ModelMeasure } from '../shared/measured-needs';
+import { measureOf, type ModelMeasure } from '../shared/measured-needs';
 import { summariseModel, type ModelSummary } from '../shared/onnx/inspect';
 import type { ComponentName, PackManifest, PackVariant } from '../shared/pack-manifest';
 import type { KV } from './kv';
@@ -36,17 +36,10 @@ export async function measureModels(
     if (!file) continue;
     try {
       const dims = componentDimensions(manifest, component);
-      const { weights, activation } = await (known.get(path) ?? Promise.reject()).catch(() =>
+      const summary = await (known.get(path) ?? Promise.reject()).catch(() =>
         summariseModel(streamFile(kv, file, signal), dims, signal),
       );
-      measures.push({
-        component,
-        weightBytes: weights.totalBytes,
-        largestWeightBytes: weights.largestBytes,
-        largestActivationBytes: activation.bytes,
-        largestActivationName: activation.name,
-        unknownValues: activation.unknown,
-      });
+      measures.push(measureOf(component, summary));
     } catch (error) {
       if (signal?.aborted) throw error;
     }

@@ -9,31 +9,12 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Capabilities, GpuInfo } from '../../../src/shared/capabilities';
+import { deviceWith, GiB, gpuInfo } from '../../helpers/devices';
 import { variantFits, whyVariantDoesNotFit } from '../../../src/shared/fit';
 import type { PackManifest, PackVariant } from '../../../src/shared/pack-manifest';
 
-const MiB = 2 ** 20;
-const GiB = 2 ** 30;
-const gpu = (over: Partial<GpuInfo>): GpuInfo => ({
-  vendor: 'v',
-  architecture: 'a',
-  description: '',
-  isFallbackAdapter: false,
-  shaderF16: false,
-  maxBufferSize: 256 * MiB,
-  maxStorageBufferBindingSize: 128 * MiB,
-  ...over,
-});
-const device = (g: GpuInfo): Capabilities => ({
-  webgpu: g,
-  webgpuUnavailableReason: null,
-  wasmSimd: true,
-  wasmThreads: true,
-  crossOriginIsolated: true,
-  hardwareConcurrency: 8,
-  storage: { quotaBytes: null, usageBytes: null, persisted: null },
-});
+const gpu = gpuInfo;
+const device = deviceWith;
 const android = device(gpu({ vendor: 'qualcomm', architecture: 'adreno-7xx' }));
 const iphone = device(
   gpu({ vendor: 'apple', shaderF16: true, maxBufferSize: GiB, maxStorageBufferBindingSize: GiB }),

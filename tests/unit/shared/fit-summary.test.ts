@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { Capabilities, GpuInfo } from '../../../src/shared/capabilities';
+import type { GpuInfo } from '../../../src/shared/capabilities';
+import { deviceWith, gpuInfo } from '../../helpers/devices';
 import type { PackVariant } from '../../../src/shared/pack-manifest';
 import { variantFits } from '../../../src/shared/fit';
 
-const gpu = (over: Partial<GpuInfo> = {}): GpuInfo => ({
-  vendor: 'qualcomm',
-  architecture: 'adreno-7xx',
-  description: '',
-  isFallbackAdapter: false,
-  shaderF16: false,
-  maxBufferSize: 256 * 2 ** 20,
-  maxStorageBufferBindingSize: 128 * 2 ** 20,
-  ...over,
-});
-const caps = (g: GpuInfo | null): Capabilities => ({
-  webgpu: g,
-  webgpuUnavailableReason: g ? null : 'no adapter',
-  wasmSimd: true,
-  wasmThreads: true,
-  crossOriginIsolated: true,
-  hardwareConcurrency: 8,
-  storage: { quotaBytes: null, usageBytes: null, persisted: null },
-});
+const gpu = (over: Partial<GpuInfo> = {}): GpuInfo =>
+  gpuInfo({ vendor: 'qualcomm', architecture: 'adreno-7xx', ...over });
+const caps = deviceWith;
 const variant = (
   requires: Partial<PackVariant['requires']>,
   backends: PackVariant['backends'] = ['webgpu', 'wasm'],

@@ -6,19 +6,11 @@ import {
   whyVariantDoesNotFit,
 } from '../../../src/shared/fit';
 import type { GpuInfo } from '../../../src/shared/capabilities';
+import { gpuInfo, MiB } from '../../helpers/devices';
 import type { PackManifest, PackVariant } from '../../../src/shared/pack-manifest';
 
-const MiB = 1024 * 1024;
-const gpu = (over: Partial<GpuInfo> = {}): GpuInfo => ({
-  vendor: 'qualcomm',
-  architecture: 'adreno-7xx',
-  description: '',
-  isFallbackAdapter: false,
-  shaderF16: false,
-  maxBufferSize: 256 * MiB,
-  maxStorageBufferBindingSize: 128 * MiB,
-  ...over,
-});
+const gpu = (over: Partial<GpuInfo> = {}): GpuInfo =>
+  gpuInfo({ vendor: 'qualcomm', architecture: 'adreno-7xx', ...over });
 const variant = (
   id: string,
   over: Partial<PackVariant['requires']> = {},

@@ -5,10 +5,15 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Capabilities, GpuInfo } from '../../../src/shared/capabilities';
+import type { GpuInfo } from '../../../src/shared/capabilities';
+import { deviceWith, gpuInfo, MiB } from '../../helpers/devices';
 import { variantFits, whyVariantDoesNotFit } from '../../../src/shared/fit';
 import { componentDimensions } from '../../../src/shared/free-dimensions';
-import { measuredRequirements, type ModelMeasure } from '../../../src/shared/measured-needs';
+import {
+  measuredRequirements,
+  measureOf,
+  type ModelMeasure,
+} from '../../../src/shared/measured-needs';
 import { summariseModel } from '../../../src/shared/onnx/inspect';
 import type {
   ComponentName,
@@ -17,7 +22,6 @@ import type {
   VariantRequirements,
 } from '../../../src/shared/pack-manifest';
 
-const MiB = 2 ** 20;
 const declared: VariantRequirements = {
   shaderF16: true,
   maxStorageBufferBindingSize: 200 * MiB,
@@ -72,25 +76,8 @@ describe('measured requirements', () => {
   });
 });
 
-const gpu = (over: Partial<GpuInfo>): GpuInfo => ({
-  vendor: 'v',
-  architecture: 'a',
-  description: '',
-  isFallbackAdapter: false,
-  shaderF16: true,
-  maxBufferSize: 256 * MiB,
-  maxStorageBufferBindingSize: 128 * MiB,
-  ...over,
-});
-const device = (g: GpuInfo): Capabilities => ({
-  webgpu: g,
-  webgpuUnavailableReason: null,
-  wasmSimd: true,
-  wasmThreads: true,
-  crossOriginIsolated: true,
-  hardwareConcurrency: 8,
-  storage: { quotaBytes: null, usageBytes: null, persisted: null },
-});
+const gpu = (over: Partial<GpuInfo>): GpuInfo => gpuInfo({ shaderF16: true, ...over });
+const device = deviceWith;
 
 describe('the fit check on measured figures', () => {
   it("the demo pack, measured from its own files, fits a phone's 128 MiB binding", async () => {
@@ -100,18 +87,11 @@ describe('the fit check on measured figures', () => {
     const variant = manifest.variants.find((v) => v.id === 'fp32')!;
     const measures: ModelMeasure[] = [];
     for (const [component, path] of Object.entries(variant.components)) {
-      const { weights, activation } = await summariseModel(
+      const summary = await summariseModel(
         [readFileSync(`public/packs/demo/${path}`)],
         componentDimensions(manifest, component as ComponentName),
       );
-      measures.push({
-        component: component as ComponentName,
-        weightBytes: weights.totalBytes,
-        largestWeightBytes: weights.largestBytes,
-        largestActivationBytes: activation.bytes,
-        largestActivationName: activation.name,
-        unknownValues: activation.unknown,
-      });
+      measures.push(measureOf(component as ComponentName, summary));
     }
     expect(measures.every((m) => m.unknownValues === 0)).toBe(true);
     const requires = measuredRequirements(variant.requires, measures);

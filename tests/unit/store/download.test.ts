@@ -10,6 +10,7 @@ import { openStoredPack } from '../../../src/store/pack-reader';
 import type { FileRecord, PackRecord } from '../../../src/store/records';
 import { componentDimensions } from '../../../src/shared/free-dimensions';
 import { summariseModel } from '../../../src/shared/onnx/inspect';
+import { measureOf } from '../../../src/shared/measured-needs';
 import type { ComponentName } from '../../../src/shared/pack-manifest';
 import type { PackManifestInput } from '../../../src/store/validate-manifest';
 import { FakeServer, randomBytes } from './fake-server';
@@ -439,20 +440,12 @@ describe('measuring the models at install', () => {
 
   async function expected(manifest: PackManifestInput) {
     return Promise.all(
-      components.map(async ([component, path]) => {
-        const { weights, activation } = await summariseModel(
-          [models[path]],
-          componentDimensions(manifest, component),
-        );
-        return {
+      components.map(async ([component, path]) =>
+        measureOf(
           component,
-          weightBytes: weights.totalBytes,
-          largestWeightBytes: weights.largestBytes,
-          largestActivationBytes: activation.bytes,
-          largestActivationName: activation.name,
-          unknownValues: activation.unknown,
-        };
-      }),
+          await summariseModel([models[path]], componentDimensions(manifest, component)),
+        ),
+      ),
     );
   }
 

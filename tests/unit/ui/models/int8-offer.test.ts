@@ -6,12 +6,12 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Capabilities, GpuInfo } from '../../../../src/shared/capabilities';
+import type { GpuInfo } from '../../../../src/shared/capabilities';
+import { deviceWith, gpuInfo, MiB } from '../../../helpers/devices';
 import type { PackManifest } from '../../../../src/shared/pack-manifest';
 import type { InstalledVersion } from '../../../../src/store/records';
 import { int8Offer } from '../../../../src/ui/models/MakeInt8Copy';
 
-const MiB = 2 ** 20;
 const hosted = JSON.parse(readFileSync('models/catalog/sd-turbo.json', 'utf8')) as PackManifest;
 const installed: InstalledVersion = {
   version: hosted.version,
@@ -22,24 +22,17 @@ const installed: InstalledVersion = {
   bytes: 0,
   installedAt: 0,
 };
-const device = (gpu: Partial<GpuInfo> | null): Capabilities => ({
-  webgpu: gpu && {
-    vendor: 'v',
-    architecture: 'a',
-    description: '',
-    isFallbackAdapter: false,
-    shaderF16: true,
-    maxBufferSize: 2048 * MiB,
-    maxStorageBufferBindingSize: 2048 * MiB,
-    ...gpu,
-  },
-  webgpuUnavailableReason: gpu ? null : 'no adapter',
-  wasmSimd: true,
-  wasmThreads: true,
-  crossOriginIsolated: true,
-  hardwareConcurrency: 8,
-  storage: { quotaBytes: null, usageBytes: null, persisted: null },
-});
+/** A laptop-like GPU with shader-f16 and 2 GiB buffers, changed by `gpu`; null: none. */
+const device = (gpu: Partial<GpuInfo> | null) =>
+  deviceWith(
+    gpu &&
+      gpuInfo({
+        shaderF16: true,
+        maxBufferSize: 2048 * MiB,
+        maxStorageBufferBindingSize: 2048 * MiB,
+        ...gpu,
+      }),
+  );
 
 describe('the int8 copy offer', () => {
   it('is not made where the GPU runs the fp16 pack as it is', () => {
