@@ -6,12 +6,11 @@
  */
 
 import { GessoError } from '../../src/shared/errors';
-import type { ComponentName, PackManifest, PackVariant } from '../../src/shared/pack-manifest';
+import type { PackManifest } from '../../src/shared/pack-manifest';
 import { formatBytes } from '../../src/shared/format';
 import { measuredRequirements } from '../../src/shared/measured-needs';
 import { measureModels } from '../../src/store/measure-models';
-import { componentDimensions } from '../../src/shared/free-dimensions';
-import { ModelSummaryFeed, type ModelSummary } from '../../src/shared/onnx/inspect';
+import { ModelFeeds } from './model-feeds';
 import { chunkCount } from '../../src/store/chunk-layout';
 import { downloadFile, type DownloadDeps } from './download-file';
 import type { ModelStore } from '../../src/store/model-store';
@@ -253,53 +252,5 @@ export async function verifyJob(store: ModelStore, job: DownloadJob): Promise<vo
         `${path} failed its final check (${fault}) and was discarded. Resume to download it again.`,
       );
     }
-  }
-}
-
-/**
- * Measures each model file of the variant as its chunks are stored, so the
- * install need not read it back. A file whose download did not start at its
- * first byte (a resume) gets no feed and is read back at install.
- */
-class ModelFeeds {
-  private readonly dims = new Map<string, Record<string, number>>();
-  private readonly feeds = new Map<string, ModelSummaryFeed>();
-  private readonly complete = new Set<string>();
-  /** The chunk index each feed takes next: anything else (a gap) ends its feed. */
-  private readonly next = new Map<string, number>();
-
-  constructor(manifest: PackManifestInput, variant: PackVariant) {
-    for (const [component, path] of Object.entries(variant.components))
-      if (!this.dims.has(path))
-        this.dims.set(path, componentDimensions(manifest, component as ComponentName));
-  }
-
-  async stored(file: FileRecord, index: number, chunk: Uint8Array): Promise<void> {
-    const dims = this.dims.get(file.path);
-    if (!dims) return;
-    if (index === 0) {
-      this.cut(file.path);
-      this.feeds.set(file.path, new ModelSummaryFeed(dims));
-      this.next.set(file.path, 0);
-    }
-    if (this.next.get(file.path) !== index) return this.cut(file.path);
-    this.next.set(file.path, index + 1);
-    await this.feeds.get(file.path)?.push(chunk);
-  }
-
-  done(path: string): void {
-    this.feeds.get(path)?.end();
-    if (this.feeds.has(path)) this.complete.add(path);
-  }
-
-  cut(path: string): void {
-    this.feeds.get(path)?.abandon();
-    this.feeds.delete(path);
-    this.next.delete(path);
-    this.complete.delete(path);
-  }
-
-  summaries(): Map<string, Promise<ModelSummary>> {
-    return new Map([...this.complete].map((path) => [path, this.feeds.get(path)!.result]));
   }
 }
