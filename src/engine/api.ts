@@ -71,6 +71,11 @@ export interface LoadedPackInfo {
   loadMs: number;
   /** Milliseconds of the load's parts: opening the pack, the runtime, each model's session. */
   loadPhases: Record<string, number>;
+  /**
+   * Bytes of weights onnxruntime read straight from storage, per model label
+   * (store/disk-bytes.ts); a model read whole into memory first is absent.
+   */
+  weightsFromDisk: Record<string, number>;
 }
 
 /** What the page asks for: a recipe request, plus whether to decode previews (default true). */

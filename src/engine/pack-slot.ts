@@ -11,6 +11,7 @@ import type {
   LoadPackArgs,
 } from './api';
 import { chooseVariant, memoryIsShort, textEncoderMustGo } from '../shared/fit';
+import { DiskBytes } from '../store/disk-bytes';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
 import { openPack } from './pack-opener';
@@ -41,6 +42,7 @@ export class PackSlot {
     if (this.loaded?.key === key) return this.loaded.info;
     await this.unload();
     const phases: Record<string, number> = {};
+    const weightsFromDisk: Record<string, number> = {};
     const timed = async <T>(name: string, work: Promise<T>): Promise<T> => {
       const start = performance.now();
       const value = await work;
@@ -66,8 +68,14 @@ export class PackSlot {
       keepTextOnDevice,
       signal,
       onProgress,
-      factory: (bytes, label, hints) =>
-        timed(
+      factory: async (bytes, label, hints) => {
+        // What onnxruntime reads, not the graph's walk before it.
+        const readSoFar = () =>
+          (hints?.externalData ?? [])
+            .map((file) => (file.data instanceof DiskBytes ? file.data.bytesRead : 0))
+            .reduce((a, b) => a + b, 0);
+        const before = readSoFar();
+        const session = await timed(
           label,
           createOrtSession(ort as unknown as OrtApi, bytes, label, {
             backend: choice.backend,
@@ -76,7 +84,11 @@ export class PackSlot {
             freeDimensionOverrides: hints?.freeDimensionOverrides,
             consumeBytes: true,
           }),
-        ),
+        );
+        const fromDisk = readSoFar() - before;
+        if (fromDisk > 0) weightsFromDisk[label] = fromDisk;
+        return session;
+      },
     });
     const { manifest } = source;
     const info: LoadedPackInfo = {
@@ -100,6 +112,7 @@ export class PackSlot {
       textStatesOnGpu: keepTextOnDevice,
       loadMs: performance.now() - started,
       loadPhases: phases,
+      weightsFromDisk,
     };
     this.loaded = { key, pipeline, info };
     return info;

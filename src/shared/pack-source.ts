@@ -10,4 +10,10 @@ export interface PackSource {
   readonly manifest: PackManifest;
   /** The whole file at `path` (a manifest `files[].path`), verified by the store. */
   read(path: string, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * The same file as bytes left on disk until onnxruntime reads each part
+   * (store/disk-bytes.ts), for external data; null, or absent, where this
+   * source cannot (then `read` it).
+   */
+  readOnDisk?(path: string): Promise<Uint8Array | null>;
 }

@@ -9,6 +9,7 @@ import { GessoError } from '../shared/errors';
 import type { KV, Op } from './kv';
 import { chunkCount } from './chunk-layout';
 import type { FileRecord, InstalledVersion, PackRecord } from './records';
+import { isStoredChunk, storedChunkBytes, toStoredChunk } from './stored-chunk';
 
 /** Storage failures told apart from the rest (storage-errors.ts), here where the store's callers look. */
 export { asStorageError, isQuotaError, storageFailure } from './storage-errors';
@@ -53,7 +54,12 @@ export class ModelStore {
   /** Stores chunk `index` and the file record that now counts it, atomically. */
   async writeChunk(file: FileRecord, index: number, bytes: Uint8Array): Promise<void> {
     await this.kv.batch([
-      { type: 'put', store: 'chunks', key: [file.slot, file.path, index], value: bytes },
+      {
+        type: 'put',
+        store: 'chunks',
+        key: [file.slot, file.path, index],
+        value: toStoredChunk(bytes),
+      },
       { type: 'put', store: 'files', key: [file.slot, file.path], value: file },
     ]);
   }
@@ -89,8 +95,10 @@ export class ModelStore {
     let at = 0;
     for (let index = 0; index < count; index++) {
       if (signal?.aborted) throw new GessoError('aborted', 'Cancelled.');
-      const chunk = await this.kv.get<Uint8Array>('chunks', [file.slot, file.path, index]);
-      if (!chunk) throw corrupt(file.path, `part ${index + 1} of ${count} is missing`);
+      const stored = await this.kv.get('chunks', [file.slot, file.path, index]);
+      if (!isStoredChunk(stored))
+        throw corrupt(file.path, `part ${index + 1} of ${count} is missing`);
+      const chunk = await storedChunkBytes(stored);
       if (at + chunk.byteLength > size) throw corrupt(file.path, 'it is longer than recorded');
       out.set(chunk, at);
       at += chunk.byteLength;

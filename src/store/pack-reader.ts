@@ -5,9 +5,11 @@
 
 import { GessoError } from '../shared/errors';
 import type { PackSource } from '../shared/pack-source';
+import { openDiskBytes } from './disk-bytes';
 import { openModelDb } from './idb-kv';
 import type { KV } from './kv';
 import { ModelStore } from './model-store';
+import type { FileRecord } from './records';
 
 /**
  * The installed version of `packId`. Its manifest lists only the installed
@@ -32,21 +34,27 @@ export async function openStoredPack(packId: string, kv?: KV): Promise<PackSourc
     );
   }
   const paths = new Set(installed.manifest.files.map((f) => f.path));
+  const record = async (path: string): Promise<FileRecord> => {
+    if (!paths.has(path))
+      throw new GessoError(
+        'pack-missing',
+        `The model pack "${installed.manifest.name}" has no file ${path} in its installed variant.`,
+      );
+    const file = await store.getFile(installed.slot, path);
+    if (!file)
+      throw new GessoError(
+        'pack-corrupt',
+        `The stored file ${path} is gone (the pack may have been updated or deleted meanwhile). Reload, or download the pack again in Models.`,
+      );
+    return file;
+  };
   return {
     manifest: installed.manifest,
     async read(path: string, signal?: AbortSignal): Promise<Uint8Array> {
-      if (!paths.has(path))
-        throw new GessoError(
-          'pack-missing',
-          `The model pack "${installed.manifest.name}" has no file ${path} in its installed variant.`,
-        );
-      const file = await store.getFile(installed.slot, path);
-      if (!file)
-        throw new GessoError(
-          'pack-corrupt',
-          `The stored file ${path} is gone (the pack may have been updated or deleted meanwhile). Reload, or download the pack again in Models.`,
-        );
-      return store.readFile(file, signal);
+      return store.readFile(await record(path), signal);
+    },
+    async readOnDisk(path: string): Promise<Uint8Array | null> {
+      return openDiskBytes(store.kv, await record(path));
     },
   };
 }

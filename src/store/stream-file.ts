@@ -9,6 +9,7 @@ import { GessoError } from '../shared/errors';
 import { chunkBounds, chunkCount } from './chunk-layout';
 import type { KV } from './kv';
 import type { FileRecord } from './records';
+import { isStoredChunk, storedChunkBytes } from './stored-chunk';
 
 function damaged(path: string, why: string): GessoError {
   return new GessoError(
@@ -37,8 +38,9 @@ async function readChunk(
   index: number,
 ): Promise<Uint8Array> {
   const count = chunkCount(size, file.chunkSize);
-  const chunk = await kv.get<Uint8Array>('chunks', [file.slot, file.path, index]);
-  if (!chunk) throw damaged(file.path, `part ${index + 1} of ${count} is missing`);
+  const stored = await kv.get('chunks', [file.slot, file.path, index]);
+  if (!isStoredChunk(stored)) throw damaged(file.path, `part ${index + 1} of ${count} is missing`);
+  const chunk = await storedChunkBytes(stored);
   const { start, end } = chunkBounds(index, size, file.chunkSize);
   if (chunk.byteLength !== end - start)
     throw damaged(file.path, `part ${index + 1} of ${count} has the wrong size`);

@@ -18,6 +18,7 @@ import { DEFAULT_CHUNK_SIZE, chunkCount } from './chunk-layout';
 import { openModelDb } from './idb-kv';
 import type { KV, KeyPart, Op } from './kv';
 import { asStorageError } from './storage-errors';
+import { toStoredChunk } from './stored-chunk';
 import {
   DB_NAME,
   newFileRecord,
@@ -256,7 +257,7 @@ export class StoredFileWriter {
         type: 'put',
         store: 'chunks',
         key: [next.slot, next.path, index],
-        value: chunk,
+        value: toStoredChunk(chunk),
       });
     ops.push({ type: 'put', store: 'files', key: [next.slot, next.path], value: next });
     this.pending = this.store(ops);

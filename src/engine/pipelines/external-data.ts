@@ -14,7 +14,11 @@ export function externalDataPaths(
   return manifest.files.map((file) => file.path).filter((path) => candidates.includes(path));
 }
 
-/** Read them, named as the model refers to them: the file name, relative to the model. */
+/**
+ * Them, named as the model refers to them (the file name, relative to the
+ * model): left on disk for onnxruntime to read weight by weight where the
+ * source can, else read whole.
+ */
 export async function readExternalData(
   source: PackSource,
   modelPath: string,
@@ -25,7 +29,7 @@ export async function readExternalData(
   return Promise.all(
     paths.map(async (path) => ({
       path: path.slice(path.lastIndexOf('/') + 1),
-      data: await source.read(path, signal),
+      data: (await source.readOnDisk?.(path)) ?? (await source.read(path, signal)),
     })),
   );
 }

@@ -12,9 +12,9 @@ import type { ExternalData, ModelSession, SessionFactory, SessionHints } from '.
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
 import type { Decoder } from './decode';
 import type { DecodeTile } from './decode-tiles';
-import { externalDataPaths, readExternalData } from './external-data';
+import { externalDataPaths } from './external-data';
 import { freeDimensions, latentSize } from '../../shared/free-dimensions';
-import { readPackFile } from './open-model';
+import { readModel as readModelFiles, readPackFile } from './open-model';
 
 export interface LoadProgress {
   /** What is happening: reading a file, or compiling a model into a session. */
@@ -123,7 +123,12 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
   const readModel = (path: string) => {
     let pending = reads.get(path);
     if (!pending) {
-      pending = Promise.all([read(path), readExternalData(source, path, signal)]);
+      pending = (async () => {
+        throwIfAborted(signal);
+        const model = await readModelFiles(source, path, signal);
+        report('read', path, fileSize(manifest, path));
+        return model;
+      })();
       pending.catch(() => undefined); // awaited (and reported) by start()
       reads.set(path, pending);
     }

@@ -326,8 +326,22 @@ export function encodeFields(fields: readonly Field[]): Uint8Array {
  * of the next unread byte. Only the current chunk is held, plus what a caller
  * asks to read whole; `chunks()` hands out views without copying.
  */
+/**
+ * A source that can jump: after `seek(offset)` its chunks start at that
+ * absolute offset. Skipped bytes are then never read (a model's weights,
+ * when only its graph is wanted).
+ */
+export interface Seekable {
+  seek(offset: number): void;
+}
+
+function isSeekable(source: object): source is Seekable {
+  return typeof (source as Partial<Seekable>).seek === 'function';
+}
+
 export class StreamReader {
   private readonly it: AsyncIterator<Uint8Array>;
+  private readonly seekable: Seekable | null;
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private done = false;
@@ -338,6 +352,7 @@ export class StreamReader {
     source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     private readonly check?: () => void,
   ) {
+    this.seekable = isSeekable(source) ? source : null;
     this.it =
       Symbol.asyncIterator in source
         ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
@@ -444,6 +459,13 @@ export class StreamReader {
   }
 
   async skip(n: number): Promise<void> {
+    if (this.seekable && n > this.buf.length - this.pos) {
+      this.offset += n;
+      this.buf = new Uint8Array(0);
+      this.pos = 0;
+      this.seekable.seek(this.offset);
+      return;
+    }
     let left = n;
     while (left > 0) {
       if (this.pos >= this.buf.length && !(await this.more())) throw truncated(this.offset, left);

@@ -184,9 +184,13 @@ export async function readStored(page: Page, packId: string): Promise<StoredPack
         IDBKeyRange.bound([slot], [slot, []]),
       );
       for (const f of records) {
-        const chunks = await all<Uint8Array>(
+        // Chunks are Blobs (older stores: bytes).
+        const stored = await all<Blob | Uint8Array>(
           'chunks',
           IDBKeyRange.bound([slot, f.path], [slot, f.path, []]),
+        );
+        const chunks = await Promise.all(
+          stored.map(async (c) => (c instanceof Blob ? new Uint8Array(await c.arrayBuffer()) : c)),
         );
         const joined = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
         let at = 0;

@@ -1,0 +1,96 @@
+/**
+ * A stored file as bytes that stay on disk until asked for. onnxruntime-web
+ * reads a model's external data through exactly two members of the
+ * Uint8Array it is given: `byteLength`, and `subarray(start, end)` for each
+ * weight, whose result it copies into its heap or uploads to the GPU
+ * (tests/browser/engine/disk-bytes.test.ts checks that it still does). A
+ * Uint8Array whose subarray reads that range from the chunks' Blobs with
+ * FileReaderSync therefore loads a model without the whole file ever being
+ * in memory: an 828 MiB UNet's weights arrive one tensor at a time.
+ *
+ * FileReaderSync exists only in dedicated workers (where the engine runs);
+ * elsewhere, and for chunks stored before chunks were Blobs, there is no
+ * such view and the caller reads the file whole.
+ */
+
+import { GessoError } from '../shared/errors';
+import { chunkBounds, chunkCount } from './chunk-layout';
+import type { KV } from './kv';
+import type { FileRecord } from './records';
+import { completeSize } from './stream-file';
+
+interface SyncBlobReader {
+  readAsArrayBuffer(blob: Blob): ArrayBuffer;
+}
+
+function syncReader(): SyncBlobReader | null {
+  const Reader = (globalThis as { FileReaderSync?: new () => SyncBlobReader }).FileReaderSync;
+  return Reader ? new Reader() : null;
+}
+
+export class DiskBytes extends Uint8Array {
+  readonly #file: Blob;
+  readonly #reader: SyncBlobReader;
+  #read = 0;
+
+  constructor(file: Blob, reader: SyncBlobReader) {
+    super(0);
+    this.#file = file;
+    this.#reader = reader;
+  }
+
+  override get byteLength(): number {
+    return this.#file.size;
+  }
+  override get length(): number {
+    return this.#file.size;
+  }
+  /** Bytes read from disk so far (the loader's evidence that onnxruntime read through the view). */
+  get bytesRead(): number {
+    return this.#read;
+  }
+
+  /** A copy of bytes [start, end), read from disk now. */
+  override subarray(start = 0, end = this.#file.size): Uint8Array<ArrayBuffer> {
+    const size = this.#file.size;
+    const from = Math.max(0, Math.min(size, start < 0 ? size + start : start));
+    const to = Math.max(from, Math.min(size, end < 0 ? size + end : end));
+    const bytes = new Uint8Array(this.#reader.readAsArrayBuffer(this.#file.slice(from, to)));
+    this.#read += bytes.byteLength;
+    return bytes;
+  }
+}
+
+/**
+ * `file` as DiskBytes, or null where that cannot be had (no FileReaderSync
+ * here, or a chunk holds bytes rather than a Blob). 'pack-corrupt' when a
+ * chunk is missing or the wrong size.
+ */
+export async function openDiskBytes(kv: KV, file: FileRecord): Promise<DiskBytes | null> {
+  const reader = syncReader();
+  if (!reader || typeof Blob !== 'function') return null;
+  const size = completeSize(file);
+  const count = chunkCount(size, file.chunkSize);
+  // One request for every chunk's handle, once the first shows they are handles (not bytes).
+  if (count > 0 && (await kv.get('chunks', [file.slot, file.path, 0])) instanceof Uint8Array)
+    return null;
+  const chunks = await kv.list('chunks', [file.slot, file.path]);
+  if (chunks.length !== count)
+    throw new GessoError(
+      'pack-corrupt',
+      `The stored file ${file.path} is damaged (it has ${chunks.length} parts, not ${count}). Delete the pack in Models and download it again.`,
+    );
+  const parts: Blob[] = [];
+  for (let index = 0; index < count; index++) {
+    const chunk = chunks[index];
+    if (chunk instanceof Uint8Array) return null;
+    const { start, end } = chunkBounds(index, size, file.chunkSize);
+    if (!(chunk instanceof Blob) || chunk.size !== end - start)
+      throw new GessoError(
+        'pack-corrupt',
+        `The stored file ${file.path} is damaged (part ${index + 1} of ${count} is the wrong size). Delete the pack in Models and download it again.`,
+      );
+    parts.push(chunk);
+  }
+  return new DiskBytes(new Blob(parts), reader);
+}
