@@ -14,6 +14,7 @@ import { chooseVariant, memoryIsShort, textEncoderMustGo } from '../shared/fit';
 import { DiskBytes } from '../store/disk-bytes';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
+import type { ModelSession } from './session';
 import { openPack } from './pack-opener';
 import { Pipeline, type GenerateResult, type LoadProgress } from './pipelines';
 import { generateImage, type GenerateImageOptions } from './generate';
@@ -75,16 +76,22 @@ export class PackSlot {
             .map((file) => (file.data instanceof DiskBytes ? file.data.bytesRead : 0))
             .reduce((a, b) => a + b, 0);
         const before = readSoFar();
-        const session = await timed(
-          label,
-          createOrtSession(ort as unknown as OrtApi, bytes, label, {
-            backend: choice.backend,
-            deviceOutputs: hints?.deviceOutputs,
-            externalData: hints?.externalData,
-            freeDimensionOverrides: hints?.freeDimensionOverrides,
-            consumeBytes: true,
-          }),
-        );
+        let session: ModelSession;
+        try {
+          session = await timed(
+            label,
+            createOrtSession(ort as unknown as OrtApi, bytes, label, {
+              backend: choice.backend,
+              deviceOutputs: hints?.deviceOutputs,
+              externalData: hints?.externalData,
+              freeDimensionOverrides: hints?.freeDimensionOverrides,
+              consumeBytes: true,
+            }),
+          );
+        } finally {
+          for (const file of hints?.externalData ?? [])
+            if (file.data instanceof DiskBytes) file.data.release();
+        }
         const fromDisk = readSoFar() - before;
         if (fromDisk > 0) weightsFromDisk[label] = fromDisk;
         return session;

@@ -322,11 +322,6 @@ export function encodeFields(fields: readonly Field[]): Uint8Array {
 }
 
 /**
- * Pull reader over a stream of byte chunks. `offset` is the absolute position
- * of the next unread byte. Only the current chunk is held, plus what a caller
- * asks to read whole; `chunks()` hands out views without copying.
- */
-/**
  * A source that can jump: after `seek(offset)` its chunks start at that
  * absolute offset. Skipped bytes are then never read (a model's weights,
  * when only its graph is wanted).
@@ -339,6 +334,11 @@ function isSeekable(source: object): source is Seekable {
   return typeof (source as Partial<Seekable>).seek === 'function';
 }
 
+/**
+ * Pull reader over a stream of byte chunks. `offset` is the absolute position
+ * of the next unread byte. Only the current chunk is held, plus what a caller
+ * asks to read whole; `chunks()` hands out views without copying.
+ */
 export class StreamReader {
   private readonly it: AsyncIterator<Uint8Array>;
   private readonly seekable: Seekable | null;
