@@ -11,9 +11,9 @@ export interface PackSource {
   /** The whole file at `path` (a manifest `files[].path`), verified by the store. */
   read(path: string, signal?: AbortSignal): Promise<Uint8Array>;
   /**
-   * The same file as bytes left on disk until onnxruntime reads each part
-   * (store/disk-bytes.ts), for external data; null, or absent, where this
-   * source cannot (then `read` it).
+   * The same file as bytes left on disk until onnxruntime reads each weight
+   * (store/disk-bytes.ts): external data, or a large model's own file; null,
+   * or absent, where this source cannot (then `read` it).
    */
   readOnDisk?(path: string): Promise<Uint8Array | null>;
 }

@@ -13,11 +13,10 @@
  * such view and the caller reads the file whole.
  */
 
-import { GessoError } from '../shared/errors';
 import { chunkBounds, chunkCount } from './chunk-layout';
 import type { KV } from './kv';
 import type { FileRecord } from './records';
-import { completeSize } from './stream-file';
+import { completeSize, damaged } from './stream-file';
 
 interface SyncBlobReader {
   readAsArrayBuffer(blob: Blob): ArrayBuffer;
@@ -104,20 +103,14 @@ export async function openDiskBytes(kv: KV, file: FileRecord): Promise<DiskBytes
     return null;
   const chunks = await kv.list('chunks', [file.slot, file.path]);
   if (chunks.length !== count)
-    throw new GessoError(
-      'pack-corrupt',
-      `The stored file ${file.path} is damaged (it has ${chunks.length} parts, not ${count}). Delete the pack in Models and download it again.`,
-    );
+    throw damaged(file.path, `it has ${chunks.length} parts, not ${count}`);
   const parts: Blob[] = [];
   for (let index = 0; index < count; index++) {
     const chunk = chunks[index];
     if (chunk instanceof Uint8Array) return null;
     const { start, end } = chunkBounds(index, size, file.chunkSize);
     if (!(chunk instanceof Blob) || chunk.size !== end - start)
-      throw new GessoError(
-        'pack-corrupt',
-        `The stored file ${file.path} is damaged (part ${index + 1} of ${count} is the wrong size). Delete the pack in Models and download it again.`,
-      );
+      throw damaged(file.path, `part ${index + 1} of ${count} is the wrong size`);
     parts.push(chunk);
   }
   return new DiskBytes(parts, reader);

@@ -11,7 +11,8 @@ import type { KV } from './kv';
 import type { FileRecord } from './records';
 import { isStoredChunk, storedChunkBytes } from './stored-chunk';
 
-function damaged(path: string, why: string): GessoError {
+/** A stored file's damage, in the sentence that tells the user what to do. */
+export function damaged(path: string, why: string): GessoError {
   return new GessoError(
     'pack-corrupt',
     `The stored file ${path} is damaged (${why}). Delete the pack in Models and download it again.`,
