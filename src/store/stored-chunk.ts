@@ -13,16 +13,12 @@ export function toStoredChunk(bytes: Uint8Array): StoredChunk {
   return typeof Blob === 'function' ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : bytes;
 }
 
-export function storedChunkSize(chunk: StoredChunk): number {
-  return chunk instanceof Uint8Array ? chunk.byteLength : chunk.size;
-}
-
 /** The chunk's bytes in memory. */
 export async function storedChunkBytes(chunk: StoredChunk): Promise<Uint8Array> {
   return chunk instanceof Uint8Array ? chunk : new Uint8Array(await chunk.arrayBuffer());
 }
 
-/** A record that is neither (damage, or a value some other code wrote). */
+/** Whether a record is a chunk (anything else is damage, or a value some other code wrote). */
 export function isStoredChunk(value: unknown): value is StoredChunk {
   return value instanceof Uint8Array || (typeof Blob === 'function' && value instanceof Blob);
 }
