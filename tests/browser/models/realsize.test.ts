@@ -18,7 +18,9 @@
  * minutes at 64 or 128 pixels alike, and 512x512 did not finish in 10.
  *
  * The tests run in order on one page: the switch test starts from the
- * SD-Turbo pack the first test left loaded.
+ * SD-Turbo pack the first test left loaded. The last loads the installed
+ * packs again in a second page's engine worker and checks the bytes each
+ * model's session read straight from disk (store/disk-bytes.ts).
  */
 
 import { readFileSync } from 'node:fs';
@@ -430,7 +432,7 @@ describe.skipIf(WHY_NOT !== null)('shape-true packs (width / 8) as a user adds t
     expect(worst).toBeLessThanOrEqual(2);
   }, 600_000);
 
-  it('large models load weight by weight from IndexedDB, never whole in memory', async () => {
+  it('large models load from IndexedDB weight by weight, as the engine reports', async () => {
     // A second page of the app's origin with its own engine worker, driven by its raw messages.
     app.intercept = (req, res) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/test-blank.html') return false;
