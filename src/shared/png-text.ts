@@ -7,6 +7,7 @@
  * chunk layout, CRC and the three text chunk encodings.
  */
 
+import { concatBytes } from './concat-bytes';
 import { GessoError } from './errors';
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -323,11 +324,5 @@ export async function setPngText(
     if (keyword !== null && replaced.has(keyword)) return;
     parts.push(png.subarray(chunk.offset, chunk.offset + 12 + chunk.data.length));
   });
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -12,6 +12,7 @@
  * offset (`fileChunks` over a Seekable view): the weights are skipped unread.
  */
 
+import { concatBytes } from '../concat-bytes';
 import { DataLocation, TensorField, type TensorHeader } from './schema';
 import { walkModel, type WalkOptions } from './walk';
 import type { Seekable } from './wire';
@@ -139,15 +140,5 @@ export async function weightsByReference(
   if (graph) graph.initializers = initializers.map((entry) => entry.parts);
   const out: Uint8Array[] = [];
   for await (const chunk of writeModel({ fields, ...(graph ? { graph } : {}) })) out.push(chunk);
-  return { graph: concat(out), weights, weightBytes };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return { graph: concatBytes(out), weights, weightBytes };
 }

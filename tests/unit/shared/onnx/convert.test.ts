@@ -6,10 +6,10 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GessoError, isAbortError } from '../../../../src/shared/errors';
 import { convertModel, type ConvertProgress } from '../../../../src/shared/onnx/convert';
-import { float32ToFloat16 } from '../../../../src/shared/onnx/quantize';
 import { walkModel } from '../../../../src/shared/onnx/walk';
 import { ByteWriter } from '../../../../src/shared/onnx/wire';
 import { encodeNode, encodeOpset, encodeTensor } from '../../../../src/shared/onnx/write';
+import { feeds } from './feeds';
 import { FIXTURES, ROOT, chunked, convertFile, digest, diskReader } from './helpers';
 
 const SLOW = { timeout: 120_000 };
@@ -23,43 +23,6 @@ function saveConverted(name: string, c: { graph: Uint8Array; data: Uint8Array })
   writeFileSync(join(dir, 'model.onnx'), c.graph);
   writeFileSync(join(dir, 'model.onnx_data'), c.data);
   return join(dir, 'model.onnx');
-}
-
-/** Deterministic inputs from a session's metadata (symbolic dims 2). */
-function feeds(session: ort.InferenceSession): Record<string, ort.Tensor> {
-  const out: Record<string, ort.Tensor> = {};
-  for (const m of session.inputMetadata) {
-    if (!m.isTensor) continue;
-    const shape = m.shape.map((d) => (typeof d === 'number' ? d : 2));
-    const n = shape.reduce((a, b) => a * b, 1);
-    const f = (i: number) => Math.sin(i * 12.9898 + m.name.length) * 1.5;
-    if (m.type === 'float32')
-      out[m.name] = new ort.Tensor(
-        'float32',
-        Float32Array.from({ length: n }, (_, i) => f(i)),
-        shape,
-      );
-    else if (m.type === 'float16') {
-      out[m.name] = new ort.Tensor(
-        'float16',
-        Uint16Array.from({ length: n }, (_, i) => float32ToFloat16(Math.fround(f(i)))),
-        shape,
-      );
-    } else if (m.type === 'int64')
-      out[m.name] = new ort.Tensor(
-        'int64',
-        BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 37 + 11) % 97)),
-        shape,
-      );
-    else if (m.type === 'int32')
-      out[m.name] = new ort.Tensor(
-        'int32',
-        Int32Array.from({ length: n }, (_, i) => (i * 37 + 11) % 97),
-        shape,
-      );
-    else throw new Error(`no feed for ${m.type}`);
-  }
-  return out;
 }
 
 async function run(path: string, inputs?: Record<string, ort.Tensor>) {

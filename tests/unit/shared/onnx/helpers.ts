@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { concatBytes as concat } from '../../../../src/shared/concat-bytes';
 import { convertModel, typedToRaw, type ConvertOptions } from '../../../../src/shared/onnx/convert';
 import { GraphField, ModelField, TensorField } from '../../../../src/shared/onnx/schema';
 import { decodeOpset, externalRef, walkModel } from '../../../../src/shared/onnx/walk';
@@ -20,15 +21,7 @@ export function* chunked(bytes: Uint8Array, size: number): Generator<Uint8Array>
   for (let at = 0; at < bytes.length; at += size) yield bytes.slice(at, at + size);
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concat };
 
 export async function collectAsync(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
