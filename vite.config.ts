@@ -86,6 +86,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          // onnxruntime-node's WebGPU provider on lavapipe (tests/helpers/node-webgpu.ts).
+          name: 'gpu',
+          environment: 'node',
+          include: ['tests/gpu/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

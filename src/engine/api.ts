@@ -68,6 +68,8 @@ export interface LoadedPackInfo {
   tiledDecode: boolean;
   /** Text states are asked to stay on the GPU between steps (GenerateOutput says whether they did). */
   textStatesOnGpu: boolean;
+  /** The UNet's self-attention runs in this many row blocks (1: whole), where the GPU cannot bind the whole score tensor. */
+  attentionBlocks: number;
   loadMs: number;
   /** Milliseconds of the load's parts: opening the pack, the runtime, each model's session. */
   loadPhases: Record<string, number>;
@@ -98,6 +100,8 @@ export interface GenerateOutput {
   textStatesOnGpu: boolean;
   /** The final image was decoded in overlapping tiles to save memory (slower, see LoadedPackInfo.tiledDecode). */
   tiledDecode: boolean;
+  /** GPU-to-CPU reads of each step, previews aside, where the loop ran on the GPU; null where it ran on the CPU. */
+  gpuReadsPerStep: number[] | null;
 }
 
 /** A generation that also says which word painted where (the same image as `generate` gives). */

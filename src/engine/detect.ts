@@ -38,20 +38,22 @@ async function detectWebGpu(): Promise<{ gpu: GpuInfo | null; reason: string | n
     return { gpu: null, reason: `the GPU refused to start (${String(error)})` };
   }
   if (!adapter) return { gpu: null, reason: 'no WebGPU adapter is available on this device' };
+  return { gpu: describeAdapter(adapter), reason: null };
+}
+
+/** What Gesso needs to know of an adapter (the Node GPU tests read Dawn's adapter with it too). */
+export function describeAdapter(adapter: GPUAdapter): GpuInfo {
   const info = adapter.info;
   const legacyFallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const infoFallback = (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter;
   return {
-    gpu: {
-      vendor: info.vendor,
-      architecture: info.architecture,
-      description: info.description,
-      isFallbackAdapter: Boolean(infoFallback ?? legacyFallback),
-      shaderF16: adapter.features.has('shader-f16'),
-      maxBufferSize: adapter.limits.maxBufferSize,
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-    },
-    reason: null,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: info.description,
+    isFallbackAdapter: Boolean(infoFallback ?? legacyFallback),
+    shaderF16: adapter.features.has('shader-f16'),
+    maxBufferSize: adapter.limits.maxBufferSize,
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
   };
 }
 

@@ -10,7 +10,8 @@ import type {
   LoadedPackInfo,
   LoadPackArgs,
 } from './api';
-import { chooseVariant, memoryIsShort, textEncoderMustGo } from '../shared/fit';
+import { chooseVariant, memoryIsShort, slicesAttention, textEncoderMustGo } from '../shared/fit';
+import { packAttentionBlocks } from '../shared/onnx/slice-attention';
 import { DiskBytes } from '../store/disk-bytes';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
@@ -62,11 +63,18 @@ export class PackSlot {
     const deviceMemory = (navigator as { deviceMemory?: number }).deviceMemory;
     const releaseTextEncoder = textEncoderMustGo(variant, choice.backend);
     const keepTextOnDevice = choice.backend === 'webgpu' && !releaseTextEncoder;
+    const latentsOnDevice = choice.backend === 'webgpu';
+    const attentionBlocks =
+      choice.backend === 'webgpu' && caps.webgpu && slicesAttention(variant, caps.webgpu)
+        ? packAttentionBlocks(source.manifest)
+        : 1;
     const pipeline = await Pipeline.load(source, {
       variant,
       releaseTextEncoder,
       tiledDecode: memoryIsShort(variant, choice.backend, deviceMemory),
       keepTextOnDevice,
+      latentsOnDevice,
+      attentionBlocks,
       signal,
       onProgress,
       factory: async (bytes, label, hints) => {
@@ -117,6 +125,7 @@ export class PackSlot {
       releasesTextEncoder: releaseTextEncoder,
       tiledDecode: pipeline.decodesInTiles,
       textStatesOnGpu: keepTextOnDevice,
+      attentionBlocks,
       loadMs: performance.now() - started,
       loadPhases: phases,
       weightsFromDisk,
@@ -177,6 +186,7 @@ export class PackSlot {
       timings: result.timings,
       textStatesOnGpu: result.textStatesOnGpu,
       tiledDecode: result.tiledDecode,
+      gpuReadsPerStep: result.gpuReadsPerStep,
     };
     return { result, output };
   }

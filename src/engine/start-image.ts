@@ -75,6 +75,7 @@ export function keepPhoto(
     recipe: { ...pipeline.resolve(request, 0), steps: 0 },
     timings: emptyTimings(),
     textStatesOnGpu: false,
+    gpuReadsPerStep: null,
     tiledDecode: false,
   };
 }

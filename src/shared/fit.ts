@@ -42,6 +42,22 @@ function memoryFault(needs: number, deviceMemoryGiB: number | undefined): string
   return `it needs about ${formatBytes(needs)} of memory and this device has ${deviceMemoryGiB} GB in all`;
 }
 
+/**
+ * Whether a WebGPU load of `variant` runs self-attention in row blocks: the
+ * adapter cannot bind the whole largest buffer, and the install measured a
+ * smaller one with attention sliced (VariantRequirements.slicedBufferSize).
+ */
+export function slicesAttention(
+  variant: PackVariant,
+  gpu: { maxStorageBufferBindingSize: number; maxBufferSize: number },
+): boolean {
+  const { maxStorageBufferBindingSize, maxBufferSize, slicedBufferSize } = variant.requires;
+  const whole =
+    maxStorageBufferBindingSize > gpu.maxStorageBufferBindingSize ||
+    maxBufferSize > gpu.maxBufferSize;
+  return whole && slicedBufferSize !== undefined;
+}
+
 /** Why `variant` cannot run on WebGPU here (clauses, most important first); empty when it can. */
 function gpuFaults(
   variant: PackVariant,
@@ -56,14 +72,18 @@ function gpuFaults(
   if (needs.shaderF16 && !gpu.shaderF16)
     faults.push('the GPU lacks 16-bit float shaders (shader-f16)');
   // The largest buffer is the larger of the biggest weight and the biggest
-  // activation at the pack's image size (unfused attention scores, for SD UNets).
-  if (needs.maxStorageBufferBindingSize > gpu.maxStorageBufferBindingSize)
+  // activation at the pack's image size (unfused attention scores, for SD
+  // UNets), or what is left of it once attention is sliced.
+  const sliced = slicesAttention(variant, gpu);
+  const binding = sliced ? needs.slicedBufferSize! : needs.maxStorageBufferBindingSize;
+  const buffer = sliced ? needs.slicedBufferSize! : needs.maxBufferSize;
+  if (binding > gpu.maxStorageBufferBindingSize)
     faults.push(
-      `the GPU binds at most ${formatMiB(gpu.maxStorageBufferBindingSize)} where the pack needs ${formatMiB(needs.maxStorageBufferBindingSize)}`,
+      `the GPU binds at most ${formatMiB(gpu.maxStorageBufferBindingSize)} where the pack needs ${formatMiB(binding)}`,
     );
-  if (needs.maxBufferSize > gpu.maxBufferSize)
+  if (buffer > gpu.maxBufferSize)
     faults.push(
-      `the GPU's largest buffer is ${formatMiB(gpu.maxBufferSize)}, the pack needs ${formatMiB(needs.maxBufferSize)}`,
+      `the GPU's largest buffer is ${formatMiB(gpu.maxBufferSize)}, the pack needs ${formatMiB(buffer)}`,
     );
   const memory = memoryFault(needs.memoryBytes, deviceMemoryGiB);
   if (memory) faults.push(memory);

@@ -15,6 +15,8 @@ export interface ModelMeasure {
   largestWeightBytes: number;
   largestActivationBytes: number;
   largestActivationName: string | null;
+  /** The largest activation with self-attention sliced (ModelSummary.slicedActivation), where anything sliced. */
+  slicedActivationBytes?: number;
   /** Values whose size could not be inferred (an operator the inference does not cover). */
   unknownValues: number;
 }
@@ -22,9 +24,10 @@ export interface ModelMeasure {
 /** One model's measure from its summary (inspect.ts). */
 export function measureOf(
   component: ComponentName,
-  { weights, activation }: ModelSummary,
+  { weights, activation, slicedActivation }: ModelSummary,
 ): ModelMeasure {
   return {
+    ...(slicedActivation ? { slicedActivationBytes: slicedActivation.bytes } : {}),
     component,
     weightBytes: weights.totalBytes,
     largestWeightBytes: weights.largestBytes,
@@ -40,6 +43,8 @@ export function measureOf(
  * it replaces the declared figure (which may be a guess either way), else
  * the larger of the two counts. Memory is at least every weight once plus
  * the largest activation (a floor: onnxruntime holds several at a time).
+ * Where slicing self-attention makes the largest buffer smaller, that
+ * figure is kept too (slicedBufferSize), for GPUs that cannot bind the whole.
  */
 export function measuredRequirements(
   declared: VariantRequirements,
@@ -53,10 +58,19 @@ export function measuredRequirements(
   const buffer = (stated: number) => (complete ? largest : Math.max(stated, largest));
   const weights = measures.reduce((n, m) => n + m.weightBytes, 0);
   const activation = Math.max(...measures.map((m) => m.largestActivationBytes));
-  return {
+  const slicedLargest = Math.max(
+    ...measures.map((m) =>
+      Math.max(m.largestWeightBytes, m.slicedActivationBytes ?? m.largestActivationBytes),
+    ),
+  );
+  const measured: VariantRequirements = {
     ...declared,
     maxStorageBufferBindingSize: buffer(declared.maxStorageBufferBindingSize),
     maxBufferSize: buffer(declared.maxBufferSize),
     memoryBytes: Math.max(declared.memoryBytes, weights + activation),
   };
+  // Only a measure says what slicing leaves; a declared figure is dropped.
+  delete measured.slicedBufferSize;
+  if (complete && slicedLargest < largest) measured.slicedBufferSize = slicedLargest;
+  return measured;
 }

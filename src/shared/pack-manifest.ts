@@ -43,6 +43,13 @@ export interface VariantRequirements {
   weights?: 'float32' | 'float16' | 'int8';
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
+  /**
+   * The largest buffer once self-attention runs in row blocks, measured at
+   * install (slice-attention.ts). A WebGPU load slices the UNet's attention
+   * where the adapter cannot bind the whole score tensor; absent where
+   * nothing slices (or the pack was installed before this was measured).
+   */
+  slicedBufferSize?: number;
   memoryBytes: number;
 }
 

@@ -82,6 +82,8 @@ export interface RunInfo {
   textStatesOnGpu?: boolean;
   /** The final image was decoded in overlapping tiles to save memory. */
   tiledDecode?: boolean;
+  /** The sampling loop ran on the GPU: its GPU-to-CPU reads per step, previews aside (0 when the latents never left it). */
+  gpuReadsPerStep?: number[];
 }
 
 /** A recipe read back from an image: complete for Gesso's own, partial for others. */

@@ -8,6 +8,7 @@
 import { componentDimensions } from '../shared/free-dimensions';
 import { measureOf, type ModelMeasure } from '../shared/measured-needs';
 import { summariseModel, type ModelSummary } from '../shared/onnx/inspect';
+import { packAttentionBlocks } from '../shared/onnx/slice-attention';
 import type { ComponentName, PackManifest, PackVariant } from '../shared/pack-manifest';
 import type { KV } from './kv';
 import type { FileRecord } from './records';
@@ -37,7 +38,7 @@ export async function measureModels(
     try {
       const dims = componentDimensions(manifest, component);
       const summary = await (known.get(path) ?? Promise.reject()).catch(() =>
-        summariseModel(streamFile(kv, file, signal), dims, signal),
+        summariseModel(streamFile(kv, file, signal), dims, signal, packAttentionBlocks(manifest)),
       );
       measures.push(measureOf(component, summary));
     } catch (error) {

@@ -235,6 +235,11 @@ export function manifestFaults(value: unknown): string[] {
         c.bool(req, 'shaderF16', `${where}.requires.shaderF16`);
         for (const key of ['maxStorageBufferBindingSize', 'maxBufferSize', 'memoryBytes'])
           c.num(req, key, `${where}.requires.${key}`, { int: true, min: 0 });
+        if (req.slicedBufferSize !== undefined)
+          c.num(req, 'slicedBufferSize', `${where}.requires.slicedBufferSize`, {
+            int: true,
+            min: 0,
+          });
         if (req.weights !== undefined)
           c.oneOf(req, 'weights', `${where}.requires.weights`, ['float32', 'float16', 'int8']);
       }

@@ -4,6 +4,7 @@
  * first byte (a resume) gets no feed and is read back at install.
  */
 
+import { packAttentionBlocks } from '../../src/shared/onnx/slice-attention';
 import { componentDimensions } from '../../src/shared/free-dimensions';
 import { ModelSummaryFeed, type ModelSummary } from '../../src/shared/onnx/inspect';
 import type { ComponentName, PackVariant } from '../../src/shared/pack-manifest';
@@ -18,7 +19,11 @@ export class ModelFeeds {
   /** The chunk index each feed takes next: anything else (a gap) ends its feed. */
   private readonly next = new Map<string, number>();
 
+  /** Self-attention row blocks at the pack's size: the sliced largest activation is measured too. */
+  private readonly attentionBlocks: number;
+
   constructor(manifest: PackManifestInput, variant: PackVariant) {
+    this.attentionBlocks = packAttentionBlocks(manifest);
     for (const [component, path] of Object.entries(variant.components))
       if (!this.dims.has(path))
         this.dims.set(path, componentDimensions(manifest, component as ComponentName));
@@ -29,7 +34,7 @@ export class ModelFeeds {
     if (!dims) return;
     if (index === 0) {
       this.cut(file.path);
-      this.feeds.set(file.path, new ModelSummaryFeed(dims));
+      this.feeds.set(file.path, new ModelSummaryFeed(dims, this.attentionBlocks));
       this.next.set(file.path, 0);
     }
     if (this.next.get(file.path) !== index) return this.cut(file.path);

@@ -10,8 +10,7 @@ import type { ComponentName, PackManifest, PackVariant } from '../../shared/pack
 import { filesForVariant } from '../../store/validate-manifest';
 import { deviceVariantId, isDeviceVariant } from '../../store/variant-writer';
 import { externalDataPaths } from '../pipelines/external-data';
-import { latentSize } from '../../shared/free-dimensions';
-import { attentionBlocksFor } from '../../shared/onnx/slice-attention';
+import { packAttentionBlocks } from '../../shared/onnx/slice-attention';
 
 /**
  * Models up to this size (the file and its external data) are written as one
@@ -94,8 +93,7 @@ export function planConversion(
   const byPath = new Map<string, ComponentName[]>();
   for (const [component, path] of Object.entries(variant.components) as [ComponentName, string][])
     if (path) byPath.set(path, [...(byPath.get(path) ?? []), component]);
-  const latent = latentSize(manifest);
-  const attentionBlocks = attentionBlocksFor(latent.height * latent.width);
+  const attentionBlocks = packAttentionBlocks(manifest);
   const models = [...byPath].map(([source, components]): ModelJob => {
     const external = externalDataPaths(manifest, source);
     const bytesIn = [source, ...external].reduce((n, p) => n + sizeOf(manifest, p), 0);

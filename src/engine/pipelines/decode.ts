@@ -3,7 +3,7 @@
 import { GessoError } from '../../shared/errors';
 import type { RgbaImage } from '../../shared/rgba';
 import { chwToRgba, scaled, type DecoderRange } from '../image';
-import { inputOr, isDeviceTensor, outputOr, type ModelSession } from '../session';
+import { inputOr, isDeviceTensor, outputOr, type ModelSession, type Value } from '../session';
 import { floatTensor, toFloat32 } from '../tensors';
 import { cropLatents, rampWeights, TileBlend, tileStarts, type DecodeTile } from './decode-tiles';
 import { asDType } from './dtype';
@@ -58,6 +58,16 @@ async function runDecoder(
   if (isDeviceTensor(out))
     throw new GessoError('internal', 'The decoder output stayed on the GPU unexpectedly.');
   return { values: toFloat32(out), dims: out.dims };
+}
+
+/** Pixels from a decoder input already scaled and typed for it, left on the GPU by the device loop. */
+export async function decodeOnDevice(decoder: Decoder, input: Value): Promise<RgbaImage> {
+  const { session } = decoder;
+  const outputs = await session.run({ [inputOr(session, 'latent_sample').name]: input });
+  const out = outputs[outputOr(session, 'sample').name]!;
+  if (isDeviceTensor(out))
+    throw new GessoError('internal', 'The decoder output stayed on the GPU unexpectedly.');
+  return chwToRgba(toFloat32(out), out.dims, decoder.range);
 }
 
 /** Every tile has the same shape, so a session with the tile's dimensions fixed runs them all. */

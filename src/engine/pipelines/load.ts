@@ -15,6 +15,7 @@ import type { DecodeTile } from './decode-tiles';
 import { externalDataPaths } from './external-data';
 import { freeDimensions, latentSize } from '../../shared/free-dimensions';
 import { readModel as readModelFiles, readPackFile } from './open-model';
+import { withSlicedAttention } from '../../shared/onnx/slice-model';
 
 export interface LoadProgress {
   /** What is happening: reading a file, or compiling a model into a session. */
@@ -34,6 +35,18 @@ export interface LoadOptions {
   tiledDecode?: boolean;
   /** Try to keep text states on the GPU between steps (WebGPU factories honour it). */
   keepTextOnDevice?: boolean;
+  /**
+   * Keep the latents and noise predictions on the GPU through the whole loop
+   * (WebGPU factories honour it): the UNet's prediction stays in a GPU buffer
+   * and the step runs there too (device-loop.ts).
+   */
+  latentsOnDevice?: boolean;
+  /**
+   * Run the UNet's self-attention in this many row blocks (slice-attention.ts):
+   * WebGPU loads ask for it where the adapter cannot bind the whole score
+   * tensor (fit.ts slicesAttention). 1 or absent: attention stays whole.
+   */
+  attentionBlocks?: number;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
 }
@@ -45,6 +58,9 @@ export interface LoadedModels {
   decoder: Decoder;
   previewDecoder: Decoder | null;
 }
+
+/** The UNet's noise-prediction output as diffusers' exports (and Gesso's own) name it. */
+export const UNET_OUTPUT = 'out_sample';
 
 /** A VAE this small is cheap enough to decode a preview after every step. */
 const PREVIEW_WITH_VAE_MAX_BYTES = 16 * 1024 * 1024;
@@ -137,8 +153,12 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
   const start = async (path: string, label: string, hints?: SessionHints, next?: string) => {
     const existing = sessions.get(path);
     if (existing) return existing;
-    const [bytes, externalData] = await readModel(path);
+    const [read, externalData] = await readModel(path);
     reads.delete(path);
+    const bytes =
+      path === components.unet && (options.attentionBlocks ?? 1) > 1
+        ? (await withSlicedAttention(read, options.attentionBlocks!)).model
+        : read;
     for (const file of externalDataPaths(manifest, path))
       report('read', file, fileSize(manifest, file));
     throwIfAborted(signal);
@@ -174,7 +194,11 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
         'text encoder',
         { ...dims.textEncoder, ...(keepText ? { deviceOutputs: ['last_hidden_state'] } : {}) },
       ],
-      [components.unet, 'image model (UNet)', dims.unet],
+      [
+        components.unet,
+        'image model (UNet)',
+        { ...dims.unet, ...(options.latentsOnDevice ? { deviceOutputs: [UNET_OUTPUT] } : {}) },
+      ],
       [components.vaeDecoder, 'image decoder', decoderDims],
       ...(separatePreview
         ? [[separatePreview, 'preview decoder', dims.decoder] as [string, string, SessionHints]]

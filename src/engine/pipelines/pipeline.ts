@@ -23,14 +23,23 @@ import { emptyTimings, SAMPLER_NAMES, type Recipe, type StageTimings } from '../
 import type { RgbaImage } from '../../shared/rgba';
 import { throwIfAborted, yieldToEvents } from '../abort';
 import { scaled } from '../image';
-import { classifierFreeGuidance, createScheduler } from '../schedulers';
-import { findInput, isDeviceTensor, type ModelSession, type Value } from '../session';
+import { classifierFreeGuidance, createScheduler, type Scheduler } from '../schedulers';
+import {
+  findInput,
+  inputOr,
+  isDeviceTensor,
+  outputOr,
+  type ModelSession,
+  type Value,
+} from '../session';
 import { floatTensor, toFloat32, type DType } from '../tensors';
 import type { ClipTokenizer } from '../tokenizer';
-import { decodeLatents, type Decoder } from './decode';
+import { decodeLatents, decodeOnDevice, type Decoder } from './decode';
 import { denoise } from './denoise';
+import { denoiseOnDevice } from './device-loop';
+import { DeviceSessions } from './device-sessions';
 import { asDType } from './dtype';
-import { loadModels, type LoadedModels, type LoadOptions } from './load';
+import { loadModels, UNET_OUTPUT, type LoadedModels, type LoadOptions } from './load';
 import { openModel } from './open-model';
 import { PromptEncoder } from './prompts';
 import type {
@@ -50,6 +59,8 @@ export class Pipeline {
   private readonly prompts: PromptEncoder;
   private readonly decoder: Decoder;
   private readonly previewDecoder: Decoder | null;
+  /** The step graph and read-back sessions of the GPU-resident loop, opened on first use. */
+  private readonly device: DeviceSessions;
 
   private constructor(
     readonly manifest: PackManifest,
@@ -62,6 +73,7 @@ export class Pipeline {
     this.unets = new UnetSlot(models.unet, { manifest, variant, source, factory: options.factory });
     this.decoder = models.decoder;
     this.previewDecoder = models.previewDecoder;
+    this.device = new DeviceSessions(options.factory);
     this.prompts = new PromptEncoder(
       models.tokenizer,
       manifest,
@@ -150,6 +162,7 @@ export class Pipeline {
     return runUnet(
       this.unet,
       unetFeeds(this.unet, this.manifest, { sample: modelInput, dims, timestep, text, guidance }),
+      (value) => this.device.readBack(value),
     );
   }
 
@@ -250,7 +263,7 @@ export class Pipeline {
 
   async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     const { outline } = request;
-    if (!outline) return this.generateWithUnet(request, options);
+    if (!outline) return this.generateWithUnet(request, options, true);
     const dims = this.latentDims(request);
     const size = {
       width: dims[3]! * this.manifest.latent.downscale,
@@ -259,14 +272,31 @@ export class Pipeline {
     return this.unets.withControl(
       outline,
       size,
-      () => this.generateWithUnet(request, options),
+      () => this.generateWithUnet(request, options, false),
       options.signal,
+    );
+  }
+
+  /**
+   * The loop runs on the GPU (device-loop.ts) where the pack was loaded for it
+   * and nothing needs the latents on the CPU between steps: not regions or
+   * explain (their own predictor), repaint (kept latents), a ControlNet
+   * (`loadedUnet` false: a stand-in UNet with CPU outputs) or a tiled decode.
+   */
+  private runsOnDevice(options: GenerateOptions, loadedUnet: boolean): boolean {
+    return (
+      Boolean(this.options.latentsOnDevice) &&
+      loadedUnet &&
+      !options.predictor &&
+      !options.keep &&
+      !this.decoder.tile
     );
   }
 
   private async generateWithUnet(
     request: GenerateRequest,
     options: GenerateOptions,
+    loadedUnet: boolean,
   ): Promise<GenerateResult> {
     const { signal, onStep, init } = options;
     const started = performance.now();
@@ -302,6 +332,24 @@ export class Pipeline {
       ? scheduler.addNoise(init.latents, noise, 0)
       : scaled(noise, scheduler.initNoiseSigma);
 
+    if (this.runsOnDevice(options, loadedUnet)) {
+      const { image, readsPerStep } = await this.sampleOnDevice({
+        scheduler,
+        latents,
+        dims,
+        random,
+        conditioning,
+        unconditional,
+        guidance: recipe.guidance,
+        preview: request.preview !== false,
+        timings,
+        ...(signal ? { signal } : {}),
+        ...(onStep ? { onStep } : {}),
+      });
+      timings.totalMs = performance.now() - started;
+      return this.finish(image, recipe, timings, scheduler, conditioning, readsPerStep, onStep);
+    }
+
     const denoised = await denoise({
       scheduler,
       latents,
@@ -325,6 +373,19 @@ export class Pipeline {
     const image = await this.decode(denoised, dims, 'final');
     timings.decodeMs = performance.now() - t;
     timings.totalMs = performance.now() - started;
+    return this.finish(image, recipe, timings, scheduler, conditioning, null, onStep);
+  }
+
+  /** Reports the final image as the last step's progress; the result. */
+  private finish(
+    image: RgbaImage,
+    recipe: Recipe,
+    timings: StageTimings,
+    scheduler: Scheduler,
+    conditioning: Conditioning,
+    gpuReadsPerStep: number[] | null,
+    onStep: GenerateOptions['onStep'],
+  ): GenerateResult {
     const total = scheduler.timesteps.length;
     onStep?.({
       step: total,
@@ -338,10 +399,85 @@ export class Pipeline {
       timings,
       textStatesOnGpu: isDeviceTensor(conditioning.hidden),
       tiledDecode: this.decodesInTiles,
+      gpuReadsPerStep,
     };
   }
 
+  /** The GPU-resident loop and the final decode from the GPU (device-loop.ts). */
+  private async sampleOnDevice(run: {
+    scheduler: Scheduler;
+    latents: Float32Array;
+    dims: number[];
+    random: Random;
+    conditioning: Conditioning;
+    unconditional: Conditioning | null;
+    guidance: number;
+    preview: boolean;
+    timings: StageTimings;
+    signal?: AbortSignal;
+    onStep?: GenerateOptions['onStep'];
+  }): Promise<{ image: RgbaImage; readsPerStep: number[] }> {
+    const { unet, manifest } = this;
+    const textType = asDType(unetTextInput(unet).type, 'text states');
+    const output = outputOr(unet, UNET_OUTPUT).name;
+    const previewDecoder = run.preview ? this.previewDecoder : null;
+    const step = await this.device.step(
+      {
+        eps: asDType(outputOr(unet, UNET_OUTPUT).type, 'noise prediction'),
+        unetInput: asDType(inputOr(unet, 'sample', 0).type, 'latent input'),
+        finalInput: asDType(inputOr(this.decoder.session, 'latent_sample').type, 'decoder input'),
+        previewInput: asDType(
+          inputOr((previewDecoder ?? this.decoder).session, 'latent_sample').type,
+          'decoder input',
+        ),
+      },
+      run.unconditional !== null,
+    );
+    const predictOne = async (input: Value, timestep: number, conditioning: Conditioning) => {
+      const text = this.hiddenFor(conditioning, textType);
+      const feeds = unetFeeds(unet, manifest, {
+        sample: input,
+        dims: run.dims,
+        timestep,
+        text,
+        guidance: run.guidance,
+      });
+      return (await unet.run(feeds))[output]!;
+    };
+    const { decoderInput, readsPerStep } = await denoiseOnDevice({
+      scheduler: run.scheduler,
+      latents: run.latents,
+      dims: run.dims,
+      random: run.random,
+      step,
+      guidance: run.guidance,
+      finalScale: this.decoder.latentScale,
+      previewScale: (previewDecoder ?? this.decoder).latentScale,
+      predict: async (input, context) => ({
+        eps: await predictOne(input, context.timestep, run.conditioning),
+        ...(run.unconditional
+          ? { epsUncond: await predictOne(input, context.timestep, run.unconditional) }
+          : {}),
+      }),
+      preview: previewDecoder ? (input) => decodeOnDevice(previewDecoder, input) : null,
+      timings: run.timings,
+      ...(run.signal ? { signal: run.signal } : {}),
+      ...(run.onStep ? { onStep: run.onStep } : {}),
+    });
+    try {
+      await yieldToEvents();
+      throwIfAborted(run.signal);
+      const t = performance.now();
+      const image = await decodeOnDevice(this.decoder, decoderInput);
+      run.timings.decodeMs = performance.now() - t;
+      return { image, readsPerStep };
+    } finally {
+      if (isDeviceTensor(decoderInput)) decoderInput.dispose();
+    }
+  }
+
   async release(): Promise<void> {
+    await this.device.release();
     await this.prompts.release();
     await this.unets.release();
     const sessions = new Set([this.decoder.session, this.previewDecoder?.session]);

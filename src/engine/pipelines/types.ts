@@ -27,6 +27,11 @@ export interface GenerateResult {
   textStatesOnGpu: boolean;
   /** The final image was decoded in overlapping tiles to save memory. */
   tiledDecode: boolean;
+  /**
+   * GPU-to-CPU reads of each step, previews aside, where the loop ran on the
+   * GPU (0 when the latents never left it); null where it ran on the CPU.
+   */
+  gpuReadsPerStep: number[] | null;
 }
 
 /** A prompt's text-encoder output, ready for the UNet (may live on the GPU). */

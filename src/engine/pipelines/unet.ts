@@ -13,15 +13,16 @@ import {
   inputOr,
   isDeviceTensor,
   outputOr,
+  type DeviceTensor,
   type ModelSession,
   type Value,
 } from '../session';
-import { floatTensor, numberTensor, toFloat32 } from '../tensors';
+import { floatTensor, numberTensor, toFloat32, type CpuTensor } from '../tensors';
 import { asDType } from './dtype';
 
 export interface UnetInput {
-  /** The scaled latents of one image, [1, C, h, w]. */
-  sample: Float32Array;
+  /** The scaled latents of one image, [1, C, h, w]; or already a tensor of the UNet's input type (on the GPU, say). */
+  sample: Float32Array | Value;
   dims: readonly number[];
   timestep: number;
   /** Text states: one prompt's [1, L, D], or K prompts stacked [K, L, D] for a batch. */
@@ -56,11 +57,14 @@ export function unetFeeds(
   // A scalar timestep, a fixed [1] one, or one per batch entry.
   const timeDims = time.shape.length === 0 ? [] : time.shape[0] === 1 ? [1] : [k];
   const feeds: Record<string, Value> = {
-    [sample.name]: floatTensor(
-      asDType(sample.type, 'latent input'),
-      [k, ...input.dims.slice(1)],
-      repeatBatch(input.sample, k),
-    ),
+    [sample.name]:
+      input.sample instanceof Float32Array
+        ? floatTensor(
+            asDType(sample.type, 'latent input'),
+            [k, ...input.dims.slice(1)],
+            repeatBatch(input.sample, k),
+          )
+        : input.sample,
     [time.name]: numberTensor(
       asDType(time.type, 'timestep'),
       timeDims,
@@ -85,16 +89,25 @@ export function unetFeeds(
   return feeds;
 }
 
-/** Runs the UNet; its noise prediction as float32 ([K, C, h, w] flattened). */
+/**
+ * Runs the UNet; its noise prediction as float32 ([K, C, h, w] flattened).
+ * A prediction left on the GPU (a UNet opened for the GPU-resident loop) is
+ * read back with `read`.
+ */
 export async function runUnet(
   unet: ModelSession,
   feeds: Record<string, Value>,
+  read?: (value: DeviceTensor) => Promise<CpuTensor>,
 ): Promise<Float32Array> {
   const outputs = await unet.run(feeds);
   const out = outputs[outputOr(unet, 'out_sample').name]!;
-  if (isDeviceTensor(out))
-    throw new GessoError('internal', 'The UNet output stayed on the GPU unexpectedly.');
-  return toFloat32(out);
+  if (!isDeviceTensor(out)) return toFloat32(out);
+  if (!read) throw new GessoError('internal', 'The UNet output stayed on the GPU unexpectedly.');
+  try {
+    return toFloat32(await read(out));
+  } finally {
+    out.dispose();
+  }
 }
 
 /** Latent dims [1, C, h, w] for an image size: fixed UNet dims win, else the requested or default size. */

@@ -66,6 +66,17 @@ export function createEulerAncestralScheduler(
       }
       return { next, denoised };
     },
+    linear(i) {
+      const sigma = sigmas[i]!;
+      const sigmaTo = sigmas[i + 1]!;
+      const denoised = { denoisedX: 1, denoisedEps: -sigma };
+      if (sigmaTo === 0)
+        return { nextX: 1, nextEps: -sigma, nextNoise: 0, ...denoised, drawsNoise: false };
+      // (x - denoised) / sigma is eps itself, so x' = x + eps dt + z sigma_up.
+      const sigmaUp = Math.sqrt((sigmaTo ** 2 * (sigma ** 2 - sigmaTo ** 2)) / sigma ** 2);
+      const dt = Math.sqrt(sigmaTo ** 2 - sigmaUp ** 2) - sigma;
+      return { nextX: 1, nextEps: dt, nextNoise: sigmaUp, ...denoised, drawsNoise: true };
+    },
     addNoise(x0, z, i) {
       const sigma = sigmas[i]!;
       const out = new Float32Array(x0.length);

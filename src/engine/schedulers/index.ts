@@ -5,7 +5,7 @@ import { createEulerAncestralScheduler } from './euler-ancestral';
 import { createLcmScheduler } from './lcm';
 import type { Scheduler, SchedulerOptions } from './types';
 
-export type { Scheduler, SchedulerOptions, StepResult } from './types';
+export type { Scheduler, SchedulerOptions, StepForm, StepResult } from './types';
 export { classifierFreeGuidance, guidanceEmbedding } from './guidance';
 
 export function createScheduler(config: SchedulerConfig, options: SchedulerOptions): Scheduler {

@@ -60,6 +60,33 @@ export function createLcmScheduler(config: SchedulerConfig, options: SchedulerOp
       for (let j = 0; j < sample.length; j++) next[j] = sa * denoised[j]! + sb * z[j]!;
       return { next, denoised };
     },
+    linear(i) {
+      const t = timesteps[i]!;
+      const a = abar[t]!;
+      const { cSkip, cOut } = lcmBoundary(t, scaling);
+      // denoised = c_out (x - sqrt(1-a) eps) / sqrt(a) + c_skip x
+      const denoisedX = cOut / Math.sqrt(a) + cSkip;
+      const denoisedEps = (-cOut * Math.sqrt(1 - a)) / Math.sqrt(a);
+      if (i + 1 >= timesteps.length)
+        return {
+          nextX: denoisedX,
+          nextEps: denoisedEps,
+          nextNoise: 0,
+          denoisedX,
+          denoisedEps,
+          drawsNoise: false,
+        };
+      const aPrev = abar[timesteps[i + 1]!]!;
+      const sa = Math.sqrt(aPrev);
+      return {
+        nextX: sa * denoisedX,
+        nextEps: sa * denoisedEps,
+        nextNoise: Math.sqrt(1 - aPrev),
+        denoisedX,
+        denoisedEps,
+        drawsNoise: true,
+      };
+    },
     addNoise(x0, z, i) {
       const a = abar[timesteps[i]!]!;
       const out = new Float32Array(x0.length);

@@ -7,6 +7,22 @@ export interface StepResult {
   denoised: Float32Array;
 }
 
+/**
+ * Step i written as a linear form in the latents `x`, the noise prediction
+ * `eps` and fresh noise `z` (every rule Gesso runs is one), so the step can
+ * run where the latents are, as a tiny graph on the GPU (pipelines/device-step.ts):
+ *   next = nextX x + nextEps eps + nextNoise z,  denoised = denoisedX x + denoisedEps eps.
+ */
+export interface StepForm {
+  nextX: number;
+  nextEps: number;
+  nextNoise: number;
+  denoisedX: number;
+  denoisedEps: number;
+  /** Whether step() draws noise at this step: the seeded generator must advance exactly as on the CPU. */
+  drawsNoise: boolean;
+}
+
 export interface Scheduler {
   /** Training timesteps to visit, in order (e.g. 999, 759, 499, 259). */
   readonly timesteps: readonly number[];
@@ -24,6 +40,8 @@ export interface Scheduler {
     eps: Float32Array,
     noise: (length: number) => Float32Array,
   ): StepResult;
+  /** Step i's coefficients; step() computes the same values (checked by tests). */
+  linear(i: number): StepForm;
   /**
    * Noise clean latents `x0` to the level of step i (img2img: start at i
    * with addNoise(x0, noise, 0) when built with a strength below 1).

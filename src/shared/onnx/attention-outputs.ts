@@ -59,7 +59,7 @@ const FUSED_OPS = new Set([
   'DecoderMaskedMultiHeadAttention',
 ]);
 
-interface GraphIndex {
+export interface GraphIndex {
   nodes: NodeProto[];
   producers: Map<string, NodeProto>;
   /** Initializers and Constant outputs. */
@@ -70,7 +70,7 @@ interface GraphIndex {
   types: Map<string, number>;
 }
 
-interface ParsedModel {
+export interface ParsedModel {
   parts: ModelParts & { graph: NonNullable<ModelParts['graph']> };
   graph: GraphIndex;
 }
@@ -132,7 +132,7 @@ export async function withExtraOutputs(
  * their original bytes and tensor values as views of `model`: nothing is
  * re-encoded but the fields the writer must order.
  */
-async function parseModel(model: Uint8Array): Promise<ParsedModel> {
+export async function parseModel(model: Uint8Array): Promise<ParsedModel> {
   const graph: GraphIndex = {
     nodes: [],
     producers: new Map(),

@@ -17,6 +17,7 @@ import {
   type ShapeGraph,
   type TensorFact,
 } from './shapes';
+import { sliceAttention } from './slice-attention';
 import { walkModel } from './walk';
 import { WireType } from './wire';
 import type { NodeProto } from './schema';
@@ -31,16 +32,25 @@ export interface WeightSummary {
 export interface ModelSummary {
   weights: WeightSummary;
   activation: LargestActivation;
+  /**
+   * The largest activation once self-attention runs in `attentionBlocks` row
+   * blocks (slice-attention.ts, as WebGPU loads slice where the whole would
+   * not bind); absent where nothing was sliced.
+   */
+  slicedActivation?: LargestActivation;
 }
 
 /**
  * Weights and the largest activation of the model streamed from `source`,
- * with the graph's symbolic input dims set from `dimValues`.
+ * with the graph's symbolic input dims set from `dimValues`; with
+ * `attentionBlocks` over 1, also the largest activation of the same graph
+ * with its self-attention sliced.
  */
 export async function summariseModel(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   dimValues: Readonly<Record<string, number>>,
   signal?: AbortSignal,
+  attentionBlocks = 1,
 ): Promise<ModelSummary> {
   const weights: WeightSummary = { largestName: null, largestBytes: 0, totalBytes: 0, count: 0 };
   const graph = await readShapeGraph(source, signal, (name, bytes) => {
@@ -51,7 +61,33 @@ export async function summariseModel(
       weights.largestName = name;
     }
   });
-  return { weights, activation: largestActivation(graph, inferShapes(graph, dimValues)) };
+  const activation = largestActivation(graph, inferShapes(graph, dimValues));
+  const sliced = slicedGraph(graph, attentionBlocks);
+  if (!sliced) return { weights, activation };
+  const slicedActivation = largestActivation(sliced, inferShapes(sliced, dimValues));
+  return { weights, activation, slicedActivation };
+}
+
+/** `graph` with its self-attention in row blocks, or null where none was found. */
+function slicedGraph(graph: ShapeGraph, blocks: number): ShapeGraph | null {
+  const sizes = new Map(
+    [...graph.initializers].map(([name, fact]) => [name, elementCount(fact.dims ?? [])]),
+  );
+  // Graph outputs are never attention internals in the exports Gesso measures.
+  const result = sliceAttention(
+    graph.nodes,
+    { initializerSizes: sizes, outputs: new Set() },
+    blocks,
+  );
+  if (result.sliced === 0) return null;
+  const initializers = new Map(graph.initializers);
+  for (const { header, payload } of result.tensors)
+    initializers.set(header.name ?? '', {
+      dims: header.dims,
+      type: header.dataType,
+      values: payload?.bytes ? smallValues(header, payload.field, payload.bytes) : undefined,
+    });
+  return { nodes: result.nodes, inputs: graph.inputs, initializers };
 }
 
 /** The graph's nodes, inputs and initializer facts; `onWeight` hears each initializer's size. */
@@ -105,8 +141,8 @@ export class ModelSummaryFeed {
   private wakeReader: (() => void) | null = null;
   private wakeWriter: (() => void) | null = null;
 
-  constructor(dimValues: Readonly<Record<string, number>>) {
-    this.result = summariseModel(this.chunks(), dimValues);
+  constructor(dimValues: Readonly<Record<string, number>>, attentionBlocks = 1) {
+    this.result = summariseModel(this.chunks(), dimValues, undefined, attentionBlocks);
     this.result.catch(() => {
       this.failed = true;
       this.queue.length = 0;

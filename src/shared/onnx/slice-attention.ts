@@ -14,6 +14,8 @@
  * whole: it is small, and explain mode reads its probabilities.
  */
 
+import { latentSize } from '../free-dimensions';
+import type { PackManifest } from '../pack-manifest';
 import { constantValueHeader } from './graph-info';
 import { intAttribute } from './quantize';
 import { DataType, TensorField, elementCount, type NodeProto } from './schema';
@@ -30,6 +32,12 @@ export const ATTENTION_ROWS_PER_BLOCK = 512;
 export function attentionBlocksFor(positions: number): number {
   return Math.max(1, Math.ceil(positions / ATTENTION_ROWS_PER_BLOCK));
 }
+/** Blocks for a pack at its own image size (its latent's cells). */
+export function packAttentionBlocks(manifest: Pick<PackManifest, 'image' | 'latent'>): number {
+  const { height, width } = latentSize(manifest);
+  return attentionBlocksFor(height * width);
+}
+
 const PREFIX = 'gesso_slice_';
 const INT64_MAX = 0x7fffffffffffffffn;
 

@@ -4,7 +4,10 @@ import type { GenerateOutput } from '../../engine';
 import type { RunInfo } from '../../shared/recipe';
 
 export function runInfoOf(
-  output: Pick<GenerateOutput, 'backend' | 'timings' | 'textStatesOnGpu' | 'tiledDecode'>,
+  output: Pick<
+    GenerateOutput,
+    'backend' | 'timings' | 'textStatesOnGpu' | 'tiledDecode' | 'gpuReadsPerStep'
+  >,
 ): RunInfo {
   const { timings } = output;
   return {
@@ -12,5 +15,6 @@ export function runInfoOf(
     timings: { ...timings, unetMs: [...timings.unetMs] },
     textStatesOnGpu: output.textStatesOnGpu,
     ...(output.tiledDecode ? { tiledDecode: true } : {}),
+    ...(output.gpuReadsPerStep ? { gpuReadsPerStep: [...output.gpuReadsPerStep] } : {}),
   };
 }

@@ -142,3 +142,38 @@ describe('LCM guidance embedding', () => {
     expect(embedding[255]).toBeCloseTo(Math.cos(0.75), 5);
   });
 });
+
+describe('a step as a linear form (what the GPU step graph computes)', () => {
+  const cases = [
+    ['Euler ancestral, 4 steps', createEulerAncestralScheduler(TURBO, { steps: 4 })],
+    ['Euler ancestral, 1 step', createEulerAncestralScheduler(TURBO, { steps: 1 })],
+    ['Euler ancestral, img2img', createEulerAncestralScheduler(TURBO, { steps: 4, strength: 0.5 })],
+    ['LCM, 4 steps', createLcmScheduler(LCM, { steps: 4 })],
+    ['LCM, img2img', createLcmScheduler(LCM, { steps: 4, strength: 0.6 })],
+  ] as const;
+
+  it.each(cases)('%s: gives step()’s latents, estimate and noise draws', (_, scheduler) => {
+    const n = 64;
+    const wave = (k: number) => Float32Array.from({ length: n }, (_, j) => Math.sin(j * k + 1) * 2);
+    for (let i = 0; i < scheduler.timesteps.length; i++) {
+      const x = wave(0.3);
+      const eps = wave(0.7);
+      const z = wave(1.9);
+      let drew = false;
+      const { next, denoised } = scheduler.step(i, x, eps, (length) => {
+        drew = true;
+        return z.subarray(0, length);
+      });
+      const form = scheduler.linear(i);
+      expect(form.drawsNoise).toBe(drew);
+      for (let j = 0; j < n; j++) {
+        const zj = form.drawsNoise ? z[j]! : 0;
+        expect(form.nextX * x[j]! + form.nextEps * eps[j]! + form.nextNoise * zj).toBeCloseTo(
+          next[j]!,
+          4,
+        );
+        expect(form.denoisedX * x[j]! + form.denoisedEps * eps[j]!).toBeCloseTo(denoised[j]!, 4);
+      }
+    }
+  });
+});
