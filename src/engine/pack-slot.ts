@@ -68,6 +68,7 @@ export class PackSlot {
       choice.backend === 'webgpu' && caps.webgpu && slicesAttention(variant, caps.webgpu)
         ? packAttentionBlocks(source.manifest)
         : 1;
+    let loadTotal = 0;
     const pipeline = await Pipeline.load(source, {
       variant,
       releaseTextEncoder,
@@ -76,7 +77,10 @@ export class PackSlot {
       latentsOnDevice,
       attentionBlocks,
       signal,
-      onProgress,
+      onProgress: (progress) => {
+        loadTotal = progress.total;
+        onProgress?.(progress);
+      },
       factory: async (bytes, label, hints) => {
         // What onnxruntime reads, not the graph's walk before it.
         const readSoFar = () =>
@@ -105,6 +109,17 @@ export class PackSlot {
         return session;
       },
     });
+    if (choice.backend === 'webgpu') {
+      const total = loadTotal;
+      onProgress?.({ phase: 'warm-up', path: null, loaded: total, total });
+      try {
+        await timed('warm-up', pipeline.warmUp(signal));
+      } catch (error) {
+        await pipeline.release();
+        throw error;
+      }
+      onProgress?.({ phase: 'ready', path: null, loaded: total, total });
+    }
     const { manifest } = source;
     const info: LoadedPackInfo = {
       packId: manifest.id,

@@ -31,6 +31,12 @@
  * one process, for full width), --pack-dir DIR[,DIR] (bench these pack
  * folders instead of the built ones). A pack that fails to load or run on wasm
  * (full-size fp16) is printed as "fails: <message>".
+ *
+ * --gpu: instead of all the above, the GPU path in Node on onnxruntime-node's
+ * WebGPU provider (tests/bench/gpu.mjs): per stage first run against warm,
+ * the GPU-resident loop against the round-trip loop, sliced against whole
+ * attention, agreement with fp32. With it: --json (last line one JSON
+ * object), --width reduced|full, --packs sd-turbo,lcm[,demo].
  */
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -59,6 +65,17 @@ const packDir = resolve(option('--pack', `${distDir}/packs/demo`));
 const variantId = option('--variant', undefined);
 const STEPS = [1, 2, 4];
 const realSize = args.includes('--real-size');
+
+if (args.includes('--gpu')) {
+  const { benchGpu } = await import('./gpu.mjs');
+  await benchGpu({
+    json: args.includes('--json'),
+    width: option('--width', 'reduced'),
+    packs: option('--packs', 'sd-turbo,lcm').split(','),
+  });
+  process.exit(0);
+}
+
 const realSizeServer = realSize ? realSizeMount() : null;
 
 if (!realSize && !existsSync(resolve(packDir, 'manifest.json'))) {

@@ -86,6 +86,31 @@ describe('the demo pack in fp16 on WebGPU', () => {
     expect(cpuOutputs('image decoder')).toBe(1);
   });
 
+  it('warms up by running every model once, so a first press compiles no shader', async () => {
+    const probe = new StageProbe('webgpu');
+    const { pipeline } = await loadNodePipeline(DEMO, {
+      backend: 'webgpu',
+      variantId: 'fp16',
+      latentsOnDevice: true,
+      probe,
+    });
+    try {
+      await pipeline.warmUp();
+      expect([...probe.stages.keys()].sort()).toEqual(
+        [
+          'image decoder',
+          'image model (UNet)',
+          'preview decoder',
+          'sampling step',
+          'text encoder',
+        ].sort(),
+      );
+    } finally {
+      await pipeline.release();
+      await probe.release();
+    }
+  });
+
   it('makes the image the round-trip loop makes on the same device', async () => {
     for (const seed of [1, 2, 3, 4]) {
       const resident = await gpu.generate(request(seed));

@@ -18,8 +18,12 @@ import { readModel as readModelFiles, readPackFile } from './open-model';
 import { withSlicedAttention } from '../../shared/onnx/slice-model';
 
 export interface LoadProgress {
-  /** What is happening: reading a file, or compiling a model into a session. */
-  phase: 'read' | 'start' | 'ready';
+  /**
+   * What is happening: reading a file, compiling a model into a session, or
+   * (WebGPU) one throwaway run so every shader is compiled before the first
+   * press (PackSlot's warm-up; `loaded` stays at `total`).
+   */
+  phase: 'read' | 'start' | 'warm-up' | 'ready';
   path: string | null;
   /** Bytes of the pack's files handled so far; never goes down, ends at total. */
   loaded: number;

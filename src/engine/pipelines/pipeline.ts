@@ -476,6 +476,22 @@ export class Pipeline {
     }
   }
 
+  /**
+   * One throwaway image, so that every session has run once: on WebGPU the
+   * first run of a model compiles its shaders (seconds to tens of seconds),
+   * which would otherwise land on the person's first press. Two steps where
+   * the pack previews, so the preview decoder and a noise-drawing step run
+   * too; the pack's default guidance, so a CFG pack runs its guided step.
+   */
+  async warmUp(signal?: AbortSignal): Promise<void> {
+    const [minSteps, maxSteps] = this.manifest.ranges.steps;
+    const steps = this.previewDecoder ? Math.min(Math.max(minSteps, 2), maxSteps) : minSteps;
+    await this.generate(
+      { prompt: '', seed: 0, steps, guidance: this.manifest.defaults.guidance },
+      signal ? { signal } : {},
+    );
+  }
+
   async release(): Promise<void> {
     await this.device.release();
     await this.prompts.release();

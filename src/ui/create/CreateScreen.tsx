@@ -191,9 +191,11 @@ export function CreateScreen() {
           done={state.done}
           total={state.total}
           text={
-            state.status === 'loading'
-              ? `Loading the model… ${state.total > 0 ? Math.floor((100 * state.done) / state.total) : 0}%`
-              : `Step ${state.done} of ${state.total}`
+            state.status !== 'loading'
+              ? `Step ${state.done} of ${state.total}`
+              : state.preparingGpu
+                ? 'Preparing the GPU…'
+                : `Loading the model… ${state.total > 0 ? Math.floor((100 * state.done) / state.total) : 0}%`
           }
         />
       )}

@@ -32,6 +32,8 @@ export interface GenerationState {
   /** Loading: bytes; running: steps. */
   done: number;
   total: number;
+  /** Loading: the model is loaded and runs once so the GPU compiles its shaders (WebGPU). */
+  preparingGpu: boolean;
   preview: RgbaImage | null;
   result: GenerationResult | null;
   error: string | null;
@@ -64,6 +66,7 @@ const INITIAL: GenerationState = {
   status: 'idle',
   done: 0,
   total: 0,
+  preparingGpu: false,
   preview: null,
   result: null,
   error: null,
@@ -91,7 +94,15 @@ export function useGeneration() {
     const { signal } = abort;
     const started = performance.now();
     const engine = engineFor(request.packId);
-    setState((s) => ({ ...s, status: 'loading', done: 0, total: 0, preview: null, error: null }));
+    setState((s) => ({
+      ...s,
+      status: 'loading',
+      done: 0,
+      total: 0,
+      preparingGpu: false,
+      preview: null,
+      error: null,
+    }));
     let photo: { bitmap: ImageBitmap; strength: number } | undefined;
     try {
       // The photo as it is now: the picker may replace (and close) its bitmap while the pack loads.
@@ -103,7 +114,16 @@ export function useGeneration() {
       const pack = await engine.call(
         'loadPack',
         { packId: request.packId, preference: loadBackendPreference() },
-        { signal, onProgress: (p) => setState((s) => ({ ...s, done: p.loaded, total: p.total })) },
+        {
+          signal,
+          onProgress: (p) =>
+            setState((s) => ({
+              ...s,
+              done: p.loaded,
+              total: p.total,
+              preparingGpu: p.phase === 'warm-up',
+            })),
+        },
       );
       markLoaded(request.packId, pack.packId);
       // The loaded pack has the last word on range and guidance kind (the fields went by its manifest).
@@ -120,6 +140,7 @@ export function useGeneration() {
         pack,
         packRequested: request.packId,
         status: 'running',
+        preparingGpu: false,
         done: 0,
         total: steps,
       }));

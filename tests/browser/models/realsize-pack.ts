@@ -27,11 +27,19 @@ export function cannotBuild(): string | null {
 }
 
 /** Builds (or finds cached) a width-reduced pack; its folder. */
-export async function buildReduced(pack: 'sd-turbo' | 'lcm'): Promise<string> {
+export function buildReduced(pack: 'sd-turbo' | 'lcm'): Promise<string> {
+  return buildPack(pack, 'reduced');
+}
+
+/** Builds (or finds cached) a pack at real or reduced width; its folder. Full width takes 3-13 minutes. */
+export async function buildPack(
+  pack: 'sd-turbo' | 'lcm',
+  width: 'reduced' | 'full',
+): Promise<string> {
   const { stdout } = await run(
     PYTHON,
-    ['models/realsize/build.py', '--pack', pack, '--width', 'reduced'],
-    { cwd: ROOT, maxBuffer: 16 << 20, timeout: 600_000 },
+    ['models/realsize/build.py', '--pack', pack, '--width', width],
+    { cwd: ROOT, maxBuffer: 16 << 20, timeout: width === 'full' ? 1_800_000 : 600_000 },
   );
   const dir = stdout.trim().split('\n').pop()!;
   if (!existsSync(join(dir, 'manifest.json'))) throw new Error(`build.py printed ${stdout}`);
