@@ -12,6 +12,7 @@ export default tseslint.config(
       'models/.cache/',
       'tests/fixtures/',
       'dev-dist/',
+      '.gpu-carry/',
     ],
   },
   js.configs.recommended,

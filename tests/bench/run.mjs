@@ -33,7 +33,7 @@
  * (full-size fp16) is printed as "fails: <message>".
  *
  * --gpu: instead of all the above, the GPU path in Node on onnxruntime-node's
- * WebGPU provider (tests/bench/gpu.mjs): per stage first run against warm,
+ * WebGPU provider (tests/bench/gpu.ts): per stage first run against warm,
  * the GPU-resident loop against the round-trip loop, sliced against whole
  * attention, agreement with fp32. With it: --json (last line one JSON
  * object), --width reduced|full, --packs sd-turbo,lcm[,demo].
@@ -67,12 +67,7 @@ const STEPS = [1, 2, 4];
 const realSize = args.includes('--real-size');
 
 if (args.includes('--gpu')) {
-  const { benchGpu } = await import('./gpu.mjs');
-  await benchGpu({
-    json: args.includes('--json'),
-    width: option('--width', 'reduced'),
-    packs: option('--packs', 'sd-turbo,lcm').split(','),
-  });
+  await (await runnerImport(resolve('tests/bench/gpu-cli.ts'))).module.main(args);
   process.exit(0);
 }
 

@@ -8,14 +8,16 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import type { PackManifestInput } from '../../../src/store/validate-manifest';
 import { PREFIX, type PackHost, type TestPack } from '../store/pack-host';
 
-export const PYTHON = '/usr/bin/python3';
-const ROOT = resolve(__dirname, '../../..');
+/** Debian's Python here; GESSO_PYTHON where torch and onnx live elsewhere (scripts/gpu-run.sh on a GPU machine). */
+export const PYTHON = process.env.GESSO_PYTHON ?? '/usr/bin/python3';
+/** The repository: tests and benches run from its root (GESSO_ROOT when bundled elsewhere). */
+const ROOT = process.env.GESSO_ROOT ?? process.cwd();
 const run = promisify(execFile);
 
 /** Why the packs cannot be built here (Debian's python3-torch and python3-onnx missing), or null. */

@@ -23,37 +23,65 @@
  * With --json the last line is one JSON object (see README, "The GPU path").
  */
 
-import { resolve } from 'node:path';
-import { runnerImport } from 'vite';
-import { fmt, table } from './stats.mjs';
+import { stepCoefficients, stepGraph, STEP } from '../../src/engine/pipelines/device-step';
+import { createScheduler } from '../../src/engine/schedulers';
+import { floatTensor } from '../../src/engine/tensors';
+import { slicesAttention } from '../../src/shared/fit';
+import { packAttentionBlocks } from '../../src/shared/onnx/slice-attention';
+import { buildPack, float32Copy } from '../browser/models/realsize-pack';
+import {
+  imageDifference,
+  loadNodePipeline,
+  measureVariant,
+  nodeAdapter,
+  nodeSessionFactory,
+  readPackDir,
+  StageProbe,
+} from '../helpers/node-webgpu';
 
-const load = async (path) => (await runnerImport(resolve(path))).module;
+/** tests/bench/stats.mjs's table, typed here so this module bundles on its own (scripts/gpu-run.sh). */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!)))
+      .join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
 
-const SPECS = {
+const fmt = (ms: number | undefined) =>
+  ms !== undefined && Number.isFinite(ms) ? (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)) : '-';
+
+interface PackSpec {
+  steps: number;
+  /** A folder in the repository; otherwise built by models/realsize/build.py. */
+  dir?: string;
+  variantId?: string;
+}
+
+const SPECS: Record<string, PackSpec> = {
   'sd-turbo': { steps: 1 },
   lcm: { steps: 4 },
   demo: { steps: 4, dir: 'public/packs/demo', variantId: 'fp16' },
 };
 
-const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+export interface GpuBenchOptions {
+  json: boolean;
+  width: 'reduced' | 'full';
+  packs: string[];
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Wall time of `work` in ms, and its value. */
-async function timed(work) {
+async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
   const start = performance.now();
   const value = await work();
   return [performance.now() - start, value];
 }
 
-export async function benchGpu({ json, width, packs }) {
-  const harness = await load('tests/helpers/node-webgpu.ts');
-  const realsize = await load('tests/browser/models/realsize-pack.ts');
-  const { packAttentionBlocks } = await load('src/shared/onnx/slice-attention.ts');
-  const { slicesAttention } = await load('src/shared/fit.ts');
-  const { stepGraph, STEP, stepCoefficients } = await load('src/engine/pipelines/device-step.ts');
-  const { createScheduler } = await load('src/engine/schedulers/index.ts');
-  const { floatTensor } = await load('src/engine/tensors.ts');
-
-  const adapter = await harness.nodeAdapter();
+export async function benchGpu({ json, width, packs }: GpuBenchOptions) {
+  const adapter = await nodeAdapter();
   console.log(
     `WebGPU adapter (Dawn, through onnxruntime-node's provider): ${adapter.description}; shader-f16 ${adapter.shaderF16}; largest binding ${adapter.maxStorageBufferBindingSize / 2 ** 20} MiB, largest buffer ${adapter.maxBufferSize / 2 ** 20} MiB`,
   );
@@ -61,12 +89,13 @@ export async function benchGpu({ json, width, packs }) {
   for (const id of packs) {
     const spec = SPECS[id];
     if (!spec) throw new Error(`Unknown pack "${id}": one of ${Object.keys(SPECS).join(', ')}`);
-    const dir = spec.dir ?? (await realsize.buildPack(id, width));
-    const manifest = harness.readPackDir(dir).manifest;
+    const dir = spec.dir ?? (await buildPack(id as 'sd-turbo' | 'lcm', width));
+    const manifest = readPackDir(dir).manifest;
     const variant =
       manifest.variants.find((v) => v.id === spec.variantId) ??
-      manifest.variants.find((v) => v.default);
-    const requires = await harness.measureVariant(dir, variant);
+      manifest.variants.find((v) => v.default) ??
+      manifest.variants[0]!;
+    const requires = await measureVariant(dir, variant);
     const sliced = slicesAttention({ ...variant, requires }, adapter);
     const blocks = sliced ? packAttentionBlocks(manifest) : 1;
     const request = {
@@ -75,14 +104,14 @@ export async function benchGpu({ json, width, packs }) {
       steps: spec.steps,
       preview: false,
     };
-    const base = { backend: 'webgpu', variantId: variant.id };
+    const base = { backend: 'webgpu' as const, variantId: variant.id };
     console.log(
       `\n${manifest.name} (${variant.id}), ${manifest.image.width}x${manifest.image.height}, ${spec.steps} step(s); largest buffer ${(requires.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB whole, ${requires.slicedBufferSize ? `${(requires.slicedBufferSize / 2 ** 20).toFixed(0)} MiB` : '-'} sliced: attention ${sliced ? `in ${blocks} blocks` : 'whole'}`,
     );
 
     // Whole images, GPU-resident loop: first (compiles) and warm.
     let device = (
-      await harness.loadNodePipeline(dir, {
+      await loadNodePipeline(dir, {
         ...base,
         latentsOnDevice: true,
         attentionBlocks: blocks,
@@ -93,10 +122,9 @@ export async function benchGpu({ json, width, packs }) {
     await device.release();
 
     // Per stage, round-trip loop (every stage's output read back: the GPU has finished it).
-    const probe = new harness.StageProbe('webgpu');
-    const roundTrip = (
-      await harness.loadNodePipeline(dir, { ...base, attentionBlocks: blocks, probe })
-    ).pipeline;
+    const probe = new StageProbe('webgpu');
+    const roundTrip = (await loadNodePipeline(dir, { ...base, attentionBlocks: blocks, probe }))
+      .pipeline;
     const stagesOf = () =>
       Object.fromEntries(
         [...probe.stages].map(([label, s]) => [
@@ -124,7 +152,7 @@ export async function benchGpu({ json, width, packs }) {
     await probe.release();
 
     // The scheduler step alone (the step graph, its outputs read back).
-    const step = await harness.nodeSessionFactory('webgpu')(
+    const step = await nodeSessionFactory('webgpu')(
       await stepGraph(
         { eps: 'float32', unetInput: 'float32', finalInput: 'float32', previewInput: 'float32' },
         false,
@@ -159,31 +187,33 @@ export async function benchGpu({ json, width, packs }) {
     // Attention whole, where the app slices it: warm only (a first run compiles).
     let wholeWarmMs = NaN;
     if (sliced) {
-      device = (await harness.loadNodePipeline(dir, { ...base, latentsOnDevice: true })).pipeline;
+      device = (await loadNodePipeline(dir, { ...base, latentsOnDevice: true })).pipeline;
       try {
         await device.generate(request);
         [wholeWarmMs] = await timed(() => device.generate(request));
       } catch (error) {
-        console.log(`  attention whole: fails: ${error.message}`);
+        console.log(
+          `  attention whole: fails: ${error instanceof Error ? error.message : String(error)}`,
+        );
       } finally {
         await device.release();
       }
     }
 
     // The fp32 reference on the CPU provider.
-    const fp32Dir = spec.dir ? dir : await realsize.float32Copy(dir);
+    const fp32Dir = spec.dir ? dir : await float32Copy(dir);
     const cpu = (
-      await harness.loadNodePipeline(dir, {
+      await loadNodePipeline(dir, {
         backend: 'cpu',
         ...(spec.dir ? { variantId: 'fp32' } : { filesDir: fp32Dir }),
       })
     ).pipeline;
     const reference = await cpu.generate(request);
     await cpu.release();
-    const difference = harness.imageDifference(resident.image, reference.image);
-    const residentVsStepped = harness.imageDifference(resident.image, stepped.image);
+    const difference = imageDifference(resident.image, reference.image);
+    const residentVsStepped = imageDifference(resident.image, stepped.image);
 
-    const stage = (label) => [fmt(first[label]), fmt(warm[label])];
+    const stage = (label: string) => [fmt(first[label]), fmt(warm[label])];
     console.log(
       table(
         ['stage (ms)', 'first run', 'warm'],
@@ -234,10 +264,10 @@ export async function benchGpu({ json, width, packs }) {
       size: manifest.image.width,
       image: resident.image.width === manifest.image.width,
       nanOrInf,
-      readsPerStep: Math.max(...resident.gpuReadsPerStep),
+      readsPerStep: Math.max(...(resident.gpuReadsPerStep ?? [NaN])),
       attention: sliced ? `sliced x${blocks}` : 'whole',
-      unetStepMs: Math.round(warm['image model (UNet)']),
-      vaeMs: Math.round(warm['image decoder']),
+      unetStepMs: Math.round(warm['image model (UNet)'] ?? NaN),
+      vaeMs: Math.round(warm['image decoder'] ?? NaN),
       firstRunMs: Math.round(firstRunMs),
       warmRunMs: Math.round(warmRunMs),
       roundTripWarmMs: Math.round(roundTripWarmMs),
