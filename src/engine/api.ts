@@ -6,7 +6,7 @@ import type { MethodSpec } from '../shared/rpc/wire';
 import type { RgbaImage } from '../shared/rgba';
 import type { Explanation } from '../shared/explanation';
 import type { GuidanceKind } from '../shared/guidance';
-import type { Recipe, StageTimings } from '../shared/recipe';
+import type { DecoderChoice, Recipe, StageTimings } from '../shared/recipe';
 import type { GenerateRequest, LoadProgress } from './pipelines';
 import type { ConversionProgress } from './convert/progress';
 
@@ -55,6 +55,12 @@ export interface LoadedPackInfo {
   defaults: PackManifest['defaults'];
   ranges: { steps: [number, number]; guidance: [number, number] };
   guidance: GuidanceKind;
+  /**
+   * The final decoders this pack offers: `fast` where it has a separate
+   * TAESD-style decoder; `default` is the engine's choice for this device
+   * (Fast on WebAssembly where the full decode is slow, Full on a GPU).
+   */
+  decoders: { fast: boolean; default: DecoderChoice };
   hasPreview: boolean;
   /** The loaded variant has a VAE encoder: it can start from a photo or the drawing, and repaint. */
   hasImageEncoder: boolean;

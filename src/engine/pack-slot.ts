@@ -12,6 +12,9 @@ import type {
 } from './api';
 import { chooseVariant, memoryIsShort, slicesAttention, textEncoderMustGo } from '../shared/fit';
 import { packAttentionBlocks } from '../shared/onnx/slice-attention';
+import type { PackManifest } from '../shared/pack-manifest';
+import { externalDataPaths } from './pipelines/external-data';
+import { defaultDecoder } from './decoder-choice';
 import { DiskBytes } from '../store/disk-bytes';
 import { createOrtSession, type OrtApi } from './ort-session';
 import { loadRuntime } from './ort-runtime';
@@ -141,6 +144,14 @@ export class PackSlot {
       tiledDecode: pipeline.decodesInTiles,
       textStatesOnGpu: keepTextOnDevice,
       attentionBlocks,
+      decoders: {
+        fast: pipeline.hasFastDecoder,
+        default: defaultDecoder({
+          backend: choice.backend,
+          hasFast: pipeline.hasFastDecoder,
+          fullDecoderBytes: modelBytes(manifest, variant.components.vaeDecoder),
+        }),
+      },
       loadMs: performance.now() - started,
       loadPhases: phases,
       weightsFromDisk,
@@ -184,16 +195,29 @@ export class PackSlot {
     const started = performance.now();
     if (!this.loaded) await this.load({}, signal);
     const { pipeline, info } = this.loaded!;
-    const result = await run(pipeline, args, {
-      signal,
-      onStep: (step) =>
-        onProgress({
-          step: step.step,
-          steps: step.steps,
-          preview: step.step < step.steps ? step.preview : null,
-        }),
-    });
+    const decoder = args.decoder ?? info.decoders.default;
+    const result = await run(
+      pipeline,
+      { ...args, decoder },
+      {
+        signal,
+        onStep: (step) =>
+          onProgress({
+            step: step.step,
+            steps: step.steps,
+            preview: step.step < step.steps ? step.preview : null,
+          }),
+      },
+    );
     performance.measure(`gesso ${name}`, { start: started });
+    if (result.recipe.decoder === 'full' && !result.tiledDecode && result.timings.decodeMs > 0)
+      // What a full decode costs on this device decides the default from now on.
+      info.decoders.default = defaultDecoder({
+        backend: info.backend,
+        hasFast: info.decoders.fast,
+        fullDecoderBytes: 0,
+        measuredFullMs: result.timings.decodeMs,
+      });
     const output: GenerateOutput = {
       image: result.image,
       recipe: result.recipe,
@@ -211,4 +235,12 @@ export class PackSlot {
     this.loaded = null;
     await loaded?.pipeline.release();
   }
+}
+
+/** Bytes of a model file and its external data, from the manifest. */
+function modelBytes(manifest: PackManifest, path: string): number {
+  return [path, ...externalDataPaths(manifest, path)].reduce(
+    (n, p) => n + (manifest.files.find((file) => file.path === p)?.size ?? 0),
+    0,
+  );
 }

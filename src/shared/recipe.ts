@@ -28,7 +28,16 @@ export interface Recipe {
   repaint?: { parent: string | null; mask: number[] };
   /** Followed a drawn outline (ControlNet) at this strength; the outline as mask runs at the image size. */
   outline?: { strength: number; mask: number[] };
+  /**
+   * The final decoder, where the pack has two: its full VAE, or its fast
+   * TAESD-style decoder (the preview decoder) used for the final image too.
+   * Absent: the full VAE (recipes made before the choice existed).
+   */
+  decoder?: DecoderChoice;
 }
+
+/** "Full": the pack's VAE decoder; "fast": its tiny distilled decoder (TAESD). */
+export type DecoderChoice = 'full' | 'fast';
 
 /** What the page asks for: the loaded pack fills in the rest (pack, size, sampler, defaults). */
 export interface RecipeRequest {
@@ -54,6 +63,8 @@ export interface RecipeRequest {
   repaint?: { image: RgbaImage; mask: Uint8Array; parent?: string | null };
   /** Follow this outline: width x height of the image, 255 on the drawn lines, 0 elsewhere. */
   outline?: { mask: Uint8Array; strength: number };
+  /** The final decoder (Recipe.decoder); default: the loaded pack's (LoadedPackInfo.decoders.default). */
+  decoder?: DecoderChoice;
 }
 
 /** Milliseconds per stage of one generation. */

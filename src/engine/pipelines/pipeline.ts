@@ -20,6 +20,7 @@ import type { PackSource } from '../../shared/pack-source';
 import { encodeRuns } from '../../shared/mask-runs';
 import { Random } from '../../shared/random';
 import { emptyTimings, SAMPLER_NAMES, type Recipe, type StageTimings } from '../../shared/recipe';
+import type { DecoderChoice } from '../../shared/recipe';
 import type { RgbaImage } from '../../shared/rgba';
 import { throwIfAborted, yieldToEvents } from '../abort';
 import { scaled } from '../image';
@@ -132,6 +133,16 @@ export class Pipeline {
     return this.previewDecoder !== null;
   }
 
+  /** The pack has a decoder of its own for previews (TAESD-style) that can make the final image too. */
+  get hasFastDecoder(): boolean {
+    return this.previewDecoder !== null && this.previewDecoder !== this.decoder;
+  }
+
+  /** The decoder for the final image: the fast one only where asked and the pack has one. */
+  private finalDecoder(choice: DecoderChoice | undefined): Decoder {
+    return choice === 'fast' && this.hasFastDecoder ? this.previewDecoder! : this.decoder;
+  }
+
   /** The final decode runs in overlapping tiles (LoadOptions.tiledDecode, where it applies). */
   get decodesInTiles(): boolean {
     return Boolean(this.decoder.tile);
@@ -208,12 +219,16 @@ export class Pipeline {
     return latentDims(this.unet, this.manifest, request);
   }
 
+  /** Decodes with the full VAE ('final'), the fast decoder where the pack has one ('fast'), or the preview decoder. */
   decode(
     latents: Float32Array,
     dims: readonly number[],
-    which: 'final' | 'preview' = 'final',
+    which: 'final' | 'fast' | 'preview' = 'final',
   ): Promise<RgbaImage> {
-    const decoder = which === 'preview' && this.previewDecoder ? this.previewDecoder : this.decoder;
+    const decoder =
+      which === 'preview' && this.previewDecoder
+        ? this.previewDecoder
+        : this.finalDecoder(which === 'fast' ? 'fast' : 'full');
     return decodeLatents(decoder, latents, dims);
   }
 
@@ -248,6 +263,7 @@ export class Pipeline {
     if (sampler) recipe.sampler = sampler;
     if (request.regions) recipe.regions = request.regions;
     if (request.startImage) recipe.startImage = { strength: request.startImage.strength };
+    if (this.hasFastDecoder) recipe.decoder = request.decoder === 'fast' ? 'fast' : 'full';
     if (request.outline)
       recipe.outline = {
         strength: request.outline.strength,
@@ -283,13 +299,13 @@ export class Pipeline {
    * explain (their own predictor), repaint (kept latents), a ControlNet
    * (`loadedUnet` false: a stand-in UNet with CPU outputs) or a tiled decode.
    */
-  private runsOnDevice(options: GenerateOptions, loadedUnet: boolean): boolean {
+  private runsOnDevice(options: GenerateOptions, loadedUnet: boolean, final: Decoder): boolean {
     return (
       Boolean(this.options.latentsOnDevice) &&
       loadedUnet &&
       !options.predictor &&
       !options.keep &&
-      !this.decoder.tile
+      !final.tile
     );
   }
 
@@ -332,8 +348,10 @@ export class Pipeline {
       ? scheduler.addNoise(init.latents, noise, 0)
       : scaled(noise, scheduler.initNoiseSigma);
 
-    if (this.runsOnDevice(options, loadedUnet)) {
+    const final = this.finalDecoder(recipe.decoder);
+    if (this.runsOnDevice(options, loadedUnet, final)) {
       const { image, readsPerStep } = await this.sampleOnDevice({
+        final,
         scheduler,
         latents,
         dims,
@@ -370,7 +388,7 @@ export class Pipeline {
     await yieldToEvents();
     throwIfAborted(signal);
     t = performance.now();
-    const image = await this.decode(denoised, dims, 'final');
+    const image = await this.decode(denoised, dims, recipe.decoder === 'fast' ? 'fast' : 'final');
     timings.decodeMs = performance.now() - t;
     timings.totalMs = performance.now() - started;
     return this.finish(image, recipe, timings, scheduler, conditioning, null, onStep);
@@ -398,13 +416,15 @@ export class Pipeline {
       recipe: { ...recipe, steps: total },
       timings,
       textStatesOnGpu: isDeviceTensor(conditioning.hidden),
-      tiledDecode: this.decodesInTiles,
+      tiledDecode: Boolean(this.finalDecoder(recipe.decoder).tile),
       gpuReadsPerStep,
     };
   }
 
   /** The GPU-resident loop and the final decode from the GPU (device-loop.ts). */
   private async sampleOnDevice(run: {
+    /** The final image's decoder (the VAE, or the fast one). */
+    final: Decoder;
     scheduler: Scheduler;
     latents: Float32Array;
     dims: number[];
@@ -425,7 +445,7 @@ export class Pipeline {
       {
         eps: asDType(outputOr(unet, UNET_OUTPUT).type, 'noise prediction'),
         unetInput: asDType(inputOr(unet, 'sample', 0).type, 'latent input'),
-        finalInput: asDType(inputOr(this.decoder.session, 'latent_sample').type, 'decoder input'),
+        finalInput: asDType(inputOr(run.final.session, 'latent_sample').type, 'decoder input'),
         previewInput: asDType(
           inputOr((previewDecoder ?? this.decoder).session, 'latent_sample').type,
           'decoder input',
@@ -451,7 +471,7 @@ export class Pipeline {
       random: run.random,
       step,
       guidance: run.guidance,
-      finalScale: this.decoder.latentScale,
+      finalScale: run.final.latentScale,
       previewScale: (previewDecoder ?? this.decoder).latentScale,
       predict: async (input, context) => ({
         eps: await predictOne(input, context.timestep, run.conditioning),
@@ -468,7 +488,7 @@ export class Pipeline {
       await yieldToEvents();
       throwIfAborted(run.signal);
       const t = performance.now();
-      const image = await decodeOnDevice(this.decoder, decoderInput);
+      const image = await decodeOnDevice(run.final, decoderInput);
       run.timings.decodeMs = performance.now() - t;
       return { image, readsPerStep };
     } finally {
