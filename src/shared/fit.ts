@@ -19,6 +19,25 @@ export interface Fit {
   /** null while capabilities are unknown. */
   fits: boolean | null;
   reason: string;
+  /** The download cannot succeed here (not enough free storage): offer no Download. */
+  blocksDownload?: boolean;
+}
+
+/**
+ * Why `downloadBytes` cannot be stored here, or null: more than the origin's
+ * free quota (the browser's estimate: quota less usage). Unknown figures
+ * (private browsing, old browsers) pass; the download's own space check
+ * still refuses then.
+ */
+export function storageFault(
+  downloadBytes: number,
+  storage: Capabilities['storage'] | undefined,
+): string | null {
+  if (!storage || storage.quotaBytes === null || storage.usageBytes === null) return null;
+  const free = Math.max(0, storage.quotaBytes - storage.usageBytes);
+  return downloadBytes > free
+    ? `it needs ${formatBytes(downloadBytes)} of storage and this browser may keep only ${formatBytes(free)} more`
+    : null;
 }
 
 type GpuCaps = Pick<Capabilities, 'webgpu' | 'webgpuUnavailableReason'>;
@@ -179,13 +198,25 @@ export function whyVariantDoesNotFit(
     : null;
 }
 
-/** The Models screen's verdict: WebGPU when a real GPU takes it, else WebAssembly, else why neither and what would help. */
+/**
+ * The Models screen's verdict: first whether `downloadBytes` (what is left
+ * to download; 0 for an installed pack) can be stored, then WebGPU when a
+ * real GPU takes it, else WebAssembly, else why neither and what would help.
+ */
 export function variantFits(
   variant: PackVariant,
   caps: Capabilities | null,
   deviceMemoryGiB?: number,
+  downloadBytes = 0,
 ): Fit {
   if (!caps) return { fits: null, reason: 'Checking what this device can run…' };
+  const storage = storageFault(downloadBytes, caps.storage);
+  if (storage)
+    return {
+      fits: false,
+      blocksDownload: true,
+      reason: `Won't fit: ${storage}. To download it: free up space (delete packs or images you no longer need), or choose a smaller pack.`,
+    };
   const onGpu = gpuFaults(variant, caps, deviceMemoryGiB);
   if (caps.webgpu && onGpu.length === 0 && !isSoftwareAdapter(caps.webgpu))
     return { fits: true, reason: 'Fits: runs on this GPU.' };

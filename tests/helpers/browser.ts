@@ -21,9 +21,25 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-background-networking',
   '--disable-component-update',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
+  ...webGpuArgs(),
 ];
+
+/**
+ * The flags that give pages WebGPU on SwiftShader (no GPU here). Chrome is
+ * deprecating SwiftShader as a WebGPU fallback; `--enable-unsafe-swiftshader`
+ * is the opt-in it keeps for it, unknown flags are ignored by older builds,
+ * and GESSO_CHROMIUM_WEBGPU_ARGS (space-separated) replaces all three if the
+ * flags change again.
+ */
+function webGpuArgs(): string[] {
+  const override = process.env.GESSO_CHROMIUM_WEBGPU_ARGS;
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+  return [
+    '--enable-unsafe-webgpu',
+    '--enable-unsafe-swiftshader',
+    '--use-webgpu-adapter=swiftshader',
+  ];
+}
 
 /** A phone in portrait: 390x844 CSS pixels, touch, mobile viewport. */
 export const PHONE: BrowserContextOptions = {

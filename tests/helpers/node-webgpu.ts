@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
+import { create } from 'webgpu';
 import { describeAdapter } from '../../src/engine/detect';
 import { createOrtSession, type OrtApi } from '../../src/engine/ort-session';
 import { Pipeline } from '../../src/engine/pipelines';
@@ -50,7 +51,6 @@ import type { PackSource } from '../../src/shared/pack-source';
  * package): the same Vulkan device onnxruntime-node's WebGPU provider picks.
  */
 export async function nodeAdapter(): Promise<GpuInfo> {
-  const { create } = await import('webgpu');
   const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter)
     throw new Error(

@@ -3,7 +3,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Capabilities } from '../../shared/capabilities';
 import { variantFits } from '../../shared/fit';
-import { defaultVariant, type PackManifestInput } from '../../store/validate-manifest';
+import {
+  defaultVariant,
+  filesForVariant,
+  sizeOf,
+  type PackManifestInput,
+} from '../../store/validate-manifest';
 import { getEngine } from '../app/engine';
 import { AddPack } from './AddPack';
 import { PackCard } from './PackCard';
@@ -34,9 +39,12 @@ export function ModelsScreen() {
   const userPacks = entries.some((e) => e.record?.origin === 'user' && e.record.installed);
   const caps = useCapabilities();
   const memory = (navigator as { deviceMemory?: number }).deviceMemory;
-  const fitFor = (manifest: PackManifestInput | null) => {
+  /** The verdict for a pack's default variant; `installed`: nothing is left to download. */
+  const fitFor = (manifest: PackManifestInput | null, installed = false) => {
     const variant = manifest?.variants.find((v) => v.id === defaultVariant(manifest));
-    return variant ? variantFits(variant, caps, memory) : null;
+    if (!manifest || !variant) return null;
+    const download = installed ? 0 : sizeOf(filesForVariant(manifest, variant.id)).bytes;
+    return variantFits(variant, caps, memory, download);
   };
   const stateKey = entries
     .map((e) => `${e.key}:${e.record?.installed?.version}:${e.record?.job?.state}`)
@@ -69,7 +77,10 @@ export function ModelsScreen() {
           <PackCard
             key={entry.key}
             entry={entry}
-            fit={fitFor(manifestToFit(entry.record, entry.manifest))}
+            fit={fitFor(
+              manifestToFit(entry.record, entry.manifest),
+              Boolean(entry.record?.installed),
+            )}
             onCheck={
               entry.record?.origin === 'user' ? () => checkUpdates([entry.record!.id]) : undefined
             }

@@ -170,7 +170,12 @@ export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
       <div class="pack-actions">
         {status.kind === 'none' &&
           manifest &&
-          button('Download', () => void start(), true, needsAccept && !accepted)}
+          button(
+            'Download',
+            () => void start(),
+            true,
+            (needsAccept && !accepted) || Boolean(fit?.blocksDownload),
+          )}
         {status.kind === 'update' &&
           button('Update', () => void start(), true, needsAccept && !accepted)}
         {status.kind === 'downloading' && button('Pause', () => void command('pause')())}

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   chooseVariant,
   memoryIsShort,
+  slicesAttention,
+  storageFault,
   textEncoderMustGo,
+  variantFits,
   whyVariantDoesNotFit,
 } from '../../../src/shared/fit';
-import type { GpuInfo } from '../../../src/shared/capabilities';
-import { gpuInfo, MiB } from '../../helpers/devices';
+import type { Capabilities, GpuInfo } from '../../../src/shared/capabilities';
+import { deviceWith, gpuInfo, MiB } from '../../helpers/devices';
 import type { PackManifest, PackVariant } from '../../../src/shared/pack-manifest';
 
 const gpu = (over: Partial<GpuInfo> = {}): GpuInfo =>
@@ -108,5 +111,57 @@ describe('whether memory is short (the text encoder is then freed after each pro
   it('falls back to the size (over 1 GiB) where the browser does not say how much memory there is', () => {
     expect(memoryIsShort(needing(0.9 * GiB), 'webgpu')).toBe(false);
     expect(memoryIsShort(needing(1.1 * GiB), 'webgpu')).toBe(true);
+  });
+});
+
+describe('attention sliced where the GPU cannot bind the whole score tensor', () => {
+  const phone = gpu({ shaderF16: true, maxStorageBufferBindingSize: 128 * MiB });
+  const whole = { maxStorageBufferBindingSize: 256 * MiB, maxBufferSize: 256 * MiB };
+
+  it('fits a phone GPU once the install measured a sliced figure under its limit', () => {
+    const measured = variant('fp16', { ...whole, slicedBufferSize: 32 * MiB });
+    expect(slicesAttention(measured, phone)).toBe(true);
+    expect(whyVariantDoesNotFit(measured, 'webgpu', { webgpu: phone })).toBeNull();
+  });
+
+  it('keeps attention whole where the GPU binds it, and says so where even sliced is too big', () => {
+    const measured = variant('fp16', { ...whole, slicedBufferSize: 32 * MiB });
+    const laptop = gpu({ maxStorageBufferBindingSize: 1024 * MiB, maxBufferSize: 1024 * MiB });
+    expect(slicesAttention(measured, laptop)).toBe(false);
+    const tooBig = variant('fp16', { ...whole, slicedBufferSize: 200 * MiB });
+    expect(whyVariantDoesNotFit(tooBig, 'webgpu', { webgpu: phone })).toMatch(
+      /binds at most 128 MiB where the pack needs 200 MiB/,
+    );
+  });
+
+  it('without a sliced measure, judges the whole figure as before', () => {
+    const declared = variant('fp16', whole);
+    expect(slicesAttention(declared, phone)).toBe(false);
+    expect(whyVariantDoesNotFit(declared, 'webgpu', { webgpu: phone })).toMatch(/256 MiB/);
+  });
+});
+
+describe('storage in the verdict, before Download is pressed', () => {
+  const caps = (quotaBytes: number | null, usageBytes: number | null) =>
+    ({
+      ...deviceWith(null),
+      storage: { quotaBytes, usageBytes, persisted: null },
+    }) as Capabilities;
+
+  it('does not fit, and blocks the download, when the pack is larger than the free quota', () => {
+    const fit = variantFits(variant('int8'), caps(2 * 1024 ** 3, 1024 ** 3), undefined, 1e15);
+    expect(fit.fits).toBe(false);
+    expect(fit.blocksDownload).toBe(true);
+    expect(fit.reason).toMatch(
+      /needs 1000 TB of storage and this browser may keep only 1.07 GB more/,
+    );
+  });
+
+  it('counts nothing left to download for an installed pack, and passes unknown quotas', () => {
+    expect(variantFits(variant('int8'), caps(1e9, 1e9), undefined, 0).fits).toBe(true);
+    expect(
+      variantFits(variant('int8'), caps(null, null), undefined, 1e15).blocksDownload,
+    ).toBeUndefined();
+    expect(storageFault(1e9, { quotaBytes: 2e9, usageBytes: 5e8, persisted: null })).toBeNull();
   });
 });

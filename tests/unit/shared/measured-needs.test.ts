@@ -142,3 +142,28 @@ describe('the fit check on measured figures', () => {
     });
   });
 });
+
+describe('the largest buffer with self-attention sliced', () => {
+  it('is kept where slicing makes the largest buffer smaller, never taken from the manifest', () => {
+    const withSliced = measuredRequirements({ ...declared, slicedBufferSize: 1 }, [
+      measure({ largestActivationBytes: 160 * MiB, slicedActivationBytes: 20 * MiB }),
+      measure({ component: 'vaeDecoder', largestActivationBytes: 32 * MiB }),
+    ]);
+    expect(withSliced.maxStorageBufferBindingSize).toBe(160 * MiB);
+    // The VAE's 32 MiB (not sliced) is now the largest.
+    expect(withSliced.slicedBufferSize).toBe(32 * MiB);
+    const nothingSliced = measuredRequirements({ ...declared, slicedBufferSize: 1 }, [measure({})]);
+    expect(nothingSliced.slicedBufferSize).toBeUndefined();
+  });
+
+  it('is not claimed where some value could not be sized', () => {
+    const partial = measuredRequirements(declared, [
+      measure({
+        largestActivationBytes: 160 * MiB,
+        slicedActivationBytes: 20 * MiB,
+        unknownValues: 3,
+      }),
+    ]);
+    expect(partial.slicedBufferSize).toBeUndefined();
+  });
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import {
   findSelfAttentions,
   type GraphFacts,
 } from '../../../../src/shared/onnx/slice-attention';
+import { withSlicedAttention } from '../../../../src/shared/onnx/slice-model';
 import { walkModel } from '../../../../src/shared/onnx/walk';
 import { ROOT, convertFile } from './helpers';
 
@@ -124,5 +126,21 @@ describe('sliced attention', () => {
     expect(softmaxes).toHaveLength(
       layout.crossAttention.length + 2 * sliced.result.slicedAttentions,
     );
+  });
+});
+
+describe('a model file with its attention sliced (WebGPU loads)', () => {
+  it('rewrites the graph only: same output, weights untouched, a model without any left as it was', async () => {
+    const model = new Uint8Array(readFileSync(UNFUSED));
+    const { model: sliced, sliced: count } = await withSlicedAttention(model, 3);
+    expect(count).toBe(1);
+    const softmaxes = (await nodesOf(sliced)).filter((n) => n.opType === 'Softmax');
+    expect(softmaxes).toHaveLength(1 + 3);
+    const want = await run(model, new Uint8Array());
+    const got = await run(sliced, new Uint8Array());
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    expect((await withSlicedAttention(model, 1)).model).toBe(model);
   });
 });
