@@ -5,6 +5,7 @@
  * the store then learns it from the server and records it.
  */
 
+import { packAddressFault, safeLinkUrl } from '../shared/pack-host-policy';
 import type { PackFile, PackManifest } from '../shared/pack-manifest';
 import { GessoError } from '../shared/errors';
 import { externalDataCandidates } from '../shared/external-data';
@@ -196,6 +197,8 @@ export function manifestFaults(value: unknown): string[] {
         const url = c.str(file, 'url', `${where}.url`);
         if (url !== null && !/^(https?:\/\/|\/|\.)/.test(url))
           c.fault(`${where}.url`, 'must be an http(s) URL or a path');
+        else if (url !== null && /^http:/.test(url) && packAddressFault(url))
+          c.fault(`${where}.url`, 'must be an https:// URL (http:// only for localhost)');
       }
     });
   const known = (path: unknown, where: string) => {
@@ -266,7 +269,8 @@ export function manifestFaults(value: unknown): string[] {
   if (license) {
     c.str(license, 'spdx', 'license.spdx');
     c.str(license, 'name', 'license.name');
-    c.str(license, 'url', 'license.url');
+    const url = c.str(license, 'url', 'license.url');
+    if (url !== null && !safeLinkUrl(url)) c.fault('license.url', 'must be an http(s) URL');
     c.bool(license, 'restricted', 'license.restricted');
     c.str(license, 'summary', 'license.summary');
   }

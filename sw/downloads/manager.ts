@@ -331,6 +331,16 @@ export class DownloadManager {
       await this.fail(store, packId, refusal);
       throw refusal;
     }
+    if (!(via instanceof Map) && !online()) {
+      // Said at once, not after the stall limit: nothing can arrive while offline.
+      const offline = new NetworkError(
+        `You're offline, so ${pack.manifest.name} can't download now. It carries on by itself when you're back online.`,
+        true,
+        true,
+      );
+      await this.fail(store, packId, offline);
+      throw offline;
+    }
     if (via === 'auto' || via === 'offer') {
       const background = await this.background(store, pack, progress, via === 'offer');
       if (background === 'running') return null;

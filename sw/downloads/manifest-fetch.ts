@@ -5,6 +5,7 @@
  */
 
 import { GessoError } from '../../src/shared/errors';
+import { packAddressFault } from '../../src/shared/pack-host-policy';
 import { realClock, withTimeout, formatWait, type Clock } from './timeouts';
 
 export const DEFAULT_MANIFEST_TIMEOUT_MS = 15_000;
@@ -22,14 +23,9 @@ function cannot(why: string, advice: string): GessoError {
 
 /** The manifest's JSON (not yet validated); GessoError('network') with a sentence otherwise. */
 export async function fetchManifestJson(deps: ManifestFetchDeps, url: string): Promise<unknown> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new GessoError('invalid-manifest', 'That is not a web address.');
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw new GessoError('invalid-manifest', 'The manifest address must start with https://.');
+  const fault = packAddressFault(url);
+  if (fault) throw new GessoError('invalid-manifest', fault);
+  const parsed = new URL(url);
   if (deps.isOnline && !deps.isOnline())
     throw new GessoError(
       'network',

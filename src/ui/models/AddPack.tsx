@@ -1,5 +1,6 @@
 /** "Add a pack from a URL" on the Models screen. */
 
+import { packAddressFault } from '../../shared/pack-host-policy';
 import { useState } from 'preact/hooks';
 import type { Fit } from '../../shared/fit';
 import { reservedIdFault } from '../../store/catalog';
@@ -26,13 +27,12 @@ export function AddPack({ fitFor }: { fitFor: (manifest: PackManifestInput) => F
     setFound(null);
     setBusy(true);
     try {
-      let absolute: string;
-      try {
-        absolute = new URL(url.trim(), location.href).href;
-      } catch {
-        setFaults(['That is not a web address.']);
+      const fault = packAddressFault(url.trim(), location.href);
+      if (fault) {
+        setFaults([fault]);
         return;
       }
+      const absolute = new URL(url.trim(), location.href).href;
       let data: unknown;
       try {
         data = await fetchManifest(absolute);

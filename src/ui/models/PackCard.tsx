@@ -1,5 +1,6 @@
 /** One model pack on the Models screen: size, licence, fit, and download/pause/resume/delete. */
 
+import { safeLinkUrl } from '../../shared/pack-host-policy';
 import { useState } from 'preact/hooks';
 import { callStore, requestPersistence, startDownload } from '../../store/packs';
 import type { Fit } from '../../shared/fit';
@@ -92,9 +93,13 @@ export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
           <div>
             <dt>Licence</dt>
             <dd>
-              <a href={licence.url} target="_blank" rel="noreferrer noopener">
-                {licence.name}
-              </a>
+              {safeLinkUrl(licence.url) ? (
+                <a href={safeLinkUrl(licence.url)!} target="_blank" rel="noreferrer noopener">
+                  {licence.name}
+                </a>
+              ) : (
+                licence.name
+              )}
               {licence.restricted ? ' (restricted)' : ''}. {licence.summary}
             </dd>
           </div>
