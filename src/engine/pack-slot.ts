@@ -12,8 +12,7 @@ import type {
 } from './api';
 import { chooseVariant, memoryIsShort, slicesAttention, textEncoderMustGo } from '../shared/fit';
 import { packAttentionBlocks } from '../shared/onnx/slice-attention';
-import type { PackManifest } from '../shared/pack-manifest';
-import { externalDataPaths } from './pipelines/external-data';
+import { modelBytes, warmsUp } from './warm-up';
 import { defaultDecoder } from './decoder-choice';
 import { DiskBytes } from '../store/disk-bytes';
 import { createOrtSession, type OrtApi } from './ort-session';
@@ -23,6 +22,9 @@ import { openPack } from './pack-opener';
 import { Pipeline, type GenerateResult, type LoadProgress } from './pipelines';
 import { generateImage, type GenerateImageOptions } from './generate';
 import { explainImage } from './explain/explain';
+import { readPackFile } from './pipelines/open-model';
+import { loadClipTokenizer, type ClipTokenizer } from './tokenizer';
+import { countTokens, type TokenCount } from './tokenizer/count';
 
 interface Loaded {
   key: string;
@@ -112,16 +114,17 @@ export class PackSlot {
         return session;
       },
     });
-    if (choice.backend === 'webgpu') {
+    if (warmsUp(choice.backend, modelBytes(source.manifest, variant.components.unet))) {
       const total = loadTotal;
-      onProgress?.({ phase: 'warm-up', path: null, loaded: total, total });
+      const gpu = choice.backend === 'webgpu';
+      if (gpu) onProgress?.({ phase: 'warm-up', path: null, loaded: total, total });
       try {
         await timed('warm-up', pipeline.warmUp(signal));
       } catch (error) {
         await pipeline.release();
         throw error;
       }
-      onProgress?.({ phase: 'ready', path: null, loaded: total, total });
+      if (gpu) onProgress?.({ phase: 'ready', path: null, loaded: total, total });
     }
     const { manifest } = source;
     const info: LoadedPackInfo = {
@@ -230,17 +233,35 @@ export class PackSlot {
     return { result, output };
   }
 
+  /** Tokenizers of packs not loaded, for counting prompt tokens (by packId; '' is the demo pack). */
+  private readonly tokenizers = new Map<string, Promise<ClipTokenizer>>();
+
+  /** How many tokens a prompt takes with a pack's tokenizer (the loaded pack's, else read on its own). */
+  async countTokens(packId: string | undefined, text: string): Promise<TokenCount> {
+    const loadedId = this.loaded && (JSON.parse(this.loaded.key) as unknown[])[0];
+    if (this.loaded && loadedId === (packId ?? null))
+      return countTokens(this.loaded.pipeline.tokenizer, text);
+    const key = packId ?? '';
+    let tokenizer = this.tokenizers.get(key);
+    if (!tokenizer) {
+      tokenizer = (async () => {
+        const source = await openPack(packId);
+        const { tokenizer: config } = source.manifest;
+        const [vocab, merges] = await Promise.all(
+          [config.vocab, config.merges].map((path) => readPackFile(source, path)),
+        );
+        const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
+        return loadClipTokenizer(decode(vocab), decode(merges), config, config.vocab);
+      })();
+      tokenizer.catch(() => this.tokenizers.delete(key));
+      this.tokenizers.set(key, tokenizer);
+    }
+    return countTokens(await tokenizer, text);
+  }
+
   async unload(): Promise<void> {
     const loaded = this.loaded;
     this.loaded = null;
     await loaded?.pipeline.release();
   }
-}
-
-/** Bytes of a model file and its external data, from the manifest. */
-function modelBytes(manifest: PackManifest, path: string): number {
-  return [path, ...externalDataPaths(manifest, path)].reduce(
-    (n, p) => n + (manifest.files.find((file) => file.path === p)?.size ?? 0),
-    0,
-  );
 }

@@ -1,0 +1,29 @@
+/**
+ * What a load does besides opening sessions: whether it ends with a
+ * throwaway image, and the model sizes that decide it.
+ */
+
+import type { Backend, PackManifest } from '../shared/pack-manifest';
+import { externalDataPaths } from './pipelines/external-data';
+
+/** Bytes of a model file and its external data, from the manifest. */
+export function modelBytes(manifest: PackManifest, path: string): number {
+  return [path, ...externalDataPaths(manifest, path)].reduce(
+    (n, p) => n + (manifest.files.find((file) => file.path === p)?.size ?? 0),
+    0,
+  );
+}
+
+/** A UNet this small runs a throwaway image on WebAssembly in a blink (the demo pack's: tens of ms). */
+const WASM_WARM_UP_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whether a load ends with a throwaway image (Pipeline.warmUp), so that the
+ * first real press costs what later ones do: always on WebGPU (the first
+ * run compiles every shader), on WebAssembly only where one step is cheap;
+ * a real-size step there takes tens of seconds, which would hold up a press
+ * made meanwhile.
+ */
+export function warmsUp(backend: Backend, unetBytes: number): boolean {
+  return backend === 'webgpu' || unetBytes <= WASM_WARM_UP_MAX_BYTES;
+}
