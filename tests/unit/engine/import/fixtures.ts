@@ -1,0 +1,98 @@
+/**
+ * The import tests' inputs, generated on demand into a cache outside the
+ * repository (like models/realsize): the reduced-width templates
+ * (models/templates/make_templates.py) and checkpoints/LoRAs made by
+ * models/templates/checkpoints.py from the same architectures.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  openAsBlob,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { OpenSink } from '../../../../src/engine/import/write-models';
+import {
+  TEMPLATE_COMPONENTS,
+  type Family,
+  type Template,
+  type TemplateMap,
+} from '../../../../src/engine/import/template';
+
+export const ROOT = resolve(__dirname, '../../../..');
+const PYTHON = '/usr/bin/python3';
+const TEMPLATES = join(ROOT, 'models/templates/make_templates.py');
+const CHECKPOINTS = join(ROOT, 'models/templates/checkpoints.py');
+export const CACHE =
+  process.env.GESSO_IMPORT_TEST_CACHE ?? join(homedir(), '.cache/gesso/import-tests');
+
+function python(args: string[]): string {
+  return execFileSync(PYTHON, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 28,
+  });
+}
+
+const sourceStamp = (() => {
+  const h = createHash('sha256');
+  for (const f of ['make_templates.py', 'names.py', 'checkpoints.py'])
+    h.update(readFileSync(join(ROOT, 'models/templates', f)));
+  return h.digest('hex').slice(0, 12);
+})();
+
+export function templateDir(family: Family): string {
+  return python([TEMPLATES, '--family', family, '--width', 'reduced']).trim().split('\n').pop()!;
+}
+
+export function loadTemplate(family: Family): Template {
+  const dir = templateDir(family);
+  const components = {} as Template['components'];
+  for (const c of TEMPLATE_COMPONENTS) {
+    const map = JSON.parse(readFileSync(join(dir, c, 'map.json'), 'utf8')) as TemplateMap;
+    components[c] = { graph: new Uint8Array(readFileSync(join(dir, c, 'model.onnx'))), map };
+  }
+  return { family, width: 'reduced', components };
+}
+
+/** A generated file in the cache (made once per source version): `cmd` is checkpoints.py's subcommand and options. */
+export function generated(name: string, cmd: string[]): string {
+  const path = join(CACHE, sourceStamp, name);
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    python([CHECKPOINTS, ...cmd, `${path}.part`]);
+    renameSync(`${path}.part`, path);
+  }
+  return path;
+}
+
+export function checkpointsPy(args: string[]): string {
+  return python([CHECKPOINTS, ...args]);
+}
+
+export async function blobOf(path: string): Promise<Blob> {
+  return openAsBlob(path);
+}
+
+/** Pack files written into a folder, each with its size and SHA-256. */
+export function dirSink(dir: string): OpenSink {
+  return async (path) => {
+    const parts: Uint8Array[] = [];
+    return {
+      write: async (bytes) => void parts.push(bytes.slice()),
+      close: async () => {
+        const full = join(dir, path);
+        mkdirSync(dirname(full), { recursive: true });
+        const body = Buffer.concat(parts);
+        writeFileSync(full, body);
+        return { path, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+      },
+    };
+  };
+}
