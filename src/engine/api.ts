@@ -9,10 +9,12 @@ import type { GuidanceKind } from '../shared/guidance';
 import type { DecoderChoice, Recipe, StageTimings } from '../shared/recipe';
 import type { GenerateRequest, LoadProgress } from './pipelines';
 import type { ConversionProgress } from './convert/progress';
+import type { TokenCount } from './tokenizer/count';
 
 export type { RgbaImage } from '../shared/rgba';
 export type { LoadProgress, StageTimings } from './pipelines';
 export type { ConversionProgress } from './convert/progress';
+export type { TokenCount } from './tokenizer/count';
 
 export interface Float32TensorData {
   dims: number[];
@@ -166,6 +168,8 @@ export type EngineApi = {
    * whose attention is fused.
    */
   explain: MethodSpec<GenerateArgs, ExplainOutput, GenerateProgress>;
+  /** How many tokens a prompt takes with a pack's tokenizer, and the words past its limit. */
+  countTokens: MethodSpec<{ packId?: string; prompt: string }, TokenCount>;
   /** Frees the loaded pack's sessions. */
   unloadPack: MethodSpec<void, void>;
   /**

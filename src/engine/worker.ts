@@ -79,6 +79,8 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
     return new Transfer(output, [output.image.data.buffer, ...maps]);
   },
 
+  countTokens: ({ packId, prompt }) => engine.countTokens(packId, prompt),
+
   unloadPack: () => engine.unload(),
 
   convertVariant: (args, { signal, progress }) => convertStoredVariant(args, signal, progress),
