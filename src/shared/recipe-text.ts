@@ -6,7 +6,8 @@
  */
 
 import type { PngTextEntry, TextChunkOptions } from './png-text';
-import type { Recipe, RecipeDraft, RunInfo } from './recipe';
+import type { DecoderChoice, Recipe, RecipeDraft, RunInfo } from './recipe';
+import { MAX_SEED } from './random';
 import type { RegionLayoutJson } from './regions/layout';
 
 export const PARAMETERS_KEYWORD = 'parameters';
@@ -32,6 +33,8 @@ function unquote(value: string): string {
   return value;
 }
 
+const DECODER_NAMES: Record<DecoderChoice, string> = { full: 'Full', fast: 'Fast' };
+
 /** `<prompt>\nNegative prompt: <neg>\nSteps: 4, Sampler: LCM, CFG scale: 4, Seed: 1, Size: 64x64, Model: …` */
 export function formatParameters(recipe: Recipe, run?: Partial<RunInfo>): string {
   const fields: [string, string | number | undefined][] = [
@@ -45,6 +48,8 @@ export function formatParameters(recipe: Recipe, run?: Partial<RunInfo>): string
     ['Model variant', recipe.pack.variant],
     // Followed a drawn outline (ControlNet): its strength; the outline itself is in the Gesso recipe.
     ['Outline strength', recipe.outline?.strength],
+    // The final decoder, where the pack has two (Full: its VAE; Fast: its TAESD-style decoder).
+    ['Decoder', recipe.decoder && DECODER_NAMES[recipe.decoder]],
     ['Backend', run?.backend],
     ['Software', 'Gesso'],
   ];
@@ -78,9 +83,10 @@ function toNumber(value: string | undefined): number | undefined {
 
 /**
  * Reads A1111-style `parameters` text. Fields it does not know are ignored;
- * fields it lacks stay undefined.
+ * fields it lacks stay undefined. A seed Gesso cannot run (other tools use
+ * 64-bit seeds) is left out of the draft and given back as written.
  */
-export function parseParameters(text: string): RecipeDraft {
+export function parseParametersText(text: string): { draft: RecipeDraft; seedText?: string } {
   const allLines = text.trim().split('\n');
   let settings = parseSettings(allLines[allLines.length - 1] ?? '');
   const lines = settings ? allLines.slice(0, -1) : allLines;
@@ -99,10 +105,16 @@ export function parseParameters(text: string): RecipeDraft {
   const draft: RecipeDraft = { prompt: prompt.join('\n'), negativePrompt: negative.join('\n') };
   const steps = toNumber(settings.get('Steps'));
   const guidance = toNumber(settings.get('CFG scale'));
-  const seed = toNumber(settings.get('Seed'));
   if (steps !== undefined) draft.steps = steps;
   if (guidance !== undefined) draft.guidance = guidance;
-  if (seed !== undefined) draft.seed = seed;
+  const seedText = settings.get('Seed')?.trim();
+  let unusableSeed: string | undefined;
+  if (seedText) {
+    // Digits only and within 32 bits: anything else would run as another number.
+    const seed = /^[0-9]+$/.test(seedText) ? Number(seedText) : NaN;
+    if (Number.isSafeInteger(seed) && seed <= MAX_SEED) draft.seed = seed;
+    else unusableSeed = seedText;
+  }
   const size = /^(\d+)x(\d+)$/.exec(settings.get('Size') ?? '');
   if (size) {
     draft.width = Number(size[1]);
@@ -110,6 +122,9 @@ export function parseParameters(text: string): RecipeDraft {
   }
   const sampler = settings.get('Sampler');
   if (sampler) draft.sampler = sampler;
+  const decoder = settings.get('Decoder');
+  if (decoder === 'Full' || decoder === 'Fast')
+    draft.decoder = decoder === 'Fast' ? 'fast' : 'full';
   const pack: Partial<Recipe['pack']> = {};
   const model = settings.get('Model');
   const version = settings.get('Model version');
@@ -118,7 +133,12 @@ export function parseParameters(text: string): RecipeDraft {
   if (version) pack.version = version;
   if (variant) pack.variant = variant;
   if (Object.keys(pack).length > 0) draft.pack = pack;
-  return draft;
+  return unusableSeed === undefined ? { draft } : { draft, seedText: unusableSeed };
+}
+
+/** `parseParametersText`'s draft (a seed Gesso cannot run is left out). */
+export function parseParameters(text: string): RecipeDraft {
+  return parseParametersText(text).draft;
 }
 
 // ---------------------------------------------------------------- gesso-recipe JSON
@@ -141,6 +161,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Gesso's seeds: whole numbers from 0 to MAX_SEED (src/shared/random.ts). */
+function isSeed(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_SEED;
+}
+
 /** The recipe from a `gesso-recipe` chunk, or null when the text is not one. */
 export function parseGessoRecipe(text: string): Recipe | null {
   let document: unknown;
@@ -161,7 +186,8 @@ export function parseGessoRecipe(text: string): Recipe | null {
     typeof pack.id !== 'string' ||
     typeof pack.version !== 'string' ||
     typeof pack.variant !== 'string' ||
-    !numbers.every((n) => typeof n === 'number' && Number.isFinite(n))
+    !numbers.every((n) => typeof n === 'number' && Number.isFinite(n)) ||
+    !isSeed(r.seed)
   )
     return null;
   const recipe: Recipe = {
@@ -175,6 +201,7 @@ export function parseGessoRecipe(text: string): Recipe | null {
     height: r.height as number,
   };
   if (typeof r.sampler === 'string') recipe.sampler = r.sampler;
+  if (r.decoder === 'full' || r.decoder === 'fast') recipe.decoder = r.decoder;
   // Kept as written; decodeLayout checks it where it is used (Create, the engine).
   if (isRecord(r.regions)) recipe.regions = r.regions as unknown as RegionLayoutJson;
   const start = isRecord(r.startImage) ? r.startImage.strength : undefined;
@@ -229,6 +256,37 @@ export interface RestoredRecipe {
   draft: RecipeDraft;
   /** True when it came from Gesso's own chunk (every field exact). */
   exact: boolean;
+  /** The seed as written where Gesso cannot run it (beyond 0 to 4294967295, e.g. another tool's 64-bit seed). */
+  seedText?: string;
+}
+
+/**
+ * What is wrong with a PNG's Gesso recipe, in a sentence naming the field,
+ * or null when there is none or it is sound.
+ */
+export function gessoRecipeProblem(entries: PngTextEntry[]): string | null {
+  const entry = entries.find((e) => e.keyword === GESSO_RECIPE_KEYWORD);
+  if (!entry || parseGessoRecipe(entry.text)) return null;
+  const intro = 'This PNG has a Gesso recipe that cannot be used:';
+  let document: unknown;
+  try {
+    document = JSON.parse(entry.text);
+  } catch {
+    return `${intro} it is not valid JSON.`;
+  }
+  if (!isRecord(document) || document.format !== GESSO_RECIPE_FORMAT)
+    return `${intro} its format is not ${GESSO_RECIPE_FORMAT}.`;
+  if (!isRecord(document.recipe)) return `${intro} it holds no recipe.`;
+  const r = document.recipe;
+  const shown = (value: unknown) => (value === undefined ? 'missing' : JSON.stringify(value));
+  for (const key of ['prompt', 'negativePrompt'])
+    if (typeof r[key] !== 'string') return `${intro} its ${key} is ${shown(r[key])}, not text.`;
+  for (const key of ['steps', 'guidance', 'seed', 'width', 'height'])
+    if (typeof r[key] !== 'number' || !Number.isFinite(r[key]))
+      return `${intro} its ${key} is ${shown(r[key])}, not a number.`;
+  if (!isSeed(r.seed))
+    return `${intro} its seed is ${shown(r.seed)}, not a whole number from 0 to ${MAX_SEED}.`;
+  return `${intro} its model (pack id, version and variant) is ${shown(r.pack)}.`;
 }
 
 /** The recipe carried by a PNG's text chunks: Gesso's own first, then `parameters`. */
@@ -239,6 +297,6 @@ export function recipeFromText(entries: PngTextEntry[]): RestoredRecipe | null {
     if (recipe) return { draft: recipe, exact: true };
   }
   const parameters = entries.find((entry) => entry.keyword === PARAMETERS_KEYWORD);
-  if (parameters) return { draft: parseParameters(parameters.text), exact: false };
+  if (parameters) return { ...parseParametersText(parameters.text), exact: false };
   return null;
 }

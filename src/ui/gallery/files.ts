@@ -3,7 +3,7 @@
 import { GessoError } from '../../shared/errors';
 import { readPngText } from '../../shared/png-text';
 import type { Recipe } from '../../shared/recipe';
-import { recipeFromText, type RestoredRecipe } from '../../shared/recipe-text';
+import { gessoRecipeProblem, recipeFromText, type RestoredRecipe } from '../../shared/recipe-text';
 
 /** e.g. `gesso-red-heart-123.png`: readable, safe on every file system. */
 export function pngFileName(recipe: Pick<Recipe, 'prompt' | 'seed'>): string {
@@ -39,7 +39,11 @@ export function canShareFile(file: File): boolean {
 /** The recipe a PNG carries, or a GessoError saying why there is none. */
 export async function recipeFromFile(file: Blob): Promise<RestoredRecipe> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const restored = recipeFromText(await readPngText(bytes));
+  const entries = await readPngText(bytes);
+  const restored = recipeFromText(entries);
+  // A Gesso recipe that is there but unsound is said precisely, not as no recipe at all.
+  const problem = restored ? null : gessoRecipeProblem(entries);
+  if (problem) throw new GessoError('invalid-image', problem);
   if (!restored)
     throw new GessoError(
       'invalid-image',

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   formatGessoRecipe,
   formatParameters,
+  gessoRecipeProblem,
   parseGessoRecipe,
   parseParameters,
+  parseParametersText,
   recipeFromText,
   recipeTextEntries,
 } from '../../../src/shared/recipe-text';
@@ -148,5 +150,63 @@ describe('gesso-recipe JSON', () => {
       exact: false,
     });
     expect(recipeFromText([{ keyword: 'Comment', text: 'hi', kind: 'tEXt' }])).toBeNull();
+  });
+});
+
+describe('the decoder in the recipe text', () => {
+  it('writes "Decoder: Fast" or "Decoder: Full" and reads it back', () => {
+    for (const decoder of ['fast', 'full'] as const) {
+      const text = formatParameters({ ...recipe, decoder });
+      expect(text.split('\n')[2]).toContain(`Decoder: ${decoder === 'fast' ? 'Fast' : 'Full'}`);
+      expect(parseParameters(text).decoder).toBe(decoder);
+      expect(parseGessoRecipe(formatGessoRecipe({ ...recipe, decoder }))?.decoder).toBe(decoder);
+    }
+    // Recipes from before the choice (or from other tools) name none.
+    expect(formatParameters(recipe)).not.toContain('Decoder');
+    expect(parseParameters(formatParameters(recipe)).decoder).toBeUndefined();
+  });
+});
+
+describe('seeds other tools write', () => {
+  const withSeed = (seed: string) =>
+    `red heart\nSteps: 4, Sampler: Euler a, CFG scale: 7, Seed: ${seed}, Size: 512x512`;
+
+  it('keeps a 32-bit seed and gives back one Gesso cannot run as written, never as another number', () => {
+    expect(parseParametersText(withSeed('4294967295'))).toEqual({
+      draft: expect.objectContaining({ seed: 4294967295 }) as unknown,
+    });
+    for (const seed of ['123456789012345', '9007199254740993', '18446744073709551615', '-1']) {
+      const { draft, seedText } = parseParametersText(withSeed(seed));
+      expect(draft.seed).toBeUndefined();
+      expect(seedText).toBe(seed);
+    }
+    const restored = recipeFromText([
+      { keyword: 'parameters', text: withSeed('123456789012345'), kind: 'tEXt' },
+    ]);
+    expect(restored?.seedText).toBe('123456789012345');
+    expect(restored?.draft.seed).toBeUndefined();
+  });
+});
+
+describe('a Gesso recipe that cannot be used', () => {
+  const entry = (text: string) => [{ keyword: 'gesso-recipe', text, kind: 'tEXt' as const }];
+  const document = (patch: Record<string, unknown>) => {
+    const doc = JSON.parse(formatGessoRecipe(recipe)) as { recipe: Record<string, unknown> };
+    Object.assign(doc.recipe, patch);
+    return JSON.stringify(doc);
+  };
+
+  it('is reported by the field that is wrong', () => {
+    expect(gessoRecipeProblem(entry(document({ steps: 'many' })))).toBe(
+      'This PNG has a Gesso recipe that cannot be used: its steps is "many", not a number.',
+    );
+    expect(gessoRecipeProblem(entry(document({ seed: 2 ** 40 })))).toBe(
+      'This PNG has a Gesso recipe that cannot be used: its seed is 1099511627776, not a whole number from 0 to 4294967295.',
+    );
+    expect(gessoRecipeProblem(entry('{oops'))).toBe(
+      'This PNG has a Gesso recipe that cannot be used: it is not valid JSON.',
+    );
+    expect(gessoRecipeProblem(entry(document({})))).toBeNull();
+    expect(gessoRecipeProblem([])).toBeNull();
   });
 });
