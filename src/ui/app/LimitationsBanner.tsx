@@ -4,7 +4,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { describeLimitations } from '../../shared/capabilities';
 import { getEngine } from './engine';
 
-/** Says in one sentence each what this browser limits, so nothing fails silently. */
+/**
+ * Says in one sentence each what this browser limits, so nothing fails
+ * silently: the first sentence on one line, all of them when opened.
+ */
 export function LimitationsBanner() {
   const [notes, setNotes] = useState<string[]>([]);
   useEffect(() => {
@@ -23,9 +26,14 @@ export function LimitationsBanner() {
   if (notes.length === 0) return null;
   return (
     <aside class="limitations" aria-label="What this browser limits">
-      {notes.map((note) => (
-        <p key={note}>{note}</p>
-      ))}
+      <details>
+        <summary>
+          <span>{notes[0]}</span>
+        </summary>
+        {notes.map((note) => (
+          <p key={note}>{note}</p>
+        ))}
+      </details>
     </aside>
   );
 }

@@ -10,6 +10,8 @@ export interface RemixRequest {
   /** True when every field is known (a Gesso recipe), false for a partial one. */
   exact: boolean;
   source: 'gallery' | 'file';
+  /** The seed as written where Gesso cannot run it (another tool's 64-bit seed): refused by name. */
+  seedText?: string;
 }
 
 type Listener = (request: RemixRequest | null) => void;

@@ -1,3 +1,5 @@
+import type { GenerationState } from './useGeneration';
+
 /** Step i of n (or bytes while loading), announced to assistive technology. */
 export function ProgressBar({
   label,
@@ -24,5 +26,25 @@ export function ProgressBar({
       <div class="progress-fill" style={{ width: `${fraction * 100}%` }} />
       <span class="progress-text">{text}</span>
     </div>
+  );
+}
+
+/** The run's progress: loading (or preparing the GPU), then step i of n. */
+export function RunProgress({ state }: { state: GenerationState }) {
+  const loading = state.status === 'loading';
+  const percent = state.total > 0 ? Math.floor((100 * state.done) / state.total) : 0;
+  return (
+    <ProgressBar
+      label={loading ? 'Loading the model' : 'Generating'}
+      done={state.done}
+      total={state.total}
+      text={
+        !loading
+          ? `Step ${state.done} of ${state.total}`
+          : state.preparingGpu
+            ? 'Preparing the GPU…'
+            : `Loading the model… ${percent}%`
+      }
+    />
   );
 }

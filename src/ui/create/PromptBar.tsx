@@ -1,36 +1,36 @@
 /**
- * The prompt (and the negative prompt, for packs that use one) and the one
- * main action: Generate (off while there is nothing to run or a field is
- * invalid), or Cancel while running. Enter generates; Shift+Enter
- * adds a line to the prompt; Escape cancels a run.
+ * The prompt, its token count, and the one main action: Generate (off while
+ * there is nothing to run or a field is invalid, with the reason said next to
+ * it), or Cancel while running. A second tap of a double tap on Generate does
+ * not cancel (useGeneration ignores it). Enter generates; Shift+Enter adds a
+ * line to the prompt; Escape cancels a run.
  */
+
+import type { ComponentChildren } from 'preact';
+
 export function PromptBar({
   prompt,
-  negativePrompt,
   busy,
-  canGenerate,
-  generateProblem,
+  problem,
+  counter,
   onPrompt,
-  onNegativePrompt,
   onGenerate,
   onCancel,
 }: {
   prompt: string;
-  /** null: the pack has no use for one, so the field is not shown. */
-  negativePrompt: string | null;
   busy: boolean;
-  /** False while there is nothing to run (no prompt and no region with one) or a field is invalid. */
-  canGenerate: boolean;
-  /** The ids of the sentences saying why Generate is off (invalid fields), if any. */
-  generateProblem?: string | undefined;
+  /** Why Generate is off (nothing to run, a field invalid), or null. */
+  problem: string | null;
+  /** The token counter. */
+  counter?: ComponentChildren;
   onPrompt: (prompt: string) => void;
-  onNegativePrompt: (negativePrompt: string) => void;
   onGenerate: () => void;
   onCancel: () => void;
 }) {
+  const canGenerate = problem === null;
   return (
     <form
-      class={negativePrompt === null ? 'prompt-bar' : 'prompt-bar with-negative'}
+      class="prompt-bar"
       onSubmit={(event) => {
         event.preventDefault();
         if (!busy && canGenerate) onGenerate();
@@ -45,6 +45,7 @@ export function PromptBar({
         rows={2}
         placeholder="Describe an image, e.g. “red heart”"
         value={prompt}
+        aria-describedby="token-count"
         onInput={(event) => onPrompt(event.currentTarget.value)}
         onKeyDown={(event) => {
           if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -55,39 +56,28 @@ export function PromptBar({
           }
         }}
       />
-      {negativePrompt !== null && (
-        <>
-          <label for="negative-prompt" class="visually-hidden">
-            Negative prompt
-          </label>
-          <input
-            id="negative-prompt"
-            name="negative-prompt"
-            class="negative-prompt"
-            type="text"
-            placeholder="Negative prompt"
-            value={negativePrompt}
-            onInput={(event) => onNegativePrompt(event.currentTarget.value)}
-            onKeyDown={(event) => {
-              if (event.key === 'Escape' && busy) onCancel();
-            }}
-          />
-        </>
-      )}
       {busy ? (
-        <button type="button" onClick={onCancel}>
+        <button type="button" class="main-action" onClick={onCancel}>
           Cancel
         </button>
       ) : (
         <button
           type="submit"
-          class="primary"
+          class="primary main-action"
           disabled={!canGenerate}
-          aria-describedby={generateProblem}
+          aria-describedby={problem ? 'generate-problem' : undefined}
         >
           Generate
         </button>
       )}
+      <div class="prompt-notes">
+        {counter}
+        {problem && !busy && (
+          <p id="generate-problem" class="generate-problem">
+            {problem}
+          </p>
+        )}
+      </div>
     </form>
   );
 }

@@ -31,3 +31,36 @@ export function choicesFromRecipe(recipe: RecipeDraft, current: CreateChoices): 
 export function choicesForNewModel(current: CreateChoices): CreateChoices {
   return { ...current, steps: null, guidance: null };
 }
+
+/** The sentence for a recipe's seed that Gesso cannot run: named, never run as another number. */
+export function seedRefusal(seedText: string): string {
+  return `This image's seed, ${seedText}, is beyond the seeds Gesso can use (whole numbers from 0 to 4294967295), so its picture cannot be made again here. Enter another seed or turn off Fixed seed.`;
+}
+
+/**
+ * Sentences for chosen values the model cannot run as they are (a recipe's
+ * 999999 steps or guidance 1e9): what will run instead. Empty when all fit.
+ */
+export function clampNotices(
+  choices: Pick<CreateChoices, 'steps' | 'guidance'>,
+  pack: {
+    guidance: 'none' | 'embedding' | 'cfg';
+    ranges: { steps: [number, number]; guidance: [number, number] };
+  },
+): string[] {
+  const notes: string[] = [];
+  const [smin, smax] = pack.ranges.steps;
+  const { steps, guidance } = choices;
+  if (steps !== null && (steps < smin || steps > smax || !Number.isInteger(steps))) {
+    const runs = Math.min(smax, Math.max(smin, Math.round(steps)));
+    notes.push(
+      `Steps ${steps} is outside this model's ${smin} to ${smax}, so ${runs} ${runs === 1 ? 'step runs' : 'steps run'}.`,
+    );
+  }
+  const [gmin, gmax] = pack.ranges.guidance;
+  if (pack.guidance !== 'none' && guidance !== null && (guidance < gmin || guidance > gmax)) {
+    const runs = Math.min(gmax, Math.max(gmin, guidance));
+    notes.push(`Guidance ${guidance} is outside this model's ${gmin} to ${gmax}, so ${runs} runs.`);
+  }
+  return notes;
+}

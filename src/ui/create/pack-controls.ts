@@ -6,7 +6,7 @@ import type { PackManifest } from '../../shared/pack-manifest';
 
 export type PackControls = Pick<
   LoadedPackInfo,
-  'guidance' | 'defaults' | 'ranges' | 'hasImageEncoder' | 'control'
+  'guidance' | 'defaults' | 'ranges' | 'hasImageEncoder' | 'control' | 'decoders'
 >;
 
 /** The built-in demo pack's, used only until its manifest or the loaded pack is known. */
@@ -16,6 +16,7 @@ export const FALLBACK_CONTROLS: PackControls = {
   ranges: { steps: [1, 8], guidance: [1, 8] },
   hasImageEncoder: true,
   control: { kind: 'outline', defaultStrength: 1, strengthRange: [0, 2] },
+  decoders: { fast: true, default: 'full' },
 };
 
 /** A pack's settings from its manifest, before it is loaded (the engine has the last word). */
@@ -32,6 +33,14 @@ export function controlsFromManifest(
     ranges: manifest.ranges,
     hasImageEncoder: Boolean(variant?.components.vaeEncoder),
     control: variant?.components.controlNet ? (manifest.control ?? null) : null,
+    // A fast decoder of its own (the preview decoder); which is the default is the engine's call, once loaded.
+    decoders: {
+      fast: Boolean(
+        variant?.components.previewDecoder &&
+        variant.components.previewDecoder !== variant.components.vaeDecoder,
+      ),
+      default: 'full',
+    },
   };
 }
 

@@ -59,7 +59,14 @@ function apply(actions: GestureAction[], setView: (v: View) => void): void {
   }
 }
 
-export function DrawingLayer({ children }: { children?: ComponentChildren }) {
+export function DrawingLayer({
+  children,
+  enabled = true,
+}: {
+  children?: ComponentChildren;
+  /** Takes strokes and gestures; false: the picture only (no tool open), the drawing shown as it is. */
+  enabled?: boolean;
+}) {
   const { drawing, showDrawing } = useDrawingState();
   const frameRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -109,7 +116,7 @@ export function DrawingLayer({ children }: { children?: ComponentChildren }) {
 
   const transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
   return (
-    <div class="draw-frame" ref={frameRef}>
+    <div class={enabled ? 'draw-frame' : 'draw-frame inactive'} ref={frameRef}>
       <div class="draw-content" style={{ transform }}>
         {children}
         <canvas

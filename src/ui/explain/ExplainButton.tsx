@@ -75,6 +75,7 @@ export function ExplainButton({
           width: recipe.width,
           height: recipe.height,
           preview: false,
+          ...(recipe.decoder ? { decoder: recipe.decoder } : {}),
           ...(recipe.regions ? { regions: recipe.regions } : {}),
           ...(startImage ? { startImage } : {}),
           ...(repaint ? { repaint } : {}),

@@ -103,7 +103,12 @@ export function GalleryScreen() {
     setError(null);
     try {
       const restored = await recipeFromFile(file);
-      remixInCreate({ recipe: restored.draft, exact: restored.exact, source: 'file' });
+      remixInCreate({
+        recipe: restored.draft,
+        exact: restored.exact,
+        source: 'file',
+        ...(restored.seedText ? { seedText: restored.seedText } : {}),
+      });
     } catch (cause) {
       setError(message(cause));
     }

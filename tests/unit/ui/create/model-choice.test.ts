@@ -88,6 +88,7 @@ describe('the Model choices', () => {
           ranges: demo.ranges,
           hasImageEncoder: false, // this test's manifest lists no VAE encoder
           control: null, // nor a ControlNet
+          decoders: { fast: false, default: 'full' }, // nor a preview decoder
         },
       },
     ]);

@@ -29,6 +29,7 @@ const embedding: PackControls = {
   ranges: { steps: [1, 8], guidance: [1, 12] },
   hasImageEncoder: false,
   control: null,
+  decoders: { fast: false, default: 'full' },
 };
 const cfg: PackControls = { ...embedding, guidance: 'cfg' };
 const none: PackControls = {
@@ -37,6 +38,7 @@ const none: PackControls = {
   ranges: { steps: [1, 4], guidance: [1, 1] },
   hasImageEncoder: false,
   control: null,
+  decoders: { fast: false, default: 'full' },
 };
 
 describe('a pack’s settings before it is loaded', () => {
@@ -51,8 +53,10 @@ describe('a pack’s settings before it is loaded', () => {
       ranges: { steps: [1, 8], guidance: [1, 12] },
       hasImageEncoder: false,
       control: null, // its default variant has no ControlNet
+      decoders: { fast: true, default: 'full' }, // TAESD as its preview decoder
     });
     expect(controlsFromManifest(sdTurbo).guidance).toBe('none');
+    expect(controlsFromManifest(sdTurbo).decoders.fast).toBe(true);
     const plain = { ...lcm, guidanceEmbedding: undefined };
     expect(controlsFromManifest(plain).guidance).toBe('cfg');
   });
