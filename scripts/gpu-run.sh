@@ -25,6 +25,7 @@ prepare() {
     import { build } from 'vite';
     await build({
       configFile: false,
+      publicDir: false,
       logLevel: 'warn',
       build: {
         ssr: 'tests/bench/gpu-main.ts',
