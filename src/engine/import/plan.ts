@@ -72,7 +72,7 @@ export function planImport(
   if (missing.length)
     throw new GessoError(
       'does-not-fit',
-      `"${header.name}" lacks ${missing.length} of the weights a ${detected.family === 'sd15' ? 'SD 1.5' : 'SD 2.x'} model needs, so it was not imported (first missing: ${missing.slice(0, 5).join(', ')}). Nothing was changed.`,
+      `"${header.name}" lacks ${missing.length} of the weights an ${detected.family === 'sd15' ? 'SD 1.5' : 'SD 2.x'} model needs, so it was not imported (first missing: ${missing.slice(0, 5).join(', ')}). Nothing was changed.`,
     );
   return { components, ignored: header.entries.size - used.size, bytesIn, bytesOut };
 }
