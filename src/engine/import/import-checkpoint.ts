@@ -30,6 +30,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?: (bytesIn: number, bytesTotal: number) => void;
   onStart?: (path: string) => void;
+  /** Files an earlier attempt with the same file stored whole (resume after a reload). */
+  done?: ReadonlyMap<string, PackFile>;
 }
 
 export interface Inspected {
@@ -106,11 +108,17 @@ export async function importCheckpoint(
     signal: options.signal,
     onProgress: (read) => options.onProgress?.(read, plan.bytesIn),
     onStart: options.onStart,
+    done: options.done,
   });
   for (const [path, bytes] of [
     ['tokenizer/vocab.json', tokenizer.vocab],
     ['tokenizer/merges.txt', tokenizer.merges],
   ] as const) {
+    const kept = options.done?.get(path);
+    if (kept?.size === bytes.length) {
+      files.push(kept);
+      continue;
+    }
     options.onStart?.(path);
     const sink = await open(path);
     await sink.write(bytes);
@@ -196,10 +204,10 @@ function importedManifest(
     files,
     license: {
       spdx: 'LicenseRef-imported',
-      name: 'As the imported file',
-      url: 'about:blank',
+      name: 'The licence your file came with',
+      url: 'https://huggingface.co/spaces/CompVis/stable-diffusion-license',
       restricted: false,
-      summary: `Your own file ${fileName}: its licence is the one it came with.`,
+      summary: `Your own file ${fileName}: its licence is the one it came with (Stable Diffusion models are usually under the CreativeML OpenRAIL-M licence linked here).`,
     },
     attribution: `Imported from ${fileName} on this device.`,
   };

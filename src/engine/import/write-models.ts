@@ -29,6 +29,8 @@ export interface WriteOptions {
   onProgress?: (bytesIn: number) => void;
   /** Called with each path before its first byte (to clean up after a failure). */
   onStart?: (path: string) => void;
+  /** Files an earlier attempt stored whole: a component whose two files are here is not written again. */
+  done?: ReadonlyMap<string, PackFile>;
 }
 
 function aborted(signal: AbortSignal | undefined): void {
@@ -47,6 +49,14 @@ export async function writeModels(
   for (const { component, jobs } of plan.components) {
     const paths = PACK_PATHS[component];
     aborted(options.signal);
+    const kept = [options.done?.get(paths.graph), options.done?.get(paths.data)];
+    if (kept[0] && kept[1] && kept[1].size === template.components[component].map.dataBytes) {
+      files.push(kept[0], kept[1]);
+      for (const job of jobs)
+        read += (job.source.end - job.source.begin) / (job.third === null ? 1 : 3);
+      options.onProgress?.(read);
+      continue;
+    }
     options.onStart?.(paths.graph);
     const graph = await open(paths.graph);
     await graph.write(template.components[component].graph);

@@ -1,0 +1,169 @@
+/**
+ * The worker's side of "Import a model file": the checkpoint (a File the
+ * page hands over: the browser reads it from disk slice by slice) made into
+ * a pack in IndexedDB through the store's file writer, measured like a
+ * download, and added in one transaction. Cancel deletes what was written; a
+ * closed tab or a reload leaves the finished files of its slot, and picking
+ * the same file again goes on from them.
+ */
+
+import { GessoError, isAbortError } from '../../shared/errors';
+import { formatBytes } from '../../shared/format';
+import { measuredRequirements } from '../../shared/measured-needs';
+import { openModelDb } from '../../store/idb-kv';
+import {
+  checkFreeId,
+  deleteImportSlot,
+  finishedFiles,
+  importSlot,
+  installImported,
+  removeStaleImports,
+} from '../../store/import-pack';
+import type { KV } from '../../store/kv';
+import { measureModels } from '../../store/measure-models';
+import { STORE_CHANNEL, type StoreEvent } from '../../store/protocol';
+import type { FileRecord } from '../../store/records';
+import {
+  StoredFileWriter,
+  deviceFileUrl,
+  idbPackTransaction,
+  type PackTransaction,
+} from '../../store/variant-writer';
+import { ProgressMeter, type ConversionProgress } from '../convert/progress';
+import { DEFAULT_TEMPLATE_BASE, templateFetcher } from './fetch-template';
+import { importCheckpoint, packIdOf, packNameOf, type TemplateFiles } from './import-checkpoint';
+import type { Family } from './template';
+
+export interface ImportModelArgs {
+  file: File;
+  /** An LCM-LoRA fused into the UNet while importing (SD 1.5). */
+  lcmLora?: File;
+  /** SD 2.x files that do not say: what the person chose. */
+  prediction?: 'epsilon' | 'v';
+  /** Where the templates are served (default: beside the app). */
+  templateBase?: string;
+}
+
+export interface ImportModelResult {
+  packId: string;
+  name: string;
+  family: Family;
+  layout: 'ldm' | 'diffusers';
+  /** Checkpoint keys no weight reads (EMA copies and the like), ignored. */
+  ignored: number;
+  bytes: number;
+  ms: number;
+  /** Files an earlier attempt had written and this one kept. */
+  resumedFiles: number;
+}
+
+export interface ImportDeps {
+  kv: KV;
+  transact: PackTransaction;
+  signal?: AbortSignal;
+  onProgress?: (progress: ConversionProgress) => void;
+  getTemplate?: (family: Family, width: 'full' | 'reduced') => Promise<TemplateFiles>;
+  chunkSize?: number;
+  now?: () => number;
+}
+
+export async function importModel(
+  args: ImportModelArgs,
+  deps: ImportDeps,
+): Promise<ImportModelResult> {
+  const { kv } = deps;
+  const now = deps.now ?? (() => performance.now());
+  const started = now();
+  const id = packIdOf(args.file.name);
+  const name = packNameOf(args.file.name);
+  await checkFreeId(kv, { id, name });
+  const slot = importSlot(id, args.file);
+  await removeStaleImports(kv, slot);
+  const done = await finishedFiles(kv, slot);
+  let meter: ProgressMeter | null = null;
+  let current: string | null = null;
+  try {
+    const imported = await importCheckpoint(
+      { file: args.file, name: args.file.name },
+      deps.getTemplate ?? templateFetcher(args.templateBase ?? DEFAULT_TEMPLATE_BASE, deps.signal),
+      async (path) => {
+        current = path;
+        const writer = await StoredFileWriter.create(kv, slot, path, {
+          chunkSize: deps.chunkSize,
+          url: deviceFileUrl(args.file.name),
+        });
+        return { write: (bytes) => writer.write(bytes), close: () => writer.close() };
+      },
+      {
+        lcmLora: args.lcmLora ? { file: args.lcmLora, name: args.lcmLora.name } : undefined,
+        prediction: args.prediction,
+        signal: deps.signal,
+        done,
+        onProgress: (read, total) => {
+          meter ??= new ProgressMeter(total, (p) => deps.onProgress?.(p), now);
+          meter.update(read, current);
+        },
+      },
+    );
+    const { manifest, files } = imported;
+    const variant = manifest.variants[0]!;
+    const measured = await measureModels(
+      kv,
+      (path) => kv.get<FileRecord>('files', [slot, path]),
+      manifest,
+      variant,
+      deps.signal,
+    );
+    const full = {
+      ...manifest,
+      variants: [{ ...variant, requires: measuredRequirements(variant.requires, measured) }],
+    };
+    const record = await installImported(deps.transact, full, slot, files, measured);
+    return {
+      packId: record.id,
+      name: record.manifest.name,
+      family: imported.detected.family,
+      layout: imported.detected.layout,
+      ignored: imported.plan.ignored,
+      bytes: record.installed!.bytes,
+      ms: now() - started,
+      resumedFiles: [...done.keys()].filter((p) => files.some((f) => f.path === p)).length,
+    };
+  } catch (error) {
+    // Cancel and refusals leave nothing; a full disk frees what was written. A closed tab leaves the
+    // slot's finished files for the next attempt with the same file (removeStaleImports otherwise).
+    if (isAbortError(error) || !(error instanceof GessoError) || error.code !== 'network')
+      await deleteImportSlot(kv, slot).catch(() => {});
+    throw explain(error, name);
+  }
+}
+
+function explain(error: unknown, name: string): unknown {
+  if (isAbortError(error)) return new GessoError('aborted', 'Cancelled. Nothing was kept.');
+  if (error instanceof GessoError && error.code === 'storage-full')
+    return new GessoError(
+      'storage-full',
+      `The device ran out of storage space while importing "${name}", so nothing was kept (an imported SD 1.5 pack needs about ${formatBytes(2.2e9)}). Existing packs are as they were. Free some space and try again.`,
+      { cause: error },
+    );
+  return error;
+}
+
+function announce(packId: string): void {
+  if (typeof BroadcastChannel === 'undefined') return;
+  const channel = new BroadcastChannel(STORE_CHANNEL);
+  channel.postMessage({ type: 'changed', packId } satisfies StoreEvent);
+  channel.close();
+}
+
+/** Bound to the browser's IndexedDB, for the engine worker. */
+export async function importStoredModel(
+  args: ImportModelArgs,
+  signal: AbortSignal,
+  onProgress: (progress: ConversionProgress) => void,
+): Promise<ImportModelResult> {
+  const kv = await openModelDb();
+  const result = await importModel(args, { kv, transact: idbPackTransaction, signal, onProgress });
+  announce(result.packId);
+  return result;
+}
