@@ -14,6 +14,8 @@ import type { TokenCount } from './tokenizer/count';
 export type { RgbaImage } from '../shared/rgba';
 export type { LoadProgress, StageTimings } from './pipelines';
 export type { ConversionProgress } from './convert/progress';
+import type { ImportModelArgs, ImportModelResult } from './import/service';
+export type { ImportModelArgs, ImportModelResult } from './import/service';
 export type { TokenCount } from './tokenizer/count';
 
 export interface Float32TensorData {
@@ -180,4 +182,10 @@ export type EngineApi = {
   convertVariant: MethodSpec<ConvertVariantArgs, ConvertVariantResult, ConversionProgress>;
   /** Keeps one installed variant (the int8 copy) and deletes the others' files ("Remove the original"). */
   removeVariants: MethodSpec<RemoveVariantsArgs, RemoveVariantsResult>;
+  /**
+   * Makes a pack from a person's own .safetensors checkpoint (optionally with
+   * an LCM-LoRA fused), tensor by tensor into IndexedDB. Progress in bytes
+   * read; abort keeps nothing.
+   */
+  importModel: MethodSpec<ImportModelArgs, ImportModelResult, ConversionProgress>;
 };

@@ -9,6 +9,7 @@ import { PackSlot } from './pack-slot';
 import { serve, Transfer } from '../shared/rpc/host';
 import { loadRuntime } from './ort-runtime';
 import { convertStoredVariant, removeStoredVariants } from './convert/service';
+import { importStoredModel } from './import/service';
 
 let capabilities: Promise<Readonly<Capabilities>> | null = null;
 const detectOnce = () => (capabilities ??= detectCapabilities());
@@ -86,6 +87,8 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   convertVariant: (args, { signal, progress }) => convertStoredVariant(args, signal, progress),
 
   removeVariants: (args) => removeStoredVariants(args),
+
+  importModel: (args, { signal, progress }) => importStoredModel(args, signal, progress),
 });
 
 function disposeAll(results: Record<string, { dispose(): void }>): void {

@@ -11,6 +11,7 @@ import {
 } from '../../store/validate-manifest';
 import { getEngine } from '../app/engine';
 import { AddPack } from './AddPack';
+import { ImportModel } from './ImportModel';
 import { PackCard } from './PackCard';
 import { manifestToFit } from './pack-status';
 import { StorageSummary } from './StorageSummary';
@@ -88,6 +89,7 @@ export function ModelsScreen() {
         ))}
       </div>
       <AddPack fitFor={fitFor} />
+      <ImportModel />
     </section>
   );
 }

@@ -1,0 +1,146 @@
+/**
+ * "Import a model file" in the production build, in Chromium on a phone-sized
+ * context: a reduced-width SD 1.5 checkpoint (generated, random weights) is
+ * picked with an LCM-LoRA kept through "Download LCM-LoRA" (its URL set to a
+ * file this test serves, as Hugging Face cannot be reached here); the pack
+ * appears on Models as a card like any other, in Create's Model list, and
+ * generates 512x512 offline in 4 steps. The templates are served by the app's
+ * own origin at /templates/, fetched on demand (not in the app shell).
+ */
+
+import { readFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchPersistent } from '../../helpers/browser';
+import {
+  FIXTURES,
+  serveDistWithPack,
+  startWorker,
+  type EngineCall,
+  type PackServer,
+} from '../engine/serve';
+import { card, openModels, readRecord } from '../store/models-page';
+import { generated, templateDir } from '../../unit/engine/import/fixtures';
+
+const DEMO = { id: 'demo-emoji', name: 'Test fixture: lcm' };
+
+let server: PackServer;
+let context: BrowserContext;
+let close: () => Promise<void>;
+let page: Page;
+const templateRequests: string[] = [];
+let checkpoint: string;
+
+beforeAll(async () => {
+  const templates = templateDir('sd15');
+  checkpoint = generated('sd15-ldm-F16-default.safetensors', [
+    'checkpoint',
+    '--layout',
+    'ldm',
+    '--dtype',
+    'F16',
+  ]);
+  const lcm = generated('lcm-lora-sd15-kohya-conv-r8.safetensors', [
+    'lora',
+    '--format',
+    'kohya',
+    '--conv',
+    '--rank',
+    '8',
+  ]);
+  server = await serveDistWithPack({
+    packDir: join(FIXTURES, 'lcm'),
+    patchManifest: (manifest) => ({ ...manifest, id: DEMO.id }),
+  });
+  const demo = server.intercept!;
+  server.intercept = async (req, res, file) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/test-fixtures/lcm-lora.safetensors') {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(lcm));
+      return true;
+    }
+    if (path.startsWith('/templates/sd15-reduced/')) {
+      templateRequests.push(path);
+      const full = normalize(join(templates, path.slice('/templates/sd15-reduced/'.length)));
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(full));
+      return true;
+    }
+    return demo(req, res, file);
+  };
+  ({ context, close } = await launchPersistent());
+  page = await openModels(context, server.url);
+}, 180_000);
+
+afterAll(async () => {
+  await close?.();
+  await server?.close();
+});
+
+describe('importing a model file on the Models screen', () => {
+  it('picks a checkpoint and an LCM-LoRA, imports, and the pack runs offline at 512x512', async () => {
+    await card(page, DEMO).waitFor({ timeout: 120_000 });
+    await page.evaluate(() =>
+      localStorage.setItem('gesso.lcmLoraUrl', '/test-fixtures/lcm-lora.safetensors'),
+    );
+    await page.getByRole('button', { name: 'Download LCM-LoRA', exact: true }).click();
+    await page.getByText(/LCM-LoRA kept on this device/).waitFor();
+    await page.getByLabel('Import a model file', { exact: true }).setInputFiles(checkpoint);
+    expect(await page.getByLabel('LCM-LoRA file', { exact: true }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Imported "sd15-ldm-F16-default"' })
+      .waitFor({ timeout: 240_000 });
+    expect(templateRequests.length).toBeGreaterThan(0);
+
+    const name = 'sd15-ldm-F16-default';
+    const imported = card(page, { name });
+    await imported.waitFor({ timeout: 30_000 });
+    // the same data-status as an installed catalog pack's card
+    expect(await imported.getAttribute('data-status')).toBe(
+      await card(page, DEMO).getAttribute('data-status'),
+    );
+    const record = await readRecord(page, 'imported-sd15-ldm-f16-default');
+    expect(record?.installed?.manifest.name).toBe(name);
+    expect(record?.installed?.manifest.defaults).toMatchObject({ steps: 4 });
+
+    // Create's Model list offers it like any pack
+    await page.goto(`${server.url}/#/create`);
+    const options = await page
+      .getByLabel('Model', { exact: true })
+      .locator('option')
+      .allTextContents();
+    expect(options.some((o) => o.includes(name))).toBe(true);
+
+    // offline: the pack runs at 512x512 in 4 steps from IndexedDB (the page and its worker
+    // started while online, as an installed app's are; nothing is fetched after)
+    const probe = await context.newPage();
+    await probe.goto(`${server.url}/test-blank.html`);
+    await startWorker(probe);
+    await context.setOffline(true);
+    try {
+      const out = await probe.evaluate(async () => {
+        const call = (globalThis as unknown as { engineCall: EngineCall }).engineCall;
+        await call('loadPack', { packId: 'imported-sd15-ldm-f16-default', preference: 'wasm' });
+        const { result } = await call('generate', {
+          prompt: 'a lighthouse',
+          seed: 5,
+          steps: 4,
+          width: 512,
+          height: 512,
+          preview: false,
+        });
+        return {
+          width: result.image.width,
+          height: result.image.height,
+          steps: result.recipe.steps,
+        };
+      });
+      expect(out).toEqual({ width: 512, height: 512, steps: 4 });
+    } finally {
+      await context.setOffline(false);
+      await probe.close();
+    }
+  }, 600_000);
+});
