@@ -47,7 +47,7 @@ export function CreateScreen() {
   const facts = {
     hasImageEncoder: pack.hasImageEncoder,
     hasControl: pack.control !== null,
-    hasResult: state.result !== null && !busy,
+    hasResult: state.result !== null,
   };
   const tools = useTools(facts, known);
   const [explanation, setExplanation] = useState<StoredExplanation | null>(null);

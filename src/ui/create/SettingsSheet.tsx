@@ -46,22 +46,21 @@ export function SettingsSheet(props: SettingsSheetProps) {
   const seedError = settings.fixedSeed ? settings.seed.error : null;
   return (
     <>
-      <button
-        ref={opener}
-        type="button"
-        class="settings-button"
-        aria-label="Settings"
-        aria-describedby="settings-summary"
-        aria-haspopup="dialog"
-        onClick={() => setOpen(true)}
-      >
-        <span class="settings-word" aria-hidden="true">
+      <div class="settings-line">
+        <button
+          ref={opener}
+          type="button"
+          class="settings-button"
+          aria-describedby="settings-summary"
+          aria-haspopup="dialog"
+          onClick={() => setOpen(true)}
+        >
           Settings
-        </span>
+        </button>
         <span id="settings-summary" class="settings-summary">
           {props.summary}
         </span>
-      </button>
+      </div>
       <dialog
         ref={dialog}
         class="sheet"

@@ -42,3 +42,60 @@ export async function openCreate<Arg>(
   await page.getByRole('textbox', { name: 'Prompt', exact: true }).waitFor();
   return page;
 }
+
+/** Opens the settings sheet (Model, Steps, Guidance, Seed, Fixed seed, Decoder). */
+export async function openSettings(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await page.getByRole('dialog', { name: 'Settings' }).waitFor();
+}
+
+/** Closes the settings sheet. */
+export async function closeSettings(page: Page): Promise<void> {
+  await page
+    .getByRole('dialog', { name: 'Settings' })
+    .getByRole('button', { name: 'Done' })
+    .click();
+  await page.getByRole('dialog', { name: 'Settings' }).waitFor({ state: 'hidden' });
+}
+
+/** Fixes the seed in the settings sheet (and closes it). */
+export async function fixSeed(page: Page, seed: number): Promise<void> {
+  await openSettings(page);
+  await page.getByRole('spinbutton', { name: 'Seed', exact: true }).fill(String(seed));
+  await closeSettings(page);
+}
+
+/** Horizontal finger strokes over the right part of the drawing canvas (DevTools touch events). */
+export async function paintRight(page: Page, from = 0.56): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  const canvas = page.getByRole('img', { name: 'Drawing canvas' });
+  const box = (await canvas.boundingBox())!;
+  const point = (fx: number, fy: number) => ({
+    x: box.x + fx * box.width,
+    y: box.y + fy * box.height,
+    id: 0,
+    radiusX: 4,
+    radiusY: 4,
+    force: 1,
+  });
+  for (let fy = 0.02; fy < 1; fy += 0.06) {
+    await cdp.send('Input.dispatchTouchEvent', {
+      type: 'touchStart',
+      touchPoints: [point(from, fy)],
+    });
+    for (const fx of [0.7, 0.85, 0.99])
+      await cdp.send('Input.dispatchTouchEvent', {
+        type: 'touchMove',
+        touchPoints: [point(fx, fy)],
+      });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  }
+  // Every touch has ended in the page before anything else is pressed.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  await cdp.detach();
+}
+
+/** The result of the last run, once shown (named by its prompt). */
+export function resultImage(page: Page, prompt: string) {
+  return page.getByRole('img', { name: `Generated image: ${prompt}`, exact: true });
+}
