@@ -23,13 +23,19 @@ export const UNDO_MS = 10_000;
 /** The history entry pushed while an item is open, so the phone's Back button closes it. */
 const ITEM_STATE = 'gesso-gallery-item';
 
+/** The undo toast's sentence: how many images Undo brings back. */
+export function deletedText(count: number): string {
+  return count === 1 ? 'Image deleted.' : `${count} images deleted. Undo brings back all ${count}.`;
+}
+
 function message(error: unknown): string {
   return error instanceof GessoError || error instanceof Error ? error.message : String(error);
 }
 
 export function GalleryScreen() {
   const [open, setOpen] = useState<GalleryItem | null>(null);
-  const [deleted, setDeleted] = useState<DeletedItem | null>(null);
+  // Every delete since the undo offer opened: Undo puts them all back.
+  const [deleted, setDeleted] = useState<DeletedItem[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [count, setCount] = useState<number | null>(null);
@@ -72,16 +78,17 @@ export function GalleryScreen() {
     opener.current?.focus();
   }
 
-  // The undo offer ends after UNDO_MS; then the deleted data is dropped.
+  // The undo offer ends UNDO_MS after the last delete; then the deleted data is dropped.
   useEffect(() => {
-    if (!deleted) return;
-    const timer = setTimeout(() => setDeleted(null), UNDO_MS);
+    if (deleted.length === 0) return;
+    const timer = setTimeout(() => setDeleted([]), UNDO_MS);
     return () => clearTimeout(timer);
   }, [deleted]);
 
   async function remove(item: GalleryItem) {
     try {
-      setDeleted(await deleteItem(item.id));
+      const gone = await deleteItem(item.id);
+      setDeleted((d) => [...d, gone]);
       close();
     } catch (cause) {
       setError(message(cause));
@@ -90,9 +97,10 @@ export function GalleryScreen() {
 
   async function undo() {
     const pending = deleted;
-    setDeleted(null);
+    setDeleted([]);
     try {
-      await pending?.undo();
+      // Oldest first, each as it was (same id and date).
+      for (const item of pending) await item.undo();
     } catch (cause) {
       setError(message(cause));
     }
@@ -172,9 +180,9 @@ export function GalleryScreen() {
           onDelete={(item) => void remove(item)}
         />
       )}
-      {deleted && (
+      {deleted.length > 0 && (
         <div class="toast" role="status">
-          <span>Image deleted.</span>
+          <span>{deletedText(deleted.length)}</span>
           <button type="button" onClick={() => void undo()}>
             Undo
           </button>
