@@ -123,4 +123,16 @@ export interface PackManifest {
   files: PackFile[];
   license: PackLicense;
   attribution: string;
+  /** Packs made on the device from a person's checkpoint (src/engine/import/): what they came from. */
+  imported?: ImportedFrom;
+}
+
+export interface ImportedFrom {
+  /** The checkpoint's file name as picked. */
+  file: string;
+  family: 'sd15' | 'sd21';
+  /** 'reduced': a width-reduced test checkpoint (every channel / 8). */
+  width: 'full' | 'reduced';
+  /** LoRAs fused in, as A1111 writes them: `<lora:name:0.8>`. */
+  loras: { name: string; strength: number }[];
 }

@@ -210,5 +210,11 @@ function importedManifest(
       summary: `Your own file ${fileName}: its licence is the one it came with (Stable Diffusion models are usually under the CreativeML OpenRAIL-M licence linked here).`,
     },
     attribution: `Imported from ${fileName} on this device.`,
+    imported: {
+      file: fileName,
+      family: detected.family,
+      width: detected.width,
+      loras: loras.map((l) => ({ name: l.name, strength: l.strength })),
+    },
   };
 }
