@@ -1,12 +1,13 @@
 /** A recipe from the Gallery (Remix, Open image) fills the Create state: prompt, settings, regions. */
 
 import { useEffect } from 'preact/hooks';
-import { decodeLayout, emptyLayout } from '../../shared/regions/layout';
+import { activeRegions, decodeLayout, emptyLayout } from '../../shared/regions/layout';
 import { remix, type RemixRequest } from '../app/remix';
 import { restoreLayout } from '../draw';
 import { choicesFromRecipe, seedRefusal } from './create-choices';
 import { updateCreate } from './create-store';
 import { NO_DRAFTS } from './number-fields';
+import { selectTool } from './useTools';
 
 function apply(request: RemixRequest | null, choosePack: (packId: string) => void): void {
   if (!request) return;
@@ -25,11 +26,15 @@ function apply(request: RemixRequest | null, choosePack: (packId: string) => voi
   }));
   if (recipe.pack?.id) choosePack(recipe.pack.id);
   // The regions it was made with, or none, so the same recipe makes the same image.
+  let layout = emptyLayout();
   try {
-    restoreLayout(recipe.regions ? decodeLayout(recipe.regions) : emptyLayout());
+    if (recipe.regions) layout = decodeLayout(recipe.regions);
   } catch {
-    restoreLayout(emptyLayout()); // an unreadable layout (another app's PNG): start clean
+    // An unreadable layout (another app's PNG): start clean.
   }
+  restoreLayout(layout);
+  // Regions with prompts are part of the recipe: the Regions tool opens to show them.
+  if (activeRegions(layout).length > 0) selectTool('regions');
 }
 
 export function useRemix(choosePack: (packId: string) => void): void {
