@@ -16,6 +16,8 @@ export type { LoadProgress, StageTimings } from './pipelines';
 export type { ConversionProgress } from './convert/progress';
 import type { ImportModelArgs, ImportModelResult } from './import/service';
 export type { ImportModelArgs, ImportModelResult } from './import/service';
+import type { ApplyLoraArgs, ApplyLoraResult } from './import/apply-lora';
+export type { ApplyLoraArgs, ApplyLoraResult } from './import/apply-lora';
 export type { TokenCount } from './tokenizer/count';
 
 export interface Float32TensorData {
@@ -188,4 +190,8 @@ export type EngineApi = {
    * read; abort keeps nothing.
    */
   importModel: MethodSpec<ImportModelArgs, ImportModelResult, ConversionProgress>;
+  /** Adds a LoRA at a strength to an imported pack as a new default variant (only the touched weights are written). */
+  applyLora: MethodSpec<ApplyLoraArgs, ApplyLoraResult>;
+  /** Removes the LoRA variant: the pack is as it was imported, bit for bit. */
+  removeLora: MethodSpec<{ packId: string }, { bytesFreed: number }>;
 };

@@ -9,7 +9,7 @@ import { PackSlot } from './pack-slot';
 import { serve, Transfer } from '../shared/rpc/host';
 import { loadRuntime } from './ort-runtime';
 import { convertStoredVariant, removeStoredVariants } from './convert/service';
-import { importStoredModel } from './import/service';
+import { applyStoredLora, importStoredModel, removeStoredLora } from './import/service';
 
 let capabilities: Promise<Readonly<Capabilities>> | null = null;
 const detectOnce = () => (capabilities ??= detectCapabilities());
@@ -89,6 +89,10 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   removeVariants: (args) => removeStoredVariants(args),
 
   importModel: (args, { signal, progress }) => importStoredModel(args, signal, progress),
+
+  applyLora: (args, { signal }) => applyStoredLora(args, signal),
+
+  removeLora: (args) => removeStoredLora(args),
 });
 
 function disposeAll(results: Record<string, { dispose(): void }>): void {

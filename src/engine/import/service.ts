@@ -30,6 +30,7 @@ import {
   type PackTransaction,
 } from '../../store/variant-writer';
 import { ProgressMeter, type ConversionProgress } from '../convert/progress';
+import { applyLora, removeLora, type ApplyLoraArgs, type ApplyLoraResult } from './apply-lora';
 import { DEFAULT_TEMPLATE_BASE, templateFetcher } from './fetch-template';
 import { importCheckpoint, packIdOf, packNameOf, type TemplateFiles } from './import-checkpoint';
 import type { Family } from './template';
@@ -165,5 +166,24 @@ export async function importStoredModel(
   const kv = await openModelDb();
   const result = await importModel(args, { kv, transact: idbPackTransaction, signal, onProgress });
   announce(result.packId);
+  return result;
+}
+
+/** "Apply LoRA", bound to IndexedDB for the engine worker. */
+export async function applyStoredLora(
+  args: ApplyLoraArgs,
+  signal: AbortSignal,
+): Promise<ApplyLoraResult> {
+  const kv = await openModelDb();
+  const result = await applyLora(args, { kv, transact: idbPackTransaction, signal });
+  announce(args.packId);
+  return result;
+}
+
+/** "Remove LoRA", bound to IndexedDB for the engine worker. */
+export async function removeStoredLora(args: { packId: string }): Promise<{ bytesFreed: number }> {
+  const kv = await openModelDb();
+  const result = await removeLora(args.packId, { kv, transact: idbPackTransaction });
+  announce(args.packId);
   return result;
 }

@@ -12,6 +12,7 @@ import {
 import { getEngine } from '../app/engine';
 import { AddPack } from './AddPack';
 import { ImportModel } from './ImportModel';
+import { isImportedPack } from '../../store/import-pack';
 import { PackCard } from './PackCard';
 import { manifestToFit } from './pack-status';
 import { StorageSummary } from './StorageSummary';
@@ -83,7 +84,9 @@ export function ModelsScreen() {
               Boolean(entry.record?.installed),
             )}
             onCheck={
-              entry.record?.origin === 'user' ? () => checkUpdates([entry.record!.id]) : undefined
+              entry.record?.origin === 'user' && !isImportedPack(entry.record)
+                ? () => checkUpdates([entry.record!.id])
+                : undefined
             }
           />
         ))}

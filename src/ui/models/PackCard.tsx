@@ -8,6 +8,7 @@ import type { PackManifestInput } from '../../store/validate-manifest';
 import { checkedText, packStatus, progressText, sizeText, statusText } from './pack-status';
 import type { PackEntry } from './usePacks';
 import { MakeInt8Copy } from './MakeInt8Copy';
+import { LoraControls } from './LoraControls';
 
 export interface PackCardProps {
   entry: PackEntry;
@@ -204,6 +205,7 @@ export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
         {record?.installed && button('Delete', () => void command('delete')())}
       </div>
       <MakeInt8Copy record={record} name={name} />
+      <LoraControls record={record} name={name} />
     </article>
   );
 }

@@ -107,10 +107,20 @@ describe('importing a model file on the Models screen', () => {
 
     // Create's Model list offers it like any pack
     await page.goto(`${server.url}/#/create`);
-    const options = await page
-      .getByLabel('Model', { exact: true })
-      .locator('option')
-      .allTextContents();
+    // (the select labelled "Model", wherever Create shows it: on the screen or in a sheet)
+    const options = (await (
+      await page.waitForFunction(
+        () => {
+          const select = [...document.querySelectorAll('select')].find((s) =>
+            [...s.labels].some((l) => l.textContent?.trim() === 'Model'),
+          );
+          const texts = select ? [...select.options].map((o) => o.textContent ?? '') : [];
+          return texts.length > 1 ? texts : null;
+        },
+        undefined,
+        { timeout: 60_000 },
+      )
+    ).jsonValue()) as string[];
     expect(options.some((o) => o.includes(name))).toBe(true);
 
     // offline: the pack runs at 512x512 in 4 steps from IndexedDB (the page and its worker
@@ -143,4 +153,46 @@ describe('importing a model file on the Models screen', () => {
       await probe.close();
     }
   }, 600_000);
+
+  it('adds a LoRA at 0.8 on the card, then removes it: the pack is as imported, bit for bit', async () => {
+    const lora = generated('lora-sd15-kohya--conv.safetensors', [
+      'lora',
+      '--family',
+      'sd15',
+      '--format',
+      'kohya',
+      '--conv',
+    ]);
+    const packId = 'imported-sd15-ldm-f16-default';
+    await page.goto(`${server.url}/#/models`);
+    const imported = card(page, { name: 'sd15-ldm-F16-default' });
+    await imported.waitFor({ timeout: 30_000 });
+    const before = (await readRecord(page, packId))!
+      .installed!.manifest.files.map((f) => `${f.path}:${f.sha256}`)
+      .sort();
+    await imported.getByLabel('Add a LoRA', { exact: true }).setInputFiles(lora);
+    const slider = imported.getByLabel('LoRA strength', { exact: true });
+    expect(await slider.inputValue()).toBe('1');
+    await slider.fill('0.8');
+    await imported.getByRole('button', { name: 'Apply LoRA', exact: true }).click();
+    await imported
+      .getByRole('status')
+      .filter({ hasText: 'now uses <lora:lora-sd15-kohya--conv:0.8>' })
+      .waitFor({ timeout: 120_000 });
+    const withLora = (await readRecord(page, packId))!.installed!;
+    const variant = withLora.manifest.variants.find((v) => v.default)!;
+    expect(variant.id).toBe('fp16-lora');
+    expect(variant.label).toContain('<lora:lora-sd15-kohya--conv:0.8>');
+    // the original's files are still there, unchanged; the LoRA added only its own
+    const files = withLora.manifest.files.map((f) => `${f.path}:${f.sha256}`);
+    for (const f of before) expect(files).toContain(f);
+    await imported.getByRole('button', { name: 'Remove LoRA', exact: true }).click();
+    await imported
+      .getByRole('status')
+      .filter({ hasText: 'The LoRA was removed' })
+      .waitFor({ timeout: 60_000 });
+    const after = (await readRecord(page, packId))!.installed!;
+    expect(after.manifest.variants.map((v) => v.id)).toEqual(['fp16']);
+    expect(after.manifest.files.map((f) => `${f.path}:${f.sha256}`).sort()).toEqual(before);
+  }, 300_000);
 });
