@@ -1,5 +1,5 @@
 /**
- * With regions that have prompts, the main prompt may be empty (issue 16):
+ * With regions that have prompts, the main prompt may be empty:
  * Generate is on, the run uses the regions, and the result is kept with an
  * empty prompt and its regions. Without such a region, an empty prompt still
  * cannot run.
@@ -64,6 +64,11 @@ describe('an empty main prompt', () => {
       {},
       { script: drawingInTab, arg: serializeLayout(LAYOUT) },
     );
+    // The regions are kept in the tab; the Regions tool shows them.
+    await page
+      .getByRole('toolbar', { name: 'Tools' })
+      .getByRole('button', { name: 'Regions', exact: true })
+      .click();
     await page.getByRole('textbox', { name: 'Region 1 prompt' }).waitFor();
     expect(await page.getByRole('textbox', { name: 'Region 1 prompt' }).inputValue()).toBe(
       'red square',

@@ -10,7 +10,7 @@ import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagePixels } from '../../helpers/browser';
 import { hueIs, hueStats } from '../../unit/engine/regions/hue';
-import { openCreate, startCreate, type CreateSetup } from './create-page';
+import { fixSeed, openCreate, startCreate, type CreateSetup } from './create-page';
 
 let setup: CreateSetup;
 
@@ -67,8 +67,7 @@ describe('Repaint', () => {
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const page = await openCreate(setup);
       const cdp = await page.context().newCDPSession(page);
-      await page.getByLabel('Fixed seed').check();
-      await page.getByLabel('Seed', { exact: true }).fill(String(seed));
+      await fixSeed(page, seed);
       const first = await make(page, 'red square');
       const toggle = page.getByRole('button', { name: 'Repaint' });
       await toggle.click();

@@ -1,5 +1,5 @@
 /**
- * Save and Share on the Create screen's result (issue 16), not only inside a
+ * Save and Share on the Create screen's result, not only inside a
  * gallery item: Save downloads the PNG with its recipe in text chunks (the
  * same file the gallery keeps); Share appears only where
  * navigator.canShare({files}) is true (stubbed here: desktop Chromium on
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngSize, readPngText } from '../../../src/shared/png-text';
 import { parseGessoRecipe, parseParameters } from '../../../src/shared/recipe-text';
 import { keptRecipes } from '../engine/kept-recipes';
-import { openCreate, startCreate, type CreateSetup } from './create-page';
+import { fixSeed, openCreate, startCreate, type CreateSetup } from './create-page';
 
 let setup: CreateSetup;
 
@@ -56,7 +56,7 @@ function stubShare(canShareFiles: boolean): void {
 }
 
 async function makeImage(page: Page, prompt: string): Promise<void> {
-  await page.getByRole('spinbutton', { name: 'Seed', exact: true }).fill('77');
+  await fixSeed(page, 77);
   await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(prompt);
   await page.getByRole('button', { name: 'Generate' }).click();
   await page

@@ -40,7 +40,16 @@ const remove = (page: Page) =>
   page.getByRole('button', { name: 'Remove start image', exact: true });
 const picked = (page: Page) => page.getByRole('group', { name: 'Start from a photo' });
 
+/** Opens the Photo tool (where "Start image" and "Strength" are), unless it is open. */
+async function openPhoto(page: Page): Promise<void> {
+  const photo = page
+    .getByRole('toolbar', { name: 'Tools' })
+    .getByRole('button', { name: 'Photo', exact: true });
+  if ((await photo.getAttribute('aria-pressed')) !== 'true') await photo.click();
+}
+
 async function choose(page: Page, name: string): Promise<void> {
+  await openPhoto(page);
   await picker(page).setInputFiles(join(PHOTOS, name));
 }
 
