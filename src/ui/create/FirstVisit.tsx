@@ -14,7 +14,7 @@ export function FirstVisit({ onExample }: { onExample: (prompt: string) => void 
   return (
     <div class="first-visit">
       <p class="first-visit-line">Try one the demo model draws well:</p>
-      <div class="examples" role="group" aria-label="Example prompts">
+      <div class="examples" role="group" aria-label="Examples to try">
         {EXAMPLE_PROMPTS.map((example) => (
           <button key={example} type="button" class="chip" onClick={() => onExample(example)}>
             {example}

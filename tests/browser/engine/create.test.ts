@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, PHONE } from '../../helpers/browser';
 import { keptRecipes } from './kept-recipes';
+import { closeSettings, openSettings } from '../create/create-page';
 import { FIXTURES, serveDistWithPack, type PackServer } from './serve';
 
 let server: PackServer;
@@ -60,7 +61,7 @@ async function resultChanged(page: Page, alt: string, previous: string): Promise
 }
 
 describe('Create screen', () => {
-  it('keeps Prompt and Generate in thumb reach above the nav bar, without scrolling, however long the screen', async () => {
+  it('keeps Prompt and Generate in thumb reach above the nav bar, and the screen itself never scrolls', async () => {
     const page = await openCreate();
     const nav = (await page.getByRole('navigation', { name: 'Main' }).boundingBox())!;
     for (const name of ['Prompt', 'Generate']) {
@@ -72,26 +73,29 @@ describe('Create screen', () => {
       expect(box.y).toBeGreaterThanOrEqual(0);
       expect(box.y + box.height).toBeLessThanOrEqual(nav.y);
     }
-    // The drawing tools and regions make the screen taller than the phone: it does scroll.
+    // Canvas first: tools and settings fit around the picture, nothing to scroll.
     const scrolls = await page.evaluate(() => {
       const main = document.querySelector('.app-main')!;
       return main.scrollHeight > main.clientHeight;
     });
-    expect(scrolls).toBe(true);
+    expect(scrolls).toBe(false);
+    await page.context().close();
   });
 
   it('generates from the keyboard; a fixed seed repeats the pixels, a new seed does not', async () => {
     const page = await openCreate();
+    await openSettings(page);
     await page.getByLabel('Steps').fill('2');
     await page.getByLabel('Seed', { exact: true }).fill('1234');
     expect(await page.getByLabel('Fixed seed').isChecked()).toBe(true);
+    await closeSettings(page);
     await page.getByLabel('Prompt').fill('red heart');
     await page.getByLabel('Prompt').press('Enter');
     const alt = 'Generated image: red heart';
     await page.getByRole('img', { name: alt, exact: true }).waitFor({ timeout: 60_000 });
     const first = await pixels(page, alt);
     expect(first.data).toHaveLength(64 * 64 * 4);
-    expect(await page.getByRole('status').textContent()).toMatch(
+    expect(await page.locator('.status-line').textContent()).toMatch(
       /on WebAssembly, 2 steps, seed 1234\./,
     );
 
@@ -100,17 +104,21 @@ describe('Create screen', () => {
     const second = await pixels(page, alt);
     expect(second.data).toEqual(first.data);
 
+    await openSettings(page);
     await page.getByLabel('Fixed seed').uncheck();
+    await closeSettings(page);
     await page.getByRole('button', { name: 'Generate' }).click();
     await resultChanged(page, alt, second.src);
     const third = await pixels(page, alt);
     expect(third.data).not.toEqual(first.data);
+    await openSettings(page);
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).not.toBe('1234');
     await page.context().close();
   });
 
   it('offers the demo pack as Model and its Guidance, which changes the pixels and is kept in the recipe', async () => {
     const page = await openCreate();
+    await openSettings(page);
     const model = page.getByRole('combobox', { name: 'Model', exact: true });
     await expect
       .poll(() => model.locator('option:checked').textContent())
@@ -127,23 +135,36 @@ describe('Create screen', () => {
 
     await page.getByLabel('Steps').fill('2');
     await page.getByLabel('Seed', { exact: true }).fill('1234');
+    await closeSettings(page);
     await page.getByLabel('Prompt').fill('red heart');
     await page.getByLabel('Prompt').press('Enter');
     const alt = 'Generated image: red heart';
     await page.getByRole('img', { name: alt, exact: true }).waitFor({ timeout: 60_000 });
     const atDefault = await pixels(page, alt);
 
+    await openSettings(page);
     await guidance.fill('2.5');
+    await closeSettings(page);
     await page.getByRole('button', { name: 'Generate' }).click();
     await resultChanged(page, alt, atDefault.src);
     const atLow = await pixels(page, alt);
     expect(atLow.data).not.toEqual(atDefault.data);
 
-    // Typed out of range: clamped when the field is left.
+    // Typed out of range: kept as typed, with the range, and nothing runs until it is fixed.
+    await openSettings(page);
     await guidance.fill('30');
     await guidance.press('Tab');
-    expect(await guidance.inputValue()).toBe('12');
+    expect(await guidance.inputValue()).toBe('30');
+    await page
+      .getByRole('dialog', { name: 'Settings' })
+      .getByRole('alert')
+      .filter({ hasText: 'Guidance must be a number from 1 to 12, such as 1.5.' })
+      .waitFor();
+    await closeSettings(page);
+    expect(await page.getByRole('button', { name: 'Generate' }).isDisabled()).toBe(true);
+    await openSettings(page);
     await guidance.fill('8');
+    await closeSettings(page);
     await page.getByRole('button', { name: 'Generate' }).click();
     await resultChanged(page, alt, atLow.src);
     expect((await pixels(page, alt)).data).toEqual(atDefault.data);
@@ -162,6 +183,7 @@ describe('Create screen', () => {
     await page.getByRole('button', { name: 'red heart' }).nth(1).click(); // newest first: the 2.5 run
     await page.getByRole('dialog').getByRole('button', { name: 'Remix' }).click();
     await page.waitForURL(/#\/create$/);
+    await openSettings(page);
     await expect.poll(() => guidance.inputValue()).toBe('2.5');
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('1234');
     expect(await model.inputValue()).toBe('');
@@ -169,6 +191,7 @@ describe('Create screen', () => {
     // A remembered model that is no longer installed: the demo pack is used.
     await page.evaluate(() => localStorage.setItem('gesso.model', 'a-deleted-pack'));
     await page.reload();
+    await openSettings(page);
     await expect
       .poll(() => model.locator('option:checked').textContent())
       .toBe('Test fixture: lcm');
@@ -179,6 +202,7 @@ describe('Create screen', () => {
   it('hides Guidance for an SD-Turbo pack, and asks for a negative prompt where the pack uses CFG', async () => {
     server.setPack({ packDir: `${FIXTURES}/sd-turbo` });
     let page = await openCreate();
+    await openSettings(page);
     const model = () => page.getByRole('combobox', { name: 'Model', exact: true });
     await expect
       .poll(() => model().locator('option:checked').textContent())
@@ -199,18 +223,23 @@ describe('Create screen', () => {
       }),
     });
     page = await openCreate();
+    await openSettings(page);
     const negative = page.getByRole('textbox', { name: 'Negative prompt', exact: true });
     await negative.waitFor();
     expect(await page.getByLabel('Guidance', { exact: true }).inputValue()).toBe('4');
     await page.getByLabel('Seed', { exact: true }).fill('77');
+    await closeSettings(page);
     const prompt = page.getByLabel('Prompt', { exact: true }); // not "Negative prompt"
     await prompt.fill('cat');
     await prompt.press('Enter');
     const alt = 'Generated image: cat';
     await page.getByRole('img', { name: alt, exact: true }).waitFor({ timeout: 60_000 });
     const plain = await pixels(page, alt);
+    // The negative prompt is one of the pack's settings, in the sheet.
+    await openSettings(page);
     await negative.fill('blurry');
-    await negative.press('Enter'); // Enter in the negative prompt generates too
+    await closeSettings(page);
+    await page.getByRole('button', { name: 'Generate' }).click();
     await resultChanged(page, alt, plain.src);
     expect((await pixels(page, alt)).data).not.toEqual(plain.data);
     await expect.poll(async () => (await keptRecipes(page)).length).toBe(2);
@@ -233,7 +262,9 @@ describe('Create screen', () => {
       }),
     });
     const page = await openCreate();
+    await openSettings(page);
     await page.getByLabel('Steps').fill('8');
+    await closeSettings(page);
     await page.getByLabel('Prompt').fill('cat');
     await page.getByRole('button', { name: 'Generate' }).click();
     const bar = page.getByRole('progressbar', { name: 'Generating' });
@@ -253,7 +284,9 @@ describe('Create screen', () => {
 
     const modelRequests = () => server.requests.filter((r) => r.path.endsWith('.onnx')).length;
     const before = modelRequests();
+    await openSettings(page);
     await page.getByLabel('Steps').fill('1');
+    await closeSettings(page);
     await page.getByRole('button', { name: 'Generate' }).click();
     await page
       .getByRole('img', { name: 'Generated image: cat', exact: true })
