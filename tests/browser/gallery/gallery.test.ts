@@ -13,6 +13,7 @@ import { parseGessoRecipe, parseParameters } from '../../../src/shared/recipe-te
 import { launchPersistent } from '../../helpers/browser';
 import { startStaticServer, type StaticServer } from '../../helpers/static-server';
 import { discPng, recipe, recipePng, seedGallery, untilIsolated } from './seed';
+import { closeSettings, openSettings } from '../create/create-page';
 
 const DIST = process.env.GESSO_DIST ?? 'dist';
 
@@ -170,9 +171,11 @@ describe('the Gallery', () => {
     await expect
       .poll(() => page.getByRole('textbox', { name: 'Prompt', exact: true }).inputValue())
       .toBe('an opened owl');
+    await openSettings(page);
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('77');
     expect(await page.getByLabel('Fixed seed', { exact: true }).isChecked()).toBe(true);
-    // ... and the regions it was made with.
+    await closeSettings(page);
+    // ... and the regions it was made with (the Regions tool opens to show them).
     expect(await page.getByLabel('Region 1 prompt', { exact: true }).inputValue()).toBe(
       'a starry sky',
     );

@@ -4,6 +4,7 @@
  * into the canvas; two fingers pan/zoom and paint nothing.
  */
 
+import { closeSettings, openSettings } from '../create/create-page';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { launchBrowser, PHONE } from '../../helpers/browser';
@@ -110,6 +111,11 @@ beforeAll(async () => {
   await waitForSettledPage();
   const canvas = page.getByRole('img', { name: 'Drawing canvas' });
   await canvas.waitFor({ timeout: 30_000 });
+  // The canvas takes strokes with a drawing tool open: Regions.
+  await page
+    .getByRole('toolbar', { name: 'Tools' })
+    .getByRole('button', { name: 'Regions', exact: true })
+    .click();
   await measure();
 });
 
@@ -288,8 +294,10 @@ describe('Regions drive generation (demo pack, in the page)', () => {
     for (const x of [0.7, 0.8]) await stroke([x, 0.01], [x, 0.99], 6);
     await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('square');
     // A fixed seed, so the run is repeatable (seed 3: right in Node too, demo-pack.test.ts).
+    await openSettings(page);
     await page.getByRole('checkbox', { name: 'Fixed seed' }).check();
     await page.getByRole('spinbutton', { name: 'Seed' }).fill('3');
+    await closeSettings(page);
     await page.getByRole('button', { name: 'Generate' }).click();
     const result = page.getByRole('img', { name: 'Generated image: square' });
     await result.waitFor({ timeout: 90_000 });
