@@ -119,7 +119,9 @@ describe('from Create to the Gallery and back', () => {
     await page.waitForURL(/#\/create$/);
     const box = page.getByRole('textbox', { name: 'Prompt', exact: true });
     await expect.poll(() => box.inputValue()).toBe(PROMPT);
+    // The first result is still shown (Create keeps it): wait until the new one is kept.
     await generate(null);
+    await expect.poll(() => galleryCount(page), { timeout: 90_000 }).toBe(2);
     const again = await pixelsOf('img.picture');
     expect(again.length).toBe(first.length);
     expect(again.every((v, i) => v === first[i])).toBe(true);
