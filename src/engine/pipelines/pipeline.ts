@@ -10,7 +10,8 @@
  *
  * Over 300 lines because it is the one object every run goes through: the
  * loaded sessions and the per-request resolution into a Recipe. The UNet and
- * what stands in for it (explain's copy, a ControlNet) live in unet-slot.ts.
+ * what stands in for it (explain's copy, a ControlNet) live in unet-slot.ts;
+ * the loop with the latents on the GPU in device-image.ts and device-loop.ts.
  */
 
 import { GessoError } from '../../shared/errors';
@@ -25,22 +26,15 @@ import type { RgbaImage } from '../../shared/rgba';
 import { throwIfAborted, yieldToEvents } from '../abort';
 import { scaled } from '../image';
 import { classifierFreeGuidance, createScheduler, type Scheduler } from '../schedulers';
-import {
-  findInput,
-  inputOr,
-  isDeviceTensor,
-  outputOr,
-  type ModelSession,
-  type Value,
-} from '../session';
+import { findInput, isDeviceTensor, type ModelSession, type Value } from '../session';
 import { floatTensor, toFloat32, type DType } from '../tensors';
 import type { ClipTokenizer } from '../tokenizer';
-import { decodeLatents, decodeOnDevice, type Decoder } from './decode';
+import { decodeLatents, type Decoder } from './decode';
 import { denoise } from './denoise';
-import { denoiseOnDevice } from './device-loop';
+import { imageOnDevice } from './device-image';
 import { DeviceSessions } from './device-sessions';
 import { asDType } from './dtype';
-import { loadModels, UNET_OUTPUT, type LoadedModels, type LoadOptions } from './load';
+import { loadModels, type LoadedModels, type LoadOptions } from './load';
 import { openModel } from './open-model';
 import { PromptEncoder } from './prompts';
 import type {
@@ -177,6 +171,7 @@ export class Pipeline {
     );
   }
 
+  /** The prompt's text states in the UNet's dtype (converted once and remembered). */
   private hiddenFor(conditioning: Conditioning, type: DType): Value {
     const hidden = conditioning.hidden;
     if (hidden.type === type) return hidden;
@@ -350,8 +345,15 @@ export class Pipeline {
 
     const final = this.finalDecoder(recipe.decoder);
     if (this.runsOnDevice(options, loadedUnet, final)) {
-      const { image, readsPerStep } = await this.sampleOnDevice({
+      const previewDecoder = request.preview !== false ? this.previewDecoder : null;
+      const { image, readsPerStep } = await imageOnDevice({
+        unet: this.unet,
+        manifest: this.manifest,
+        device: this.device,
+        textStates: (conditioning, type) => this.hiddenFor(conditioning, type),
         final,
+        preview: previewDecoder,
+        previewInputOf: previewDecoder ?? this.decoder,
         scheduler,
         latents,
         dims,
@@ -359,7 +361,6 @@ export class Pipeline {
         conditioning,
         unconditional,
         guidance: recipe.guidance,
-        preview: request.preview !== false,
         timings,
         ...(signal ? { signal } : {}),
         ...(onStep ? { onStep } : {}),
@@ -419,81 +420,6 @@ export class Pipeline {
       tiledDecode: Boolean(this.finalDecoder(recipe.decoder).tile),
       gpuReadsPerStep,
     };
-  }
-
-  /** The GPU-resident loop and the final decode from the GPU (device-loop.ts). */
-  private async sampleOnDevice(run: {
-    /** The final image's decoder (the VAE, or the fast one). */
-    final: Decoder;
-    scheduler: Scheduler;
-    latents: Float32Array;
-    dims: number[];
-    random: Random;
-    conditioning: Conditioning;
-    unconditional: Conditioning | null;
-    guidance: number;
-    preview: boolean;
-    timings: StageTimings;
-    signal?: AbortSignal;
-    onStep?: GenerateOptions['onStep'];
-  }): Promise<{ image: RgbaImage; readsPerStep: number[] }> {
-    const { unet, manifest } = this;
-    const textType = asDType(unetTextInput(unet).type, 'text states');
-    const output = outputOr(unet, UNET_OUTPUT).name;
-    const previewDecoder = run.preview ? this.previewDecoder : null;
-    const step = await this.device.step(
-      {
-        eps: asDType(outputOr(unet, UNET_OUTPUT).type, 'noise prediction'),
-        unetInput: asDType(inputOr(unet, 'sample', 0).type, 'latent input'),
-        finalInput: asDType(inputOr(run.final.session, 'latent_sample').type, 'decoder input'),
-        previewInput: asDType(
-          inputOr((previewDecoder ?? this.decoder).session, 'latent_sample').type,
-          'decoder input',
-        ),
-      },
-      run.unconditional !== null,
-    );
-    const predictOne = async (input: Value, timestep: number, conditioning: Conditioning) => {
-      const text = this.hiddenFor(conditioning, textType);
-      const feeds = unetFeeds(unet, manifest, {
-        sample: input,
-        dims: run.dims,
-        timestep,
-        text,
-        guidance: run.guidance,
-      });
-      return (await unet.run(feeds))[output]!;
-    };
-    const { decoderInput, readsPerStep } = await denoiseOnDevice({
-      scheduler: run.scheduler,
-      latents: run.latents,
-      dims: run.dims,
-      random: run.random,
-      step,
-      guidance: run.guidance,
-      finalScale: run.final.latentScale,
-      previewScale: (previewDecoder ?? this.decoder).latentScale,
-      predict: async (input, context) => ({
-        eps: await predictOne(input, context.timestep, run.conditioning),
-        ...(run.unconditional
-          ? { epsUncond: await predictOne(input, context.timestep, run.unconditional) }
-          : {}),
-      }),
-      preview: previewDecoder ? (input) => decodeOnDevice(previewDecoder, input) : null,
-      timings: run.timings,
-      ...(run.signal ? { signal: run.signal } : {}),
-      ...(run.onStep ? { onStep: run.onStep } : {}),
-    });
-    try {
-      await yieldToEvents();
-      throwIfAborted(run.signal);
-      const t = performance.now();
-      const image = await decodeOnDevice(run.final, decoderInput);
-      run.timings.decodeMs = performance.now() - t;
-      return { image, readsPerStep };
-    } finally {
-      if (isDeviceTensor(decoderInput)) decoderInput.dispose();
-    }
   }
 
   /**
