@@ -1,4 +1,5 @@
-// Screenshots of Create, Gallery (grid and one item), Models and Settings at
+// Screenshots of Create (first visit, a result, each tool, Explain, the
+// settings sheet), Gallery (grid and one item), Models and Settings at
 // 390x844 CSS pixels, deviceScaleFactor 2, from the production build, into
 // docs/screenshots/. The gallery gets a few images first: made on the Create
 // screen when a pack is ready there, otherwise drawn in the page and stored
@@ -79,9 +80,13 @@ async function generate(page, url) {
     const box = page.getByRole('textbox', { name: 'Prompt', exact: true });
     await box.waitFor();
     await box.fill(prompt);
-    // Fixed seeds, so the screenshots come out the same every time.
-    const seed = page.getByLabel('Seed', { exact: true });
-    if (await seed.count()) await seed.fill(String(SEEDS[index]));
+    // Fixed seeds, so the screenshots come out the same every time (in the settings sheet).
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByLabel('Seed', { exact: true }).fill(String(SEEDS[index]));
+    await page
+      .getByRole('dialog', { name: 'Settings' })
+      .getByRole('button', { name: 'Done' })
+      .click();
     const button = page.getByRole('button', { name: 'Generate' });
     if (!(await button.isEnabled())) break;
     await button.click();
@@ -191,6 +196,10 @@ try {
     () => Boolean(navigator.serviceWorker.controller) && globalThis.crossOriginIsolated,
   );
   await page.getByRole('heading', { name: 'Gallery' }).waitFor();
+  // A first visit to Create: examples to try, and where the real models are.
+  await page.goto(`${url}/#/create`);
+  await page.getByRole('group', { name: 'Examples to try' }).waitFor();
+  await shot(page, 'create-first-visit');
   const made = process.env.SHOTS_SEED_ONLY ? 0 : await generate(page, url);
   if (made === 0) {
     console.log('The Create screen made no image here; seeding drawn images into the gallery.');
@@ -207,11 +216,35 @@ try {
     document.querySelector('.app-main')?.scrollTo(0, 0);
   });
   await shot(page, 'create');
+  // Each tool open over the result, then Explain's words, then the settings sheet.
+  const tools = page.getByRole('toolbar', { name: 'Tools' });
+  for (const tool of ['Regions', 'Repaint', 'Outline', 'Photo']) {
+    const button = tools.getByRole('button', { name: tool, exact: true });
+    if (await button.isDisabled()) continue;
+    await button.click();
+    await shot(page, `create-${tool.toLowerCase()}`);
+    await button.click();
+  }
+  const explain = page.getByRole('button', { name: 'Explain', exact: true });
+  if (await explain.count()) {
+    await explain.click();
+    const maps = page.getByRole('region', { name: 'Which word painted where' });
+    try {
+      await maps.waitFor({ timeout: 60_000 });
+      await maps.getByRole('button').first().click();
+      await shot(page, 'create-explain');
+    } catch {
+      console.log('Explain gave no maps here: no screenshot of it.');
+    }
+  }
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await page.getByRole('dialog', { name: 'Settings' }).waitFor();
+  await shot(page, 'create-settings');
   await page.goto(`${url}/#/gallery`);
   await page.locator('.gallery-grid img').first().waitFor();
   await shot(page, 'gallery');
   await page.getByRole('button', { name: 'red heart', exact: true }).click();
-  await page.getByRole('dialog').locator('img').waitFor();
+  await page.getByRole('dialog').locator('img').first().waitFor();
   await shot(page, 'gallery-item');
   await page.goto(`${url}/#/models`);
   await page.getByRole('heading', { name: 'Models' }).waitFor();
