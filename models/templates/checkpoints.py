@@ -5,7 +5,8 @@ reference results computed from those files by their original key names.
 
   checkpoint --family sd15 --width reduced --layout ldm|diffusers --dtype F16|F32|BF16 --init default|distinct OUT
   lora --family sd15 --width reduced --format kohya|ldm-kohya|peft --rank 4 [--conv] [--no-alpha] OUT
-  fused --checkpoint CKPT --lora LORA --strength S --family sd15 OUT.json   (numpy W + s*(alpha/r)*up@down)
+  fused --checkpoint CKPT --lora LORA --strength S --family sd15 OUT_DIR    (numpy W + s*(alpha/r)*up@down:
+        index.json {diffusers key: [first value, count]} and values.f32)
   unet-ref --checkpoint CKPT --family sd15 --width reduced OUT_DIR          (PyTorch UNet output from the ldm keys)
 
 safetensors is written and read here by hand (8-byte little-endian header
@@ -177,7 +178,7 @@ def lora(a):
 
 
 def fused(a):
-    """Expected fused weights, diffusers key -> list of float32 values, computed only from the two files."""
+    """Expected fused weights (float32, diffusers order), computed only from the two files."""
     ckpt, _ = read_safetensors(a.checkpoint)
     lo, _ = read_safetensors(a.lora)
     out = {}
@@ -196,8 +197,16 @@ def fused(a):
         ldm = names.keys(a.family, c, module + ".weight")[1]
         w = (ckpt[diff] if diff in ckpt else ckpt[ldm]).astype(np.float32).reshape(shape)
         delta = (up.reshape(up.shape[0], r) @ down.reshape(r, -1)).reshape(w.shape)
-        out[diff] = (w + a.strength * (alpha / r) * delta).astype(np.float32).ravel().tolist()
-    Path(a.out).write_text(json.dumps(out))
+        out[diff] = (w + a.strength * (alpha / r) * delta).astype(np.float32).ravel()
+    d = Path(a.out)
+    d.mkdir(parents=True, exist_ok=True)
+    index, at = {}, 0
+    with open(d / "values.f32", "wb") as f:
+        for key, values in out.items():
+            f.write(values.tobytes())
+            index[key] = [at, values.size]
+            at += values.size
+    (d / "index.json").write_text(json.dumps(index) + "\n")
 
 
 def unet_ref(a):

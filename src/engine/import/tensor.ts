@@ -66,3 +66,29 @@ function sizeMismatch(entry: TemplateEntry): GessoError {
     `${entry.onnx}: the template's ${entry.length} bytes do not match its shape.`,
   );
 }
+
+/**
+ * The fast path for a float16 checkpoint tensor into a float16 weight that
+ * no LoRA touches: the same 16-bit values, only sliced and transposed, so no
+ * arithmetic (and the same bytes the float path gives: fp16 -> float32 ->
+ * fp16 is exact). Null where the source holds NaN (the caller says so).
+ */
+export function halfBytesForTemplate(
+  source: Uint8Array,
+  entry: TemplateEntry,
+  third: number | null,
+): Uint8Array | null {
+  const all = new Uint16Array(source.buffer, source.byteOffset, source.byteLength / 2);
+  const n = elementCount(entry.shape);
+  const values = third === null ? all : all.subarray(third * n, (third + 1) * n);
+  if (values.length !== n || n * 2 !== entry.length) throw sizeMismatch(entry);
+  for (let i = 0; i < n; i++)
+    if ((values[i]! & 0x7c00) === 0x7c00 && values[i]! & 0x3ff) return null;
+  const out = new Uint16Array(n);
+  if (entry.transpose) {
+    const [rows, cols] = entry.shape as [number, number];
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+  } else out.set(values);
+  return new Uint8Array(out.buffer);
+}

@@ -11,8 +11,10 @@ import type { PackFile } from '../../shared/pack-manifest';
 import { fuseLoras, type LoraPlan } from './lora';
 import type { ImportPlan } from './plan';
 import { floatsOf, readTensorBytes } from './safetensors';
-import { diffusersValues, encodeForTemplate } from './tensor';
+import { diffusersValues, encodeForTemplate, halfBytesForTemplate } from './tensor';
 import { PACK_PATHS, type Template } from './template';
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 export interface FileSink {
   write(bytes: Uint8Array): Promise<void>;
@@ -72,10 +74,21 @@ export async function writeModels(
           `${job.entry.onnx}: the template's data file has a gap at ${at}.`,
         );
       const what = `The weight ${job.source.key} in "${file instanceof File ? file.name : 'the model file'}"`;
-      const source = floatsOf(await readTensorBytes(file, job.source), job.source.dtype, what);
-      const values = Float32Array.from(diffusersValues(source, job.entry, job.third));
-      if (options.loras?.length) await fuseLoras(values, job.entry, options.loras);
-      await data.write(encodeForTemplate(values, job.entry));
+      const bytes = await readTensorBytes(file, job.source);
+      const touched = options.loras?.some(
+        (l) => l.strength !== 0 && l.modules.has(job.entry.diffusers),
+      );
+      const fast =
+        !touched && job.source.dtype === 'F16' && job.entry.dataType === 10 && LITTLE_ENDIAN
+          ? halfBytesForTemplate(bytes, job.entry, job.third)
+          : null;
+      if (fast) await data.write(fast);
+      else {
+        const source = floatsOf(bytes, job.source.dtype, what);
+        const values = Float32Array.from(diffusersValues(source, job.entry, job.third));
+        if (touched) await fuseLoras(values, job.entry, options.loras!);
+        await data.write(encodeForTemplate(values, job.entry));
+      }
       at += job.entry.length;
       read += (job.source.end - job.source.begin) / (job.third === null ? 1 : 3);
       options.onProgress?.(read);

@@ -47,18 +47,32 @@ const sourceStamp = (() => {
   return h.digest('hex').slice(0, 12);
 })();
 
+const templateDirs = new Map<Family, string>();
+
+/** The reduced-width template folder (built once per source version; python is asked once per process). */
 export function templateDir(family: Family): string {
-  return python([TEMPLATES, '--family', family, '--width', 'reduced']).trim().split('\n').pop()!;
+  if (!templateDirs.has(family))
+    templateDirs.set(
+      family,
+      python([TEMPLATES, '--family', family, '--width', 'reduced']).trim().split('\n').pop()!,
+    );
+  return templateDirs.get(family)!;
 }
 
+const templates = new Map<Family, Template>();
+
 export function loadTemplate(family: Family): Template {
+  const known = templates.get(family);
+  if (known) return known;
   const dir = templateDir(family);
   const components = {} as Template['components'];
   for (const c of TEMPLATE_COMPONENTS) {
     const map = JSON.parse(readFileSync(join(dir, c, 'map.json'), 'utf8')) as TemplateMap;
     components[c] = { graph: new Uint8Array(readFileSync(join(dir, c, 'model.onnx'))), map };
   }
-  return { family, width: 'reduced', components };
+  const template: Template = { family, width: 'reduced', components };
+  templates.set(family, template);
+  return template;
 }
 
 /** A generated file in the cache (made once per source version): `cmd` is checkpoints.py's subcommand and options. */
@@ -95,4 +109,15 @@ export function dirSink(dir: string): OpenSink {
       },
     };
   };
+}
+
+/** checkpoints.py fused's output: diffusers key -> the expected float32 values. */
+export function readFused(dir: string): Map<string, Float32Array> {
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as Record<
+    string,
+    [number, number]
+  >;
+  const b = readFileSync(join(dir, 'values.f32'));
+  const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  return new Map(Object.entries(index).map(([k, [at, n]]) => [k, all.subarray(at, at + n)]));
 }

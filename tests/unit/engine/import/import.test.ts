@@ -23,7 +23,15 @@ import {
 import { halfToFloat } from '../../../../src/engine/import/safetensors';
 import type { Family } from '../../../../src/engine/import/template';
 import { PACK_PATHS } from '../../../../src/engine/import/template';
-import { blobOf, checkpointsPy, dirSink, generated, loadTemplate, templateDir } from './fixtures';
+import {
+  blobOf,
+  checkpointsPy,
+  dirSink,
+  generated,
+  loadTemplate,
+  readFused,
+  templateDir,
+} from './fixtures';
 
 const SLOW = { timeout: 300_000 };
 const EPS = { prediction: 'epsilon' } as const;
@@ -182,7 +190,7 @@ describe('LoRAs fused while importing', () => {
           ...c.extra,
         ]);
         const expectedPath = generated(
-          `fused-${family}-${c.format}${c.extra.join('')}-${c.strength}.json`,
+          `fused-${family}-${c.format}${c.extra.join('')}-${c.strength}`,
           [
             'fused',
             '--checkpoint',
@@ -195,16 +203,16 @@ describe('LoRAs fused while importing', () => {
             family,
           ],
         );
-        const expected = JSON.parse(readFileSync(expectedPath, 'utf8')) as Record<string, number[]>;
+        const expected = readFused(expectedPath);
         const { dir, result } = await importTo(base(), 'base.safetensors', {
           loras: [
             { file: await blobOf(lora), name: `${c.format}.safetensors`, strength: c.strength },
           ],
         });
-        expect(result.loras[0]!.modules.size).toBe(Object.keys(expected).length);
+        expect(result.loras[0]!.modules.size).toBe(expected.size);
         let convs = 0;
         let worst = 0;
-        for (const [key, want] of Object.entries(expected)) {
+        for (const [key, want] of expected) {
           const { values, shape } = packWeight(dir, family, key);
           if (shape.length === 4 && shape[2] === 3) convs++;
           for (let i = 0; i < want.length; i++) {

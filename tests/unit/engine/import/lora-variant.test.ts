@@ -22,7 +22,7 @@ import { MemoryKV } from '../../../../src/store/kv';
 import type { FileRecord, PackRecord } from '../../../../src/store/records';
 import { streamFile } from '../../../../src/store/stream-file';
 import { kvPackTransaction } from '../../../../src/store/variant-writer';
-import { blobOf, generated, loadTemplate, templateDir } from './fixtures';
+import { blobOf, generated, loadTemplate, readFused, templateDir } from './fixtures';
 
 const SLOW = { timeout: 300_000 };
 const dirs: string[] = [];
@@ -109,7 +109,7 @@ async function unetOut(graph: string): Promise<Float32Array> {
 
 describe('a LoRA applied to an imported pack', () => {
   it(
-    'is a variant of references plus the touched weights, fused as numpy says, and removing it restores the pack bit for bit',
+    'is a variant of references plus the touched weights, fused as numpy says, and removing it restores the pack bit for bit; strength 0 writes the original bytes',
     SLOW,
     async () => {
       const kv = new MemoryKV();
@@ -141,31 +141,28 @@ describe('a LoRA applied to an imported pack', () => {
 
       const template = (await getTemplate()).template;
       // fused values against numpy (the same files, strength 0.8)
-      const expected = JSON.parse(
-        readFileSync(
-          generated('fused-sd15-kohya--conv-0.8.json', [
-            'fused',
-            '--checkpoint',
-            BASE(),
-            '--lora',
-            LORA(),
-            '--strength',
-            '0.8',
-            '--family',
-            'sd15',
-          ]),
-          'utf8',
-        ),
-      ) as Record<string, number[]>;
+      const expected = readFused(
+        generated('fused-sd15-kohya--conv-0.8', [
+          'fused',
+          '--checkpoint',
+          BASE(),
+          '--lora',
+          LORA(),
+          '--strength',
+          '0.8',
+          '--family',
+          'sd15',
+        ]),
+      );
       const unetGraph = variant.components.unet;
       const unetData = join(after.dir, unetGraph + '_data');
       const data = readFileSync(unetData);
       let at = 0;
       let worst = 0;
-      for (const entry of template.components.unet.map.entries.filter(
-        (e) => e.diffusers in expected,
+      for (const entry of template.components.unet.map.entries.filter((e) =>
+        expected.has(e.diffusers),
       )) {
-        const want = expected[entry.diffusers]!;
+        const want = expected.get(entry.diffusers)!;
         const raw = Float32Array.from({ length: entry.length / 2 }, (_, i) =>
           halfToFloat(data.readUInt16LE(at + i * 2)),
         );
@@ -204,26 +201,31 @@ describe('a LoRA applied to an imported pack', () => {
         restored.pack.installed!.manifest.files.length,
       );
       expect(await unetOut(join(restored.dir, 'unet/model.onnx'))).toEqual(original);
+
+      // strength 0: the variant's data file holds the original bytes of the weights the LoRA touches
+      await applyLora(
+        { packId, file: new File([await blobOf(LORA())], 'detail.safetensors'), strength: 0 },
+        { kv, transact: kvPackTransaction(kv), getTemplate },
+      );
+      const zero = (await kv.get<PackRecord>('packs', packId))!.installed!.manifest.variants.find(
+        (v) => v.id === LORA_VARIANT,
+      )!;
+      const zeroData = await fileBytes(
+        kv,
+        restored.pack.installed!.slot,
+        zero.components.unet + '_data',
+      );
+      const base = readFileSync(join(before.dir, 'unet/model.onnx_data'));
+      const plan = await planLora(
+        await blobOf(LORA()),
+        await readSafetensorsHeader(await blobOf(LORA()), 'x.safetensors'),
+        template,
+        0,
+      );
+      const slices = template.components.unet.map.entries
+        .filter((e) => plan.modules.has(e.diffusers))
+        .map((e) => base.subarray(e.offset, e.offset + e.length));
+      expect(Buffer.concat(slices).equals(Buffer.from(zeroData))).toBe(true);
     },
   );
-
-  it('at strength 0 writes the original bytes', SLOW, async () => {
-    const kv = new MemoryKV();
-    const packId = await installed(kv);
-    await applyLora(
-      { packId, file: new File([await blobOf(LORA())], 'detail.safetensors'), strength: 0 },
-      { kv, transact: kvPackTransaction(kv), getTemplate },
-    );
-    const { dir, pack } = await dump(kv, packId);
-    const template = (await getTemplate()).template;
-    const variant = pack.installed!.manifest.variants.find((v) => v.id === LORA_VARIANT)!;
-    const lora = readFileSync(join(dir, variant.components.unet + '_data'));
-    const base = readFileSync(join(dir, 'unet/model.onnx_data'));
-    const header = await readSafetensorsHeader(await blobOf(LORA()), 'x.safetensors');
-    const plan = await planLora(await blobOf(LORA()), header, template, 0);
-    const slices = template.components.unet.map.entries
-      .filter((e) => plan.modules.has(e.diffusers))
-      .map((e) => base.subarray(e.offset, e.offset + e.length));
-    expect(Buffer.concat(slices).equals(lora)).toBe(true);
-  });
 });
