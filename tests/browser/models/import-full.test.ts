@@ -1,0 +1,82 @@
+/**
+ * The full-size figures for docs/import.md, skipped unless
+ * GESSO_IMPORT_FULL names a full-size SD 1.5 checkpoint (2.1 GB, generated:
+ * models/templates/checkpoints.py checkpoint --width full) and the full
+ * templates are built (make_templates.py --family sd15 --width full). Picks
+ * the file on Models, imports it in Chromium, and prints the time and the
+ * browser's peak memory over idle (every Chromium process, from /proc).
+ * GESSO_IMPORT_FULL_LORA: an LCM-LoRA file to fuse while importing.
+ */
+
+import { readFileSync, statSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchPersistent } from '../../helpers/browser';
+import { FIXTURES, serveDistWithPack, type PackServer } from '../engine/serve';
+import { openModels, readRecord } from '../store/models-page';
+import { MB, sampleBrowserMemory } from './memory';
+
+const CHECKPOINT = process.env.GESSO_IMPORT_FULL;
+const LORA = process.env.GESSO_IMPORT_FULL_LORA;
+const TEMPLATES =
+  process.env.GESSO_TEMPLATE_DIR ??
+  join(process.env.HOME ?? '', '.cache/gesso/templates/sd15-full');
+
+let server: PackServer;
+let context: BrowserContext;
+let close: () => Promise<void>;
+let page: Page;
+
+describe.skipIf(!CHECKPOINT)('a full-size SD 1.5 checkpoint imported in Chromium', () => {
+  beforeAll(async () => {
+    server = await serveDistWithPack({
+      packDir: join(FIXTURES, 'lcm'),
+      patchManifest: (manifest) => ({ ...manifest, id: 'demo-emoji' }),
+    });
+    const demo = server.intercept!;
+    server.intercept = async (req, res, file) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (!path.startsWith('/templates/sd15-full/')) return demo(req, res, file);
+      res
+        .writeHead(200, { 'Content-Type': 'application/octet-stream' })
+        .end(readFileSync(normalize(join(TEMPLATES, path.slice('/templates/sd15-full/'.length)))));
+      return true;
+    };
+    ({ context, close } = await launchPersistent());
+    page = await openModels(context, server.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await close?.();
+    await server?.close();
+  });
+
+  it('imports with time and peak memory printed', async () => {
+    await page.getByLabel('Import a model file', { exact: true }).setInputFiles(CHECKPOINT!);
+    if (LORA) await page.getByLabel('LCM-LoRA file', { exact: true }).setInputFiles(LORA);
+    await new Promise((r) => setTimeout(r, 3000)); // settle before sampling the idle level
+    const stop = sampleBrowserMemory();
+    const started = Date.now();
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Imported/ })
+      .waitFor({ timeout: 1_800_000 });
+    const seconds = (Date.now() - started) / 1000;
+    const memory = stop();
+    const name = CHECKPOINT!
+      .split('/')
+      .pop()!
+      .replace(/\.safetensors$/, '');
+    const record = await readRecord(
+      page,
+      `imported-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+    );
+    expect(record?.installed).toBeTruthy();
+    console.log(
+      `full-size import of ${MB(statSync(CHECKPOINT!).size)}${LORA ? ' with an LCM-LoRA' : ''}: ${seconds.toFixed(1)} s, ` +
+        `pack ${MB(record!.installed!.bytes)}, browser memory idle ${MB(memory.start)}, peak ${MB(memory.peak)} (+${MB(memory.peak - memory.start)})`,
+    );
+  }, 1_900_000);
+});
