@@ -9,7 +9,7 @@ import { getImage, getItem, recipePng, saveGeneration } from '../../store/galler
 import { pngFileName } from '../gallery/files';
 import { getCreate, patchCreate } from './create-store';
 import { runInfoOf } from './run-info';
-import { showResult, type GenerationResult } from './useGeneration';
+import { getGeneration, showResult, type GenerationResult } from './useGeneration';
 import type { Backend } from '../../shared/pack-manifest';
 import { emptyTimings } from '../../shared/recipe';
 
@@ -38,7 +38,8 @@ async function pixelsOf(
 /** After a reload: the result that was on the canvas, from the gallery (nothing when it is gone). */
 export async function restoreShownResult(): Promise<void> {
   const id = getCreate().resultId;
-  if (!id) return;
+  // Shown already (a visit to another screen, not a reload), or nothing to show.
+  if (!id || getGeneration().result) return;
   const [item, blob] = await Promise.all([getItem(id), getImage(id)]);
   if (!item || !blob) return;
   const image = await pixelsOf(blob);
