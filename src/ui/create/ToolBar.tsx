@@ -2,6 +2,19 @@
 
 import { TOOL_LABELS, TOOLS, toolProblem, type Tool, type ToolFacts } from './tools';
 
+/** Arrow keys move between the tools that can be used, as in any toolbar. */
+function moveFocus(event: KeyboardEvent): void {
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  if (!step) return;
+  const buttons = [
+    ...(event.currentTarget as HTMLElement).querySelectorAll<HTMLButtonElement>('button'),
+  ].filter((b) => !b.disabled);
+  const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  if (at < 0 || buttons.length === 0) return;
+  event.preventDefault();
+  buttons[(at + step + buttons.length) % buttons.length]!.focus();
+}
+
 export function ToolBar({
   tool,
   facts,
@@ -12,7 +25,7 @@ export function ToolBar({
   onTool: (tool: Tool) => void;
 }) {
   return (
-    <div class="tool-bar" role="toolbar" aria-label="Tools">
+    <div class="tool-bar" role="toolbar" aria-label="Tools" onKeyDown={moveFocus}>
       {TOOLS.map((t) => {
         const problem = toolProblem(t, facts);
         const reasonId = `tool-${t}-reason`;

@@ -147,6 +147,25 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
   }, 240_000);
 });
 
+describe('the tool bar from the keyboard', () => {
+  it('moves between the tools that can be used with the arrow keys', async () => {
+    const page = await open(VIEWPORTS[0]);
+    await tool(page, 'Regions').focus();
+    const focused = () => page.evaluate(() => document.activeElement?.textContent);
+    await page.keyboard.press('ArrowRight');
+    expect(await focused()).toBe('Outline'); // Repaint is off until there is a picture
+    await page.keyboard.press('ArrowRight');
+    expect(await focused()).toBe('Photo');
+    await page.keyboard.press('ArrowRight');
+    expect(await focused()).toBe('Regions');
+    await page.keyboard.press('ArrowLeft');
+    expect(await focused()).toBe('Photo');
+    await page.keyboard.press('Enter');
+    expect(await tool(page, 'Photo').getAttribute('aria-pressed')).toBe('true');
+    await page.context().close();
+  });
+});
+
 describe('taps for common tasks, from a fresh visit with the demo pack', () => {
   it('first image: type, then 1 tap; save: 1 tap; share: 1 tap', async () => {
     const page = await open(VIEWPORTS[0]);
