@@ -61,6 +61,10 @@ export function CreateScreen() {
   }, []);
 
   useRemix(models.choosePack);
+  // The chosen pack was deleted: Create falls back to another, with that pack's defaults.
+  useEffect(() => {
+    if (models.notice) takeNewModelDefaults();
+  }, [models.notice]);
 
   /** "Use as start image": the result becomes the photo to start from, and Photo opens. */
   const useAsStart = (file: File) => {
@@ -148,14 +152,7 @@ export function CreateScreen() {
           choice={models.choice}
           onChoose={(choice) => {
             models.choose(choice);
-            // The new pack's defaults: steps, guidance, outline strength, decoder.
-            updateCreate((s) => ({
-              ...s,
-              choices: choicesForNewModel(s.choices),
-              drafts: { ...s.drafts, steps: null, guidance: null },
-              outlineStrength: null,
-              decoder: null,
-            }));
+            takeNewModelDefaults();
           }}
           pack={pack}
           settings={run.settings}
@@ -182,4 +179,15 @@ export function CreateScreen() {
       </div>
     </section>
   );
+}
+
+/** A new model's defaults: steps, guidance, outline strength, decoder (the prompt and seed stay). */
+function takeNewModelDefaults(): void {
+  updateCreate((s) => ({
+    ...s,
+    choices: choicesForNewModel(s.choices),
+    drafts: { ...s.drafts, steps: null, guidance: null },
+    outlineStrength: null,
+    decoder: null,
+  }));
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchPersistent } from '../../helpers/browser';
+import { closeSettings, openSettings } from '../create/create-page';
 import { command, openModels, readStored } from '../store/models-page';
 import { keptRecipes } from './kept-recipes';
 import { FIXTURES, serveDistWithPack, type PackServer } from './serve';
@@ -81,6 +82,7 @@ describe('the Model select', () => {
       .not.toBeNull();
 
     await openCreate();
+    await openSettings(page);
     await expect.poll(modelOptions).toEqual([DEMO_NAME, TURBO_NAME]);
     expect(await chosenModel()).toBe(DEMO_NAME);
     expect(await page.getByLabel('Guidance', { exact: true }).inputValue()).toBe('8');
@@ -89,6 +91,7 @@ describe('the Model select', () => {
     // SD-Turbo: no guidance, and its own default steps.
     expect(await page.getByLabel('Guidance', { exact: true }).count()).toBe(0);
     expect(await page.getByLabel('Steps').inputValue()).toBe('1');
+    await closeSettings(page);
     const served = server.requests.filter((r) => r.path.startsWith(TURBO_PATH)).length;
     await page.getByLabel('Prompt', { exact: true }).fill('cat');
     await page.getByRole('button', { name: 'Generate' }).click();
@@ -108,30 +111,40 @@ describe('the Model select', () => {
   it('remembers the choice across a reload', async () => {
     await page.reload();
     await page.getByLabel('Prompt', { exact: true }).waitFor();
+    await openSettings(page);
     await expect.poll(chosenModel).toBe(TURBO_NAME);
+    await closeSettings(page);
   });
 
   it('Remix brings back the pack a recipe was made with', async () => {
+    await openSettings(page);
     await modelSelect().selectOption({ label: DEMO_NAME });
     await page.getByLabel('Guidance', { exact: true }).waitFor();
+    await closeSettings(page);
     await page.goto(`${server.url}/#/gallery`);
     await page.getByRole('button', { name: 'cat' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remix' }).click();
     await page.waitForURL(/#\/create$/);
+    await openSettings(page);
     await expect.poll(chosenModel).toBe(TURBO_NAME);
     expect(await page.getByLabel('Steps').inputValue()).toBe('1');
     expect(await page.getByLabel('Guidance', { exact: true }).count()).toBe(0);
+    await closeSettings(page);
   });
 
   it('falls back to the demo pack when the remembered pack is deleted', async () => {
     expect(await command(page, { cmd: 'delete', packId: 'fixture-sd-turbo' })).toMatchObject({
       ok: true,
     });
+    await openSettings(page);
     await expect.poll(modelOptions).toEqual([DEMO_NAME]);
     expect(await chosenModel()).toBe(DEMO_NAME);
+    await closeSettings(page);
     await page.reload();
     await page.getByLabel('Prompt', { exact: true }).waitFor();
+    await openSettings(page);
     await expect.poll(modelOptions).toEqual([DEMO_NAME]);
     expect(await page.getByLabel('Guidance', { exact: true }).inputValue()).toBe('8');
+    await closeSettings(page);
   });
 });
