@@ -85,7 +85,8 @@ export async function writeModels(
       if (fast) await data.write(fast);
       else {
         const source = floatsOf(bytes, job.source.dtype, what);
-        const values = Float32Array.from(diffusersValues(source, job.entry, job.third));
+        // floatsOf made a fresh array: LoRAs are fused into it (or its third) in place, no copy
+        const values = diffusersValues(source, job.entry, job.third);
         if (touched) await fuseLoras(values, job.entry, options.loras!);
         await data.write(encodeForTemplate(values, job.entry));
       }
