@@ -5,7 +5,8 @@
  * templates are built (make_templates.py --family sd15 --width full). Picks
  * the file on Models, imports it in Chromium, and prints the time and the
  * browser's peak memory over idle (every Chromium process, from /proc).
- * GESSO_IMPORT_FULL_LORA: an LCM-LoRA file to fuse while importing.
+ * GESSO_IMPORT_FULL_LORA: an LCM-LoRA file to fuse while importing;
+ * GESSO_IMPORT_FULL_APPLY: a LoRA applied at 0.8 on the card afterwards.
  */
 
 import { readFileSync, statSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { MB, sampleBrowserMemory } from './memory';
 
 const CHECKPOINT = process.env.GESSO_IMPORT_FULL;
 const LORA = process.env.GESSO_IMPORT_FULL_LORA;
+/** A LoRA to apply at 0.8 on the imported pack's card afterwards (timed). */
+const APPLY = process.env.GESSO_IMPORT_FULL_APPLY;
 const TEMPLATES =
   process.env.GESSO_TEMPLATE_DIR ??
   join(process.env.HOME ?? '', '.cache/gesso/templates/sd15-full');
@@ -77,6 +80,29 @@ describe.skipIf(!CHECKPOINT)('a full-size SD 1.5 checkpoint imported in Chromium
     console.log(
       `full-size import of ${MB(statSync(CHECKPOINT!).size)}${LORA ? ' with an LCM-LoRA' : ''}: ${seconds.toFixed(1)} s, ` +
         `pack ${MB(record!.installed!.bytes)}, browser memory idle ${MB(memory.start)}, peak ${MB(memory.peak)} (+${MB(memory.peak - memory.start)})`,
+    );
+    if (!APPLY) return;
+    const imported = page.locator('.pack-list').getByRole('article', { name, exact: true });
+    await imported.getByLabel('Add a LoRA', { exact: true }).setInputFiles(APPLY);
+    await imported.getByLabel('LoRA strength', { exact: true }).fill('0.8');
+    await new Promise((r) => setTimeout(r, 3000));
+    const stopApply = sampleBrowserMemory();
+    const applyStarted = Date.now();
+    await imported.getByRole('button', { name: 'Apply LoRA', exact: true }).click();
+    await imported
+      .getByRole('status')
+      .filter({ hasText: /now uses <lora:/ })
+      .waitFor({ timeout: 1_800_000 });
+    const applySeconds = (Date.now() - applyStarted) / 1000;
+    const applyMemory = stopApply();
+    const added =
+      (await imported
+        .getByRole('status')
+        .filter({ hasText: /now uses/ })
+        .textContent()) ?? '';
+    console.log(
+      `LoRA of ${MB(statSync(APPLY).size)} applied at 0.8 on the full-size pack: ${applySeconds.toFixed(1)} s, ` +
+        `browser memory idle ${MB(applyMemory.start)}, peak ${MB(applyMemory.peak)} (+${MB(applyMemory.peak - applyMemory.start)}); ${added}`,
     );
   }, 1_900_000);
 });
