@@ -30,6 +30,7 @@
  * phases after it for that pack are skipped.
  */
 
+import { closeSettings, openSettings } from '../create/create-page';
 import { execFile, execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -144,14 +145,20 @@ async function openModels(): Promise<void> {
   await page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
 }
 
-async function chooseModel(pack: DiskPack): Promise<void> {
+/** Chooses the model in the settings sheet, and `steps` where given (the sheet is closed after). */
+async function chooseModel(pack: DiskPack, steps?: number): Promise<void> {
   await page.goto(`${app.url}/#/create`);
+  await page.getByRole('textbox', { name: 'Prompt', exact: true }).waitFor();
+  await openSettings(page);
   const model = page.getByRole('combobox', { name: 'Model', exact: true });
-  await model.waitFor();
   await expect
     .poll(() => model.locator('option').allTextContents(), { timeout: MINUTE })
     .toContain(pack.name);
   await model.selectOption({ label: pack.name });
+  const stepsInput = page.getByRole('spinbutton', { name: 'Steps', exact: true });
+  if (steps !== undefined && (await stepsInput.inputValue()) !== String(steps))
+    await stepsInput.fill(String(steps));
+  await closeSettings(page);
 }
 
 /** The card's text as a person reads it, one line per block. */
@@ -383,9 +390,7 @@ function packPath(which: 'sd-turbo' | 'lcm'): void {
       `generates 512x512 with the int8 copy on WebAssembly, ${steps} step(s)`,
       phase('generate', async () => {
         await chooseBackend('WebAssembly');
-        await chooseModel(pack);
-        const stepsInput = page.getByLabel('Steps');
-        if ((await stepsInput.inputValue()) !== String(steps)) await stepsInput.fill(String(steps));
+        await chooseModel(pack, steps);
         const settled = await watch.settled(2_000);
         const requests = host.log.length;
         const stopLoad = watch.phase();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import type { PackManifestInput } from '../../../src/store/validate-manifest';
+import { fixSeed } from '../create/create-page';
 import { PREFIX, type PackHost, type TestPack } from '../store/pack-host';
 
 /** Debian's Python here; GESSO_PYTHON where torch and onnx live elsewhere (scripts/gpu-run.sh on a GPU machine). */
@@ -175,7 +176,7 @@ export async function prepareRun(page: Page, prompt: string, seed: number) {
       alert.setAttribute('data-stale', '');
     return [...document.querySelectorAll('img')].find((i) => i.alt === alt)?.src ?? null;
   }, alt);
-  await page.getByLabel('Seed', { exact: true }).fill(String(seed));
+  await fixSeed(page, seed);
   await page.getByLabel('Prompt', { exact: true }).fill(prompt);
   return { alt, before };
 }
