@@ -70,8 +70,12 @@ describe('Gesso as a PWA', () => {
     // Measured 410 KB uncompressed (page, engine worker, service worker with its bundled
     // catalog, styles, icons) once Explain, the start photo and Repaint were added; 478 KB
     // once the service worker measured models as they download (its ONNX reader and shape
-    // inference: 33 KB minified) and the engine measured its int8 copies (15 KB).
-    expect(groups.shell).toBeLessThan(500_000);
+    // inference: 33 KB minified) and the engine measured its int8 copies (15 KB); 547 KB
+    // once the engine imported checkpoints and LoRAs on the device and kept latents on the
+    // GPU (worker 169 -> 194 KB) and Create became a canvas-first editor (page 150 -> 170 KB,
+    // styles 12 -> 14 KB). Lazy chunks would not help: the service worker precaches every
+    // script so that all of it works offline.
+    expect(groups.shell).toBeLessThan(560_000);
   });
 
   it('is installable', async () => {
