@@ -24,6 +24,20 @@ describe('ONNX external data', () => {
     expect(externalDataPaths(files('a/m.onnx', 'a/n.onnx_data'), 'a/m.onnx')).toEqual([]);
   });
 
+  it("gives a LoRA variant's graph its own changed weights and the pack's untouched ones", () => {
+    const manifest = files(
+      'unet/model.onnx',
+      'unet/model.onnx_data',
+      'unet/lora-3f9a.onnx',
+      'unet/lora-3f9a.onnx_data',
+    );
+    expect(externalDataPaths(manifest, 'unet/lora-3f9a.onnx')).toEqual([
+      'unet/model.onnx_data',
+      'unet/lora-3f9a.onnx_data',
+    ]);
+    expect(externalDataPaths(manifest, 'unet/model.onnx')).toEqual(['unet/model.onnx_data']);
+  });
+
   it('hands the data over under the name the model refers to', async () => {
     const manifest = files('unet/model.onnx', 'unet/model.onnx_data') as unknown as PackManifest;
     const read: string[] = [];
