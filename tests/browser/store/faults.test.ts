@@ -29,6 +29,7 @@ import {
   waitForStatus,
 } from './models-page';
 import { PackHost } from './pack-host';
+import { closeSettings, openSettings } from '../create/create-page';
 
 let server: StaticServer;
 let host: PackHost;
@@ -254,9 +255,11 @@ describe('two tabs (issue 16)', () => {
     const create = await context.newPage();
     await create.goto(`${server.url}/#/create`);
     await waitForIsolatedControl(create);
+    await openSettings(create);
     const model = create.getByLabel('Model', { exact: true });
     await expect.poll(() => model.locator('option').allTextContents()).toContain(pack.name);
     await model.selectOption({ label: pack.name });
+    await closeSettings(create);
     await page.getByRole('button', { name: `Delete ${pack.name}` }).click();
     await expect
       .poll(() => create.getByText('was deleted (in another tab or window)').allTextContents(), {
@@ -265,6 +268,7 @@ describe('two tabs (issue 16)', () => {
       .toContain(
         `"${pack.name}" was deleted (in another tab or window), so Create now uses "${demo.name}". Download it again in Models to use it.`,
       );
+    await openSettings(create);
     expect(await model.inputValue()).toBe('');
     await create.close();
   });
