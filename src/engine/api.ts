@@ -46,6 +46,8 @@ export interface LoadPackArgs {
   preference?: BackendPreference;
   /** A variant id; default: the pack's default variant if it fits, else the first that fits. */
   variantId?: string;
+  /** Skip the throwaway image after loading (warm-up.ts); for measuring a load alone. Default false. */
+  noWarmUp?: boolean;
 }
 
 export interface LoadedPackInfo {

@@ -114,7 +114,10 @@ export class PackSlot {
         return session;
       },
     });
-    if (warmsUp(choice.backend, modelBytes(source.manifest, variant.components.unet))) {
+    if (
+      !args.noWarmUp &&
+      warmsUp(choice.backend, modelBytes(source.manifest, variant.components.unet))
+    ) {
       const total = loadTotal;
       const gpu = choice.backend === 'webgpu';
       if (gpu) onProgress?.({ phase: 'warm-up', path: null, loaded: total, total });

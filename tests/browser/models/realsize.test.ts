@@ -497,6 +497,8 @@ describe.skipIf(WHY_NOT !== null)('shape-true packs (width / 8) as a user adds t
               await (globalThis as unknown as { engineCall: EngineCall }).engineCall('loadPack', {
                 packId,
                 preference,
+                // Only the load is measured: no throwaway image (a minute on SwiftShader).
+                noWarmUp: true,
               })
             ).result as { backend: string; weightsFromDisk: Record<string, number> },
           [packId, preference],
