@@ -111,6 +111,17 @@ describe('the demo pack in fp16 on WebGPU', () => {
     }
   });
 
+  it('reads the prediction back where a run needs it on the CPU (regions, Explain)', async () => {
+    const conditioning = await gpu.encodePrompt('red heart');
+    const dims = gpu.latentDims({});
+    const resident = await gpu.generate(request(9));
+    const viaCpu = await gpu.generate(request(9), {
+      predictor: (input, context) => gpu.predictNoise(input, dims, context, conditioning, 4, null),
+    });
+    expect(viaCpu.gpuReadsPerStep).toBeNull();
+    expect(imageDifference(resident.image, viaCpu.image).max).toBeLessThanOrEqual(6);
+  });
+
   it('makes the image the round-trip loop makes on the same device', async () => {
     for (const seed of [1, 2, 3, 4]) {
       const resident = await gpu.generate(request(seed));
