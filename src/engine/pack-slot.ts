@@ -34,6 +34,7 @@ interface Loaded {
 
 export class PackSlot {
   private loaded: Loaded | null = null;
+  private warming: { controller: AbortController; done: Promise<unknown> } | null = null;
 
   constructor(private readonly capabilities: () => Promise<Readonly<Capabilities>>) {}
 
@@ -114,20 +115,23 @@ export class PackSlot {
         return session;
       },
     });
-    if (
+    const warm =
       !args.noWarmUp &&
-      warmsUp(choice.backend, modelBytes(source.manifest, variant.components.unet))
-    ) {
+      warmsUp(choice.backend, modelBytes(source.manifest, variant.components.unet));
+    if (warm && choice.backend === 'webgpu') {
+      // Part of the load, with its own status: the first run compiles every shader.
       const total = loadTotal;
-      const gpu = choice.backend === 'webgpu';
-      if (gpu) onProgress?.({ phase: 'warm-up', path: null, loaded: total, total });
+      onProgress?.({ phase: 'warm-up', path: null, loaded: total, total });
       try {
         await timed('warm-up', pipeline.warmUp(signal));
       } catch (error) {
         await pipeline.release();
         throw error;
       }
-      if (gpu) onProgress?.({ phase: 'ready', path: null, loaded: total, total });
+      onProgress?.({ phase: 'ready', path: null, loaded: total, total });
+    } else if (warm) {
+      // On WebAssembly it is cheap and runs after the load: a press made meanwhile stops it.
+      this.warmInBackground(pipeline);
     }
     const { manifest } = source;
     const info: LoadedPackInfo = {
@@ -199,6 +203,7 @@ export class PackSlot {
     onProgress: (progress: GenerateProgress) => void,
   ): Promise<{ result: R; output: GenerateOutput }> {
     const started = performance.now();
+    await this.stopWarming();
     if (!this.loaded) await this.load({}, signal);
     const { pipeline, info } = this.loaded!;
     const decoder = args.decoder ?? info.decoders.default;
@@ -262,7 +267,28 @@ export class PackSlot {
     return countTokens(await tokenizer, text);
   }
 
+  /** The throwaway image of a WebAssembly load, run while nothing else is asked of the engine. */
+  private warmInBackground(pipeline: Pipeline): void {
+    const controller = new AbortController();
+    const start = performance.now();
+    const done = pipeline
+      .warmUp(controller.signal)
+      .then(() => performance.measure('gesso load: warm-up', { start }))
+      .catch(() => undefined); // aborted by a press, or the pack went: nothing to report
+    this.warming = { controller, done };
+  }
+
+  /** Stops a background warm-up between its steps, and waits until its sessions are free. */
+  private async stopWarming(): Promise<void> {
+    const warming = this.warming;
+    this.warming = null;
+    if (!warming) return;
+    warming.controller.abort();
+    await warming.done;
+  }
+
   async unload(): Promise<void> {
+    await this.stopWarming();
     const loaded = this.loaded;
     this.loaded = null;
     await loaded?.pipeline.release();
