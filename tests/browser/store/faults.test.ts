@@ -76,7 +76,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('time limits and progress (issue 16, 4)', () => {
+describe('time limits and progress', () => {
   it('a host that never answers times out with a sentence, saying so while it retries', async () => {
     const pack = host.add('silent', [50_000]);
     pack.faults['f0.onnx'] = { hang: true };
@@ -95,7 +95,7 @@ describe('time limits and progress (issue 16, 4)', () => {
       "Couldn't download f0.onnx: the host did not answer within 1.5 s. Check the connection and resume; the download continues where it stopped.",
     );
     expect(host.sentFor('silent', 'f0.onnx')).toHaveLength(5);
-    console.log(`[issue 16] silent host: timeout sentence after ${seconds.toFixed(1)} s`);
+    console.log(`silent host: timeout sentence after ${seconds.toFixed(1)} s`);
     // 5 tries of 1.5 s and 0.1 + 0.2 + 0.4 + 0.8 s between them.
     expect(seconds).toBeGreaterThan(8);
     pack.faults = {};
@@ -136,7 +136,7 @@ describe('time limits and progress (issue 16, 4)', () => {
         "Couldn't load the manifest: the host did not answer within 2 s. Check the address and the connection, then try again.",
       );
     console.log(
-      `[issue 16] silent manifest host: sentence after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `silent manifest host: sentence after ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     expect(await button.isDisabled()).toBe(false);
     await page.getByLabel('Manifest URL').fill('');
@@ -160,7 +160,7 @@ describe('time limits and progress (issue 16, 4)', () => {
       chunks: 0,
       bytesDone: 0,
     });
-    console.log(`[issue 16] slow link: shows "${shown}" with 0 chunks stored`);
+    console.log(`slow link: shows "${shown}" with 0 chunks stored`);
     await waitForStatus(page, pack, 'Ready', 60_000);
     expect((await readStored(page, 'trickle'))?.files['f0.onnx']).toMatchObject({
       chunks: 1,
@@ -205,7 +205,7 @@ describe('time limits and progress (issue 16, 4)', () => {
   });
 });
 
-describe('update checks (issue 16, privacy)', () => {
+describe('update checks, privately', () => {
   it("opening Models does not ask a user pack's host each time; Check for updates does", async () => {
     const pack = host.add('private', [20_000]);
     await addAndDownload(page, pack);
@@ -247,7 +247,7 @@ describe('update checks (issue 16, privacy)', () => {
   });
 });
 
-describe('two tabs (issue 16)', () => {
+describe('two tabs', () => {
   it('a pack deleted in one tab while another uses it: the other tab says so', async () => {
     const pack = host.add('gone', [20_000]);
     await addAndDownload(page, pack);
@@ -274,7 +274,7 @@ describe('two tabs (issue 16)', () => {
   });
 });
 
-describe('built-in pack ids are reserved (issue 16, 1)', () => {
+describe('built-in pack ids are reserved', () => {
   it("refuses a user pack with a built-in pack's id, on the Models screen and in the service worker", async () => {
     await waitForStatus(page, demo, 'Ready');
     const before = await readStored(page, demo.id);

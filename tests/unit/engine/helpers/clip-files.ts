@@ -1,8 +1,8 @@
 /**
- * The real CLIP vocabulary, built from ../shared/data/clip/bpe_simple_vocab_16e6.txt.gz
- * exactly as openai/CLIP's SimpleTokenizer builds it: 256 byte symbols, the
- * same with `</w>`, the first 48,894 merges joined, then the two specials.
- * The file is never copied into the project; where it is absent, tests skip.
+ * The real CLIP vocabulary, built from tests/fixtures/clip/bpe_simple_vocab_16e6.txt.gz
+ * (openai/CLIP's merges file, MIT licence beside it, 1.3 MB) exactly as CLIP's
+ * SimpleTokenizer builds it: 256 byte symbols, the same with `</w>`, the
+ * first 48,894 merges joined, then the two specials.
  */
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import {
 
 export const CLIP_MERGES_PATH = resolve(
   __dirname,
-  '../../../../../shared/data/clip/bpe_simple_vocab_16e6.txt.gz',
+  '../../../fixtures/clip/bpe_simple_vocab_16e6.txt.gz',
 );
 export const HAVE_CLIP = existsSync(CLIP_MERGES_PATH);
 export const SKIP_REASON = `real CLIP merges file not found at ${CLIP_MERGES_PATH}: skipping CLIP tokenizer comparisons`;
