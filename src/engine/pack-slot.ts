@@ -12,7 +12,8 @@ import type {
 } from './api';
 import { chooseVariant, memoryIsShort, slicesAttention, textEncoderMustGo } from '../shared/fit';
 import { packAttentionBlocks } from '../shared/onnx/slice-attention';
-import { modelBytes, warmsUp } from './warm-up';
+import { modelBytes } from './pipelines/external-data';
+import { warmsUp } from './warm-up';
 import { defaultDecoder } from './decoder-choice';
 import { DiskBytes } from '../store/disk-bytes';
 import { createOrtSession, type OrtApi } from './ort-session';

@@ -1,18 +1,6 @@
-/**
- * What a load does besides opening sessions: whether it ends with a
- * throwaway image, and the model sizes that decide it.
- */
+/** What a load does besides opening sessions: whether it ends with a throwaway image. */
 
-import type { Backend, PackManifest } from '../shared/pack-manifest';
-import { externalDataPaths } from './pipelines/external-data';
-
-/** Bytes of a model file and its external data, from the manifest. */
-export function modelBytes(manifest: PackManifest, path: string): number {
-  return [path, ...externalDataPaths(manifest, path)].reduce(
-    (n, p) => n + (manifest.files.find((file) => file.path === p)?.size ?? 0),
-    0,
-  );
-}
+import type { Backend } from '../shared/pack-manifest';
 
 /** A UNet this small runs a throwaway image on WebAssembly in a blink (the demo pack's: tens of ms). */
 const WASM_WARM_UP_MAX_BYTES = 16 * 1024 * 1024;

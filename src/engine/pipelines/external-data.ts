@@ -14,6 +14,14 @@ export function externalDataPaths(
   return manifest.files.map((file) => file.path).filter((path) => candidates.includes(path));
 }
 
+/** Bytes of a model file and its external data, from the manifest's sizes. */
+export function modelBytes(manifest: Pick<PackManifest, 'files'>, modelPath: string): number {
+  return [modelPath, ...externalDataPaths(manifest, modelPath)].reduce(
+    (n, p) => n + (manifest.files.find((file) => file.path === p)?.size ?? 0),
+    0,
+  );
+}
+
 /**
  * Them, named as the model refers to them (the file name, relative to the
  * model): left on disk for onnxruntime to read weight by weight where the

@@ -12,7 +12,7 @@ import type { ExternalData, ModelSession, SessionFactory, SessionHints } from '.
 import { loadClipTokenizer, type ClipTokenizer } from '../tokenizer';
 import type { Decoder } from './decode';
 import type { DecodeTile } from './decode-tiles';
-import { externalDataPaths } from './external-data';
+import { externalDataPaths, modelBytes } from './external-data';
 import { freeDimensions, latentSize } from '../../shared/free-dimensions';
 import { readModel as readModelFiles, readPackFile } from './open-model';
 import { withSlicedAttention } from '../../shared/onnx/slice-model';
@@ -133,8 +133,6 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
   );
 
   const dims = freeDimensions(manifest);
-  const modelBytes = (path: string) =>
-    [path, ...externalDataPaths(manifest, path)].reduce((n, p) => n + fileSize(manifest, p), 0);
   const sessions = new Map<string, ModelSession>();
   // Reading the next model overlaps compiling this one (the read is the
   // browser's work, compiling the worker's); one file ahead at most, so big
@@ -212,7 +210,9 @@ export async function loadModels(source: PackSource, options: LoadOptions): Prom
     // model's bytes are in JavaScript too, so the biggest one (the UNet) is
     // best copied while the heap holds nothing else (SD-Turbo int8 on wasm:
     // the load's peak fell from +2,199 to +1,855 MiB over the idle app).
-    const bySize = [...models].sort((a, b) => modelBytes(b[0]) - modelBytes(a[0]));
+    const bySize = [...models].sort(
+      (a, b) => modelBytes(manifest, b[0]) - modelBytes(manifest, a[0]),
+    );
     for (const [i, [path, label, hints]] of bySize.entries())
       await start(path, label, hints, bySize[i + 1]?.[0]);
     const opened = (path: string) => sessions.get(path)!;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { modelBytes, warmsUp } from '../../../src/engine/warm-up';
+import { modelBytes } from '../../../src/engine/pipelines/external-data';
+import { warmsUp } from '../../../src/engine/warm-up';
 import type { PackManifest } from '../../../src/shared/pack-manifest';
 
 const demo = JSON.parse(readFileSync('public/packs/demo/manifest.json', 'utf8')) as PackManifest;
