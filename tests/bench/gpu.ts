@@ -39,7 +39,7 @@ import {
   StageProbe,
 } from '../helpers/node-webgpu';
 
-/** tests/bench/stats.mjs's table, typed here so this module bundles on its own (scripts/gpu-run.sh). */
+/** tests/bench/stats.mjs's table, typed here (the tests' TypeScript project does not take plain .mjs modules). */
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: string[]) =>
