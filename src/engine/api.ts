@@ -48,6 +48,12 @@ export interface LoadPackArgs {
   variantId?: string;
   /** Skip the throwaway image after loading (warm-up.ts); for measuring a load alone. Default false. */
   noWarmUp?: boolean;
+  /**
+   * Threads for onnxruntime's wasm build instead of the device's rule
+   * (wasmThreads), for measuring. It takes effect only where this load starts
+   * the runtime: the worker's first load.
+   */
+  wasmThreads?: number;
 }
 
 export interface LoadedPackInfo {

@@ -11,29 +11,28 @@ export type OrtModule = typeof Ort;
 
 const loaded = new Map<Backend, Promise<OrtModule>>();
 
-async function importRuntime(backend: Backend): Promise<OrtModule> {
+async function importRuntime(backend: Backend, threads?: number): Promise<OrtModule> {
   if (backend === 'webgpu') {
     const [ort, { default: wasm }] = await Promise.all([
       import('onnxruntime-web/webgpu'),
       import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url'),
     ]);
-    configure(ort, wasm);
+    configure(ort, wasm, threads);
     return ort;
   }
   const [ort, { default: wasm }] = await Promise.all([
     import('onnxruntime-web/wasm'),
     import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url'),
   ]);
-  configure(ort, wasm);
+  configure(ort, wasm, threads);
   return ort;
 }
 
-function configure(ort: OrtModule, wasmUrl: string): void {
+function configure(ort: OrtModule, wasmUrl: string, threads?: number): void {
   ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, globalThis.location.href).href };
-  ort.env.wasm.numThreads = wasmThreads(
-    globalThis.navigator?.hardwareConcurrency ?? 1,
-    globalThis.crossOriginIsolated,
-  );
+  ort.env.wasm.numThreads =
+    threads ??
+    wasmThreads(globalThis.navigator?.hardwareConcurrency ?? 1, globalThis.crossOriginIsolated);
   ort.env.logLevel = 'error';
 }
 
@@ -59,8 +58,8 @@ export const IDENTITY_MODEL = new Uint8Array([
   8, 8, 1, 18, 4, 10, 2, 8, 1, 66, 4, 10, 0, 16, 17,
 ]);
 
-async function startRuntime(backend: Backend): Promise<OrtModule> {
-  const ort = await importRuntime(backend);
+async function startRuntime(backend: Backend, threads?: number): Promise<OrtModule> {
+  const ort = await importRuntime(backend, threads);
   const session = await ort.InferenceSession.create(IDENTITY_MODEL, {
     executionProviders: [backend],
   });
@@ -73,10 +72,10 @@ async function startRuntime(backend: Backend): Promise<OrtModule> {
  * a pack calls it alongside opening the pack, so the runtime starts while
  * the first model's bytes are read.
  */
-export function loadRuntime(backend: Backend): Promise<OrtModule> {
+export function loadRuntime(backend: Backend, threads?: number): Promise<OrtModule> {
   let runtime = loaded.get(backend);
   if (!runtime) {
-    runtime = startRuntime(backend);
+    runtime = startRuntime(backend, threads);
     loaded.set(backend, runtime);
     runtime.catch(() => loaded.delete(backend));
   }

@@ -63,7 +63,7 @@ export class PackSlot {
     // The runtime's JavaScript loads while the pack is opened.
     const [source, ort] = await Promise.all([
       timed('open pack', openPack(args.packId, signal)),
-      timed('runtime', loadRuntime(choice.backend)),
+      timed('runtime', loadRuntime(choice.backend, args.wasmThreads)),
     ]);
     const variant = chooseVariant(source.manifest, choice.backend, caps, args.variantId);
     signal.throwIfAborted();
@@ -168,6 +168,7 @@ export class PackSlot {
       weightsFromDisk,
     };
     this.loaded = { key, pipeline, info };
+    performance.measure('gesso load', { start: started });
     return info;
   }
 

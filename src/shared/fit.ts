@@ -5,7 +5,12 @@
  * capabilities, before anything is loaded.
  */
 
-import { isSoftwareAdapter, type Capabilities } from './capabilities';
+import {
+  chooseBackend,
+  isSoftwareAdapter,
+  type BackendPreference,
+  type Capabilities,
+} from './capabilities';
 import { GessoError } from './errors';
 import { formatBytes, formatMiB } from './format';
 import type { Backend, PackManifest, PackVariant } from './pack-manifest';
@@ -261,4 +266,23 @@ export function chooseVariant(
   const first = ordered[0];
   if (!first) throw new GessoError('invalid-manifest', 'The pack lists no model variants.');
   throw new GessoError('does-not-fit', whyVariantDoesNotFit(first, backend, caps)!);
+}
+
+/**
+ * Whether loading `manifest` here would get as far as opening its models:
+ * the backend the preference picks, then a variant that fits it (what
+ * PackSlot.load decides before it opens a session).
+ */
+export function wouldLoad(
+  manifest: PackManifest,
+  caps: Capabilities,
+  preference: BackendPreference,
+): boolean {
+  const { backend } = chooseBackend(caps, preference);
+  try {
+    chooseVariant(manifest, backend, caps);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -140,6 +140,9 @@ export async function benchRealSizeWasm({
   packDir,
   sizes,
   repeats,
+  steps = 1,
+  decoders = ['full', 'fast'],
+  threads,
 }) {
   const results = {};
   let caps = null;
@@ -165,7 +168,9 @@ export async function benchRealSizeWasm({
       let stop = sampler(memory);
       try {
         calls.push({ method: 'loadPack' });
-        r.loaded = (await call('loadPack', { preference: 'wasm' })).result;
+        r.loaded = (
+          await call('loadPack', { preference: 'wasm', noWarmUp: true, wasmThreads: threads })
+        ).result;
       } catch (error) {
         r.loadPeak = stop();
         r.error = `load: ${message(error)}`;
@@ -176,15 +181,21 @@ export async function benchRealSizeWasm({
       r.runs = [];
       r.fastRuns = [];
       try {
-        // The full VAE (warm-up run, then `repeats`), then the same with Fast decode (the pack's TAESD).
-        for (let i = -1; i < 2 * repeats; i++) {
+        // A 1-step warm-up with the first decoder, then `repeats` images with each decoder
+        // (full: the VAE; fast: the pack's TAESD).
+        const plan = [
+          { decoder: decoders[0], warmUp: true },
+          ...decoders.flatMap((decoder) =>
+            Array.from({ length: repeats }, () => ({ decoder, warmUp: false })),
+          ),
+        ];
+        for (const { decoder, warmUp } of plan) {
           n++;
           const entry = { method: 'generate' };
           calls.push(entry);
-          const decoder = i < repeats ? 'full' : 'fast';
           const { result, wallMs } = await call('generate', {
             prompt: `a red heart ${n}`,
-            steps: 1,
+            steps: warmUp ? 1 : steps,
             seed: n,
             width: size,
             height: size,
@@ -196,8 +207,9 @@ export async function benchRealSizeWasm({
               `asked for ${size} px, the engine made ${result.image.width}x${result.image.height}`,
             );
           entry.timings = result.timings;
+          if (warmUp) continue;
           if (decoder === 'fast') r.fastRuns.push({ timings: result.timings, wallMs });
-          else if (i >= 0) r.runs.push({ timings: result.timings, wallMs });
+          else r.runs.push({ timings: result.timings, wallMs });
         }
       } catch (error) {
         r.error = `generate: ${message(error)}`;
@@ -240,16 +252,21 @@ function wasmStages(r) {
   // The table's cell; the whole message is printed under the table.
   const failure = r.error && `fails: ${r.error.replace(/The “[^”]*” variant /, 'variant ')}`;
   out.load = r.loaded ? r.loaded.loadMs : failure;
-  if (!r.runs?.length) {
+  const all = [...(r.runs ?? []), ...(r.fastRuns ?? [])];
+  if (!all.length) {
     for (const key of ['textEncoder', 'unet', 'vaeDecoder', 'total'])
       out[key] = r.loaded ? failure : 'not run';
     return out;
   }
-  const pick = (f) => median(r.runs.map(f));
-  out.textEncoder = pick((x) => x.timings.textEncodeMs);
-  out.unet = pick((x) => x.timings.unetMs.reduce((a, b) => a + b, 0) / x.timings.unetMs.length);
-  out.vaeDecoder = pick((x) => x.timings.decodeMs);
-  out.total = pick((x) => x.timings.totalMs);
+  out.textEncoder = median(all.map((x) => x.timings.textEncodeMs));
+  out.unet = median(
+    all.map((x) => x.timings.unetMs.reduce((a, b) => a + b, 0) / x.timings.unetMs.length),
+  );
+  out.steps = all[0].timings.unetMs.length;
+  if (r.runs?.length) {
+    out.vaeDecoder = median(r.runs.map((x) => x.timings.decodeMs));
+    out.total = median(r.runs.map((x) => x.timings.totalMs));
+  }
   if (r.fastRuns?.length) {
     out.fastDecoder = median(r.fastRuns.map((x) => x.timings.decodeMs));
     out.fastTotal = median(r.fastRuns.map((x) => x.timings.totalMs));
@@ -258,7 +275,7 @@ function wasmStages(r) {
 }
 
 /** The native rows of one size as the same stages (the text encoder is measured once, for every size). */
-function nativeStages(rows, size) {
+function nativeStages(rows, size, steps = 1) {
   const row = (stage) => rows.find((x) => x.stage === stage && (x.size ?? size) === size);
   const run = (stage) => {
     const x = row(stage);
@@ -271,10 +288,13 @@ function nativeStages(rows, size) {
     unet: run('unet'),
     vaeDecoder: run('vaeDecoder'),
   };
-  const parts = Object.values(stages);
-  const out = { ...stages };
-  if (parts.every((v) => typeof v === 'number')) out.total = parts.reduce((a, b) => a + b, 0);
-  else if (pipeline && !pipeline.error) out.total = pipeline.runMs;
+  const out = { ...stages, fastDecoder: run('previewDecoder') };
+  const { textEncoder, unet, vaeDecoder } = stages;
+  const numbers = (...v) => v.every((x) => typeof x === 'number');
+  if (numbers(textEncoder, unet, vaeDecoder)) out.total = textEncoder + steps * unet + vaeDecoder;
+  else if (pipeline && !pipeline.error && steps === 1) out.total = pipeline.runMs;
+  if (numbers(textEncoder, unet, out.fastDecoder))
+    out.fastTotal = textEncoder + steps * unet + out.fastDecoder;
   if (pipeline?.error) {
     out.load = `fails: ${pipeline.error}`;
     out.peak = out.load;
@@ -291,7 +311,7 @@ const ROWS = [
   ['text encoder', 'textEncoder', 'ms'],
   ['UNet step', 'unet', 'ms'],
   ['VAE decoder (final decode)', 'vaeDecoder', 'ms'],
-  ['total (1-step image)', 'total', 'ms'],
+  ['total with the VAE', 'total', 'ms'],
   ['Fast decode (TAESD, final)', 'fastDecoder', 'ms'],
   ['total with Fast decode', 'fastTotal', 'ms'],
   ['peak memory MiB', 'peak', 'bytes'],
@@ -299,7 +319,7 @@ const ROWS = [
 ];
 
 /** One pack's table: rows = stages, columns = wasm, native, ratio at each size. */
-export function formatPackTable({ sizes, wasm, native }) {
+export function formatPackTable({ sizes, wasm, native, steps = 1 }) {
   const header = ['stage', ...sizes.flatMap((s) => [`wasm ${s}`, `native ${s}`, `ratio ${s}`])];
   const cell = (v, unit) =>
     typeof v === 'string'
@@ -315,7 +335,7 @@ export function formatPackTable({ sizes, wasm, native }) {
     label,
     ...sizes.flatMap((size) => {
       const w = wasmStages(wasm.results[size])[key];
-      const n = nativeStages(native, size)[key];
+      const n = nativeStages(native, size, steps)[key];
       return [cell(w, unit), cell(n, unit), ratio(w, n)];
     }),
   ]);
@@ -341,6 +361,9 @@ export async function benchRealSize({
   nativeMode = width === 'full' ? 'pipeline' : 'stages',
   nativeThreads = 2,
   packDirs = null,
+  steps = 1,
+  decoders = ['full', 'fast'],
+  threads,
   log = console.log,
 }) {
   const { found, missing } = packDirs?.length
@@ -364,6 +387,9 @@ export async function benchRealSize({
       packDir: pack.dir,
       sizes,
       repeats,
+      steps,
+      decoders,
+      threads,
     });
     const wasmDone = performance.now();
     let native = [];
@@ -371,28 +397,29 @@ export async function benchRealSize({
       native = await benchRealSizeNative({
         packs: [pack.dir],
         sizes,
-        threads: nativeThreads,
+        threads: threads ?? nativeThreads,
         stages:
           nativeMode === 'pipeline'
             ? ['pipeline']
-            : ['textEncoder', 'unet', 'vaeDecoder', 'pipeline'],
+            : ['textEncoder', 'unet', 'vaeDecoder', 'previewDecoder', 'pipeline'],
       });
     const loadEnd = loadavg()[0];
-    const threads = wasm.caps ? wasmThreads(wasm.caps.cores, wasm.caps.isolated) : '?';
+    const wasmThreadCount =
+      threads ?? (wasm.caps ? wasmThreads(wasm.caps.cores, wasm.caps.isolated) : '?');
     const first = Object.values(wasm.results).find((r) => r.loaded)?.loaded;
     log(
       `\nReal-size pack ${manifest.id} (${basename(pack.dir)}), width ${packDirs?.length ? 'as built' : width}, variant ${variant.id}: RANDOM WEIGHTS ` +
         '(shape-true architectures, images are noise; times and memory are real, quality is not). ' +
         `Machine load average (1 min) ${loadStart.toFixed(1)} at start, ${loadEnd.toFixed(1)} at the end.\n` +
-        `wasm: Chromium, the app's engine worker, ${threads} thread${threads === 1 ? '' : 's'} ` +
+        `wasm: Chromium, the app's engine worker, ${wasmThreadCount} thread${wasmThreadCount === 1 ? '' : 's'}${threads ? ' (set by --threads)' : ''} ` +
         `(crossOriginIsolated ${wasm.caps?.isolated}, ${wasm.caps?.cores} cores), a fresh page and load per size, ` +
-        `median of ${repeats} 1-step images (no previews) after one warm-up` +
+        `median of ${repeats} ${steps}-step images (no previews) per decoder after one 1-step warm-up` +
         `${first?.releasesTextEncoder ? '; the engine frees the text encoder after each prompt (memory short), so its time includes reopening it' : ''}` +
         `${first?.tiledDecode ? '; the VAE decodes in overlapping latent tiles (memory short)' : ''}; ` +
-        `peak = summed RSS of all Chromium processes. native: onnxruntime-node CPU, ${nativeThreads} threads, ` +
-        `${nativeMode === 'pipeline' ? 'the pipeline row only (all 4 models loaded, each run once)' : 'one child process per stage, one (first) run after load; load, peak: all 4 models loaded and run once; total: text encoder + UNet step + VAE decoder'}; peak = the child's VmHWM.`,
+        `peak = summed RSS of all Chromium processes. native: onnxruntime-node CPU, ${threads ?? nativeThreads} threads, ` +
+        `${nativeMode === 'pipeline' ? 'the pipeline row only (all 4 models loaded, each run once)' : 'one child process per stage, one (first) run after load; load, peak: all 4 models loaded and run once; total: text encoder + ${steps} x UNet step + decoder'}; peak = the child's VmHWM.`,
     );
-    log(formatPackTable({ sizes, wasm, native }));
+    log(formatPackTable({ sizes, wasm, native, steps }));
     for (const size of sizes) {
       const r = wasm.results[size];
       if (r?.loaded) {

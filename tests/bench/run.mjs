@@ -29,7 +29,9 @@
  * --sizes 512,256 (default), --repeats N (default 2 here),
  * --native stages|pipeline|none (default stages; pipeline, all 4 models in
  * one process, for full width), --pack-dir DIR[,DIR] (bench these pack
- * folders instead of the built ones). A pack that fails to load or run on wasm
+ * folders instead of the built ones), --steps N (default 1), --decoders
+ * full,fast (default both; the final decoders to time), --threads N (wasm
+ * threads instead of the device's rule, and native at the same count). A pack that fails to load or run on wasm
  * (full-size fp16) is printed as "fails: <message>".
  *
  * --gpu: instead of all the above, the GPU path in Node on onnxruntime-node's
@@ -324,6 +326,9 @@ if (realSize) {
       packDirs: option('--pack-dir', undefined)
         ?.split(',')
         .map((d) => resolve(d)),
+      steps: Number(option('--steps', '1')),
+      decoders: option('--decoders', 'full,fast').split(','),
+      threads: args.includes('--threads') ? Number(option('--threads')) : undefined,
     });
   } finally {
     await browser.close();

@@ -8,7 +8,7 @@ import { LimitationsBanner } from './LimitationsBanner';
 import { NavBar } from './NavBar';
 import { UpdatePrompt } from './UpdatePrompt';
 import { useRoute } from './useRoute';
-import { preloadChosenPack, warmRuntimeCache } from './warm-up';
+import { warmRuntimeCache } from './warm-up';
 import { useEffect } from 'preact/hooks';
 import { keepStoreAwake, onStoreEvent } from '../../store/packs';
 import { packChanged } from './engine';
@@ -33,10 +33,6 @@ export function App() {
     warmRuntimeCache().catch(() => {
       // Offline or no cache: the runtime is fetched when it is first needed.
     });
-    if (route === 'create')
-      preloadChosenPack().catch(() => {
-        // Not installed, or no memory: Generate loads (and explains) when pressed.
-      });
   }, []);
   // Downloads run in the service worker; an open page keeps it from being stopped mid-file.
   useEffect(() => keepStoreAwake(), []);

@@ -2,16 +2,16 @@
  * When the app opens: fetch the one onnxruntime wasm build this device will
  * use on the first visit (so the service worker stores it and generation
  * works offline later; the other build is never downloaded), and on the
- * Create screen start loading the chosen pack at once, so that pressing
- * Generate right after opening does not wait for the whole load.
+ * Create screen load the chosen pack at once, so that pressing Generate
+ * right after opening (or after choosing a model) does not wait for the load.
  */
 
 import { ORT_RUNTIME_CACHE } from '../../shared/cache-names';
-import type { Backend } from '../../shared/pack-manifest';
-import { DEMO_CHOICE, packIdArg } from '../create/model-choice';
+import type { Backend, PackManifest } from '../../shared/pack-manifest';
 import { catalog } from '../../store/catalog';
 import { listStoredPacks } from '../../store/packs';
-import { rememberedChoice } from '../create/useModelChoice';
+import { getGeneration } from '../create/useGeneration';
+import { wouldLoad } from '../../shared/fit';
 import { engineFor, getEngine, loadBackendPreference, markLoaded } from './engine';
 
 const WASM_URL: Record<Backend, () => Promise<{ default: string }>> = {
@@ -34,22 +34,37 @@ export async function warmRuntimeCache(): Promise<Backend> {
 }
 
 /**
- * Loads the model the Create screen will use, when it is installed (a first
- * visit is left to the download); Generate's own load then finds it loaded.
+ * Loads the pack the Create screen has chosen, so that its first press does
+ * not wait for the load (and, for a small pack on WebAssembly, for a cold
+ * first run: the engine warms it up after loading). Only an installed pack
+ * that the engine would load here: choosing one that cannot run keeps the
+ * pack already loaded. Choosing another pack that can replaces the engine
+ * worker (engineFor), which ends the old pack's load or warm-up with it. Never
+ * while an image is being made: that would end the run.
  */
-export async function preloadChosenPack(): Promise<void> {
-  const packId = packIdArg(rememberedChoice() ?? DEMO_CHOICE);
+export async function preloadPack(packId: string | undefined): Promise<void> {
+  const status = getGeneration().status;
+  if (status === 'loading' || status === 'running') return;
+  const manifest = await installedManifest(packId);
+  if (!manifest) return;
+  const preference = loadBackendPreference();
+  const caps = await getEngine().call('detect', undefined);
+  if (!wouldLoad(manifest, caps, preference)) return;
+  const again = getGeneration().status;
+  if (again === 'loading' || again === 'running') return;
+  const engine = engineFor(packId);
+  markLoaded(packId);
+  const info = await engine.call('loadPack', { packId, preference });
+  markLoaded(packId, info.packId);
+}
+
+/** The installed manifest of `packId` (undefined: the built-in demo pack), or null when it is not installed. */
+async function installedManifest(packId: string | undefined): Promise<PackManifest | null> {
   const demoUrls = catalog(new URL(import.meta.env.BASE_URL, location.href).href)
     .filter((entry) => entry.autoInstall)
     .map((entry) => entry.manifestUrl);
-  const installed = (await listStoredPacks()).some(
-    (pack) =>
-      Boolean(pack.installed) &&
-      (packId === undefined ? demoUrls.includes(pack.manifestUrl) : pack.id === packId),
+  const record = (await listStoredPacks()).find((pack) =>
+    packId === undefined ? demoUrls.includes(pack.manifestUrl) : pack.id === packId,
   );
-  if (!installed) return;
-  const engine = engineFor(packId);
-  markLoaded(packId);
-  const info = await engine.call('loadPack', { packId, preference: loadBackendPreference() });
-  markLoaded(packId, info.packId);
+  return record?.installed?.manifest ?? null;
 }

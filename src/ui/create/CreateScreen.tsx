@@ -31,11 +31,19 @@ import { useModelChoice } from './useModelChoice';
 import { useRemix } from './useRemix';
 import { selectTool, useTools } from './useTools';
 import { packIdArg } from './model-choice';
+import { preloadPack } from '../app/warm-up';
 import './create.css';
 
 export function CreateScreen() {
   const { state, generate, cancel } = useGeneration();
   const models = useModelChoice();
+  // The chosen pack loads (and warms up) while the person types; choosing another replaces it.
+  useEffect(() => {
+    if (models.known)
+      preloadPack(packIdArg(models.choice)).catch(() => {
+        // Out of memory or a broken pack: Generate loads again and explains.
+      });
+  }, [models.known, models.choice]);
   const startPhoto = useStartPhoto();
   const kept = useKeptResult(state.result);
   const run = useCreateRun(models, state, generate, startPhoto, kept.keptId);

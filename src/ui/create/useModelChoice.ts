@@ -51,6 +51,8 @@ export interface ModelChoice {
    * Cleared when the user chooses a model.
    */
   notice: string | null;
+  /** The installed packs have been read: `choice` is the real one, not the demo pack meanwhile. */
+  known: boolean;
 }
 
 export function useModelChoice(): ModelChoice {
@@ -119,5 +121,5 @@ export function useModelChoice(): ModelChoice {
     if (found !== null || demoKnown) setWantedPack(null);
   }, [wantedPack, records, options]);
 
-  return { options, choice, choose, choosePack, notice };
+  return { options, choice, choose, choosePack, notice, known: records !== null };
 }

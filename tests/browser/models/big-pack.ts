@@ -5,15 +5,14 @@
  * PackHost as a user's pack.
  */
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, TensorField } from '../../../src/shared/onnx/schema';
 import { writeModel } from '../../../src/shared/onnx/write';
-import type { PackManifestInput } from '../../../src/store/validate-manifest';
 import { collectAsync, parseModel } from '../../unit/shared/onnx/helpers';
 import { FIXTURES } from '../engine/serve';
 import type { PackHost, TestPack } from '../store/pack-host';
+import { addFixtureCopy } from './fixture-copy';
 
 const LCM = join(FIXTURES, 'lcm');
 
@@ -52,51 +51,21 @@ export async function bigUnet(tables: number, rows: number, cols: number): Promi
   return collectAsync(writeModel(model));
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
 /** Adds the big pack to `host` ("Test fixture: lcm (big)", one float32 variant). */
 export async function addBigPack(
   host: PackHost,
   baseUrl: string,
   options = { tables: 8, rows: 2048, cols: 4096 },
 ): Promise<TestPack> {
-  const manifest = JSON.parse(
-    readFileSync(join(LCM, 'manifest.json'), 'utf8'),
-  ) as PackManifestInput;
-  const variant = manifest.variants.find((v) => v.id === 'int64')!;
   const unet = await bigUnet(options.tables, options.rows, options.cols);
-  const paths = [
-    ...new Set([
-      manifest.tokenizer.vocab,
-      manifest.tokenizer.merges,
-      ...Object.values(variant.components),
-    ]),
-  ] as string[];
-  const files: Record<string, Uint8Array> = {};
-  for (const path of paths)
-    files[path] =
-      path === variant.components.unet ? unet : new Uint8Array(readFileSync(join(LCM, path)));
-  const id = 'fixture-lcm-big';
-  const big: PackManifestInput = {
-    ...manifest,
-    id,
+  return addFixtureCopy(host, baseUrl, {
+    id: 'fixture-lcm-big',
     name: 'Test fixture: lcm (big)',
-    variants: [
-      {
-        ...variant,
-        requires: { ...variant.requires, memoryBytes: 3 * unet.length },
-      },
-    ],
-    files: paths.map((path) => ({ path, size: files[path]!.length, sha256: sha256(files[path]!) })),
-  };
-  const pack: TestPack = {
-    id,
-    name: big.name,
-    manifestUrl: `${baseUrl}/test-packs/${id}/manifest.json`,
-    manifest: big,
-    files,
-    faults: {},
-  };
-  host.packs.set(id, pack);
-  return pack;
+    variant: 'int64',
+    replace: { 'unet/model.int64.onnx': unet },
+    patch: (variant) => ({
+      ...variant,
+      requires: { ...variant.requires, memoryBytes: 3 * unet.length },
+    }),
+  });
 }

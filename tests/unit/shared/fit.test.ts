@@ -7,6 +7,7 @@ import {
   textEncoderMustGo,
   variantFits,
   whyVariantDoesNotFit,
+  wouldLoad,
 } from '../../../src/shared/fit';
 import type { Capabilities, GpuInfo } from '../../../src/shared/capabilities';
 import { deviceWith, gpuInfo, MiB } from '../../helpers/devices';
@@ -163,5 +164,27 @@ describe('storage in the verdict, before Download is pressed', () => {
       variantFits(variant('int8'), caps(null, null), undefined, 1e15).blocksDownload,
     ).toBeUndefined();
     expect(storageFault(1e9, { quotaBytes: 2e9, usageBytes: 5e8, persisted: null })).toBeNull();
+  });
+});
+
+describe('whether the Create screen loads a chosen pack ahead of the press', () => {
+  const fp16Only = pack([{ ...variant('fp16', { shaderF16: true }, true), backends: ['webgpu'] }]);
+  const hugeOnWasm = pack([variant('huge', { memoryBytes: 5 * 1024 * MiB }, true)]);
+
+  it('loads a pack the chosen backend can run, and no other', () => {
+    const phone = deviceWith(gpu({ shaderF16: true }));
+    expect(wouldLoad(fp16Only, phone, 'auto')).toBe(true);
+    expect(wouldLoad(fp16Only, phone, 'wasm')).toBe(false);
+    expect(wouldLoad(fp16Only, deviceWith(gpu()), 'auto')).toBe(false);
+    expect(wouldLoad(hugeOnWasm, deviceWith(null), 'auto')).toBe(false);
+    expect(wouldLoad(pack([variant('small', {}, true)]), deviceWith(null), 'auto')).toBe(true);
+  });
+
+  it('loads a pack when a variant other than its default fits, as the engine would', () => {
+    const both = pack([
+      { ...variant('fp16', { shaderF16: true }, true), backends: ['webgpu'] },
+      variant('int8'),
+    ]);
+    expect(wouldLoad(both, deviceWith(null), 'auto')).toBe(true);
   });
 });
