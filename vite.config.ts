@@ -64,7 +64,8 @@ export default defineConfig({
       manifest: webManifest,
       injectManifest: {
         globPatterns: ['**/*.{js,mjs,css,html,svg,png,webmanifest}'],
-        globIgnores: ['packs/**', 'screenshots/**', '**/*.map'],
+        // packs and import templates are downloaded on demand, never with the shell
+        globIgnores: ['packs/**', 'templates/**', 'screenshots/**', '**/*.map'],
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
       },
     }),

@@ -19,8 +19,19 @@ two parameters fit) stops the build.
 
 Output: ${GESSO_TEMPLATE_CACHE:-~/.cache/gesso/templates}/<family>-<width>/ (printed on
 stdout); rebuilt only when a source or option changes (.stamp).
+
+The full-size templates the app serves are committed in public/templates/
+(beside the app, downloaded on demand, never precached), with the CLIP
+tokenizer they share (public/templates/tokenizer/merges.txt: the vocabulary
+is derived from it on the device). `template.json` records the SHA-256 of
+every source file, and a unit test refuses committed templates whose sources
+have changed since (tests/unit/engine/import/committed-templates.test.ts):
+
+  /usr/bin/python3 models/templates/make_templates.py --family all --width full --publish
+  /usr/bin/python3 models/templates/make_templates.py --family all --width full --check
 """
 import argparse
+import filecmp
 import hashlib
 import json
 import os
@@ -54,7 +65,8 @@ COMPONENTS = ("unet", "vae_decoder", "vae_encoder", "text_encoder")
 SOURCES = [HERE / "make_templates.py", HERE / "names.py"] + [REALSIZE / f for f in
                                                               ("arch.py", "arch_clip.py", "arch_unet.py", "arch_vae.py", "configs.py", "onnxio.py")]
 DATA = "model.onnx_data"
-TOKENIZER = HERE.parent.parent / "tests" / "fixtures" / "models" / "sd-turbo" / "tokenizer"
+REPO = HERE.parent.parent
+PUBLISHED = REPO / "public" / "templates"
 
 
 def log(msg):
@@ -199,28 +211,50 @@ def source_key(family, width):
     return h.hexdigest()
 
 
-def build(family, width, root=None):
+def sources():
+    """Each source file's SHA-256, by its path in the repository: what made a template."""
+    return {f.relative_to(REPO).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest() for f in SOURCES}
+
+
+def build(family, width, root=None, stamped=True):
     out = (Path(root) if root else cache_root()) / f"{family}-{width}"
     key = source_key(family, width)
     stamp = out / ".stamp"
-    if stamp.exists() and stamp.read_text().strip() == key:
+    if stamped and stamp.exists() and stamp.read_text().strip() == key:
         return out
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(int(os.environ.get("GESSO_THREADS", "2")))
     for c in COMPONENTS:
-        build_component(family, width, c, out, str(out.parent / ".scratch"))
+        build_component(family, width, c, out, str(cache_root() / ".scratch"))
     text, _, _ = configs_for(family, width)
-    # Gesso's fixture tokenizer, as the realsize packs carry (CLIP's real files are not available offline).
-    (out / "tokenizer").mkdir(exist_ok=True)
-    for f in ("vocab.json", "merges.txt"):
-        shutil.copyfile(TOKENIZER / f, out / "tokenizer" / f)
+    # No tokenizer here: every template uses CLIP's, public/templates/tokenizer/merges.txt.
+    shutil.rmtree(out / "tokenizer", ignore_errors=True)
     (out / "template.json").write_text(json.dumps({
         "format": "gesso-template@1", "family": family, "width": width,
         "textDim": text["dim"], "contextDim": text["dim"],
         "components": {c: {"graph": f"{c}/model.onnx", "map": f"{c}/map.json", "data": f"{c}/{DATA}"} for c in COMPONENTS},
+        "sources": sources(),
     }, indent=1) + "\n")
-    stamp.write_text(key + "\n")
+    if stamped:
+        stamp.write_text(key + "\n")
     return out
+
+
+def template_files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != ".stamp")
+
+
+def check(family, width):
+    """Builds afresh into a temporary folder and compares with the published template, file by file."""
+    published = PUBLISHED / f"{family}-{width}"
+    with tempfile.TemporaryDirectory(dir=cache_root()) as tmp:
+        fresh = build(family, width, tmp, stamped=False)
+        names_ = sorted(set(template_files(fresh)) | set(template_files(published)))
+        differ = [n for n in names_ if not ((fresh / n).is_file() and (published / n).is_file()
+                                            and filecmp.cmp(fresh / n, published / n, shallow=False))]
+    for n in differ:
+        log(f"{family}-{width}: {n} differs from a fresh build")
+    return not differ
 
 
 def main():
@@ -228,9 +262,18 @@ def main():
     p.add_argument("--family", choices=FAMILIES + ("all",), default="sd15")
     p.add_argument("--width", choices=configs.WIDTHS, default="reduced")
     p.add_argument("--cache")
+    p.add_argument("--publish", action="store_true", help="write into public/templates/ (committed, no .stamp)")
+    p.add_argument("--check", action="store_true", help="build afresh and compare with public/templates/")
     a = p.parse_args()
+    cache_root().mkdir(parents=True, exist_ok=True)
+    ok = True
     for family in FAMILIES if a.family == "all" else (a.family,):
-        print(build(family, a.width, a.cache), flush=True)
+        if a.check:
+            ok = check(family, a.width) and ok
+        else:
+            print(build(family, a.width, PUBLISHED if a.publish else a.cache, stamped=not a.publish), flush=True)
+    if not ok:
+        raise SystemExit("published templates differ from a fresh build: run with --publish and commit")
 
 
 if __name__ == "__main__":

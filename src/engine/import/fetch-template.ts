@@ -2,12 +2,14 @@
  * The templates an import fills, downloaded on demand like a pack (never in
  * the app shell) from a configurable base URL and kept in Cache Storage, so
  * a second import, or one offline, does not fetch them again. Layout under
- * the base: `<family>-<width>/template.json`, each component's `model.onnx`
- * and `map.json`, and `tokenizer/vocab.json`, `merges.txt`
- * (models/templates/make_templates.py writes exactly that folder).
+ * the base (public/templates/ in the repository): `<family>-<width>/`, each
+ * component's `model.onnx` and `map.json` (models/templates/make_templates.py
+ * writes exactly that folder), and `tokenizer/merges.txt`, CLIP's BPE merges,
+ * which every family shares and from which the vocabulary is derived.
  */
 
 import { GessoError } from '../../shared/errors';
+import { clipVocabFromMerges, parseMerges, vocabJson } from '../tokenizer';
 import type { TemplateFiles } from './import-checkpoint';
 import { TEMPLATE_COMPONENTS, type Family, type Template, type TemplateMap } from './template';
 
@@ -39,9 +41,16 @@ async function get(url: string, signal?: AbortSignal): Promise<Uint8Array> {
   return bytes;
 }
 
+/** The pack's tokenizer files from CLIP's merges.txt: the merges as they are, the vocabulary they imply. */
+export function clipTokenizerFiles(merges: Uint8Array): TemplateFiles['tokenizer'] {
+  const vocab = clipVocabFromMerges(parseMerges(new TextDecoder().decode(merges)));
+  return { vocab: new TextEncoder().encode(vocabJson(vocab)), merges };
+}
+
 export function templateFetcher(base: string, signal?: AbortSignal) {
   return async (family: Family, width: 'full' | 'reduced'): Promise<TemplateFiles> => {
-    const root = new URL(`${family}-${width}/`, new URL(base, globalThis.location?.href)).href;
+    const baseUrl = new URL(base, globalThis.location?.href);
+    const root = new URL(`${family}-${width}/`, baseUrl).href;
     const components = {} as Template['components'];
     for (const c of TEMPLATE_COMPONENTS) {
       const map = JSON.parse(
@@ -51,10 +60,9 @@ export function templateFetcher(base: string, signal?: AbortSignal) {
     }
     return {
       template: { family, width, components },
-      tokenizer: {
-        vocab: await get(`${root}tokenizer/vocab.json`, signal),
-        merges: await get(`${root}tokenizer/merges.txt`, signal),
-      },
+      tokenizer: clipTokenizerFiles(
+        await get(new URL('tokenizer/merges.txt', baseUrl).href, signal),
+      ),
     };
   };
 }

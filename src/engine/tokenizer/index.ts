@@ -7,3 +7,4 @@ export {
 } from './clip-tokenizer';
 export { bytesToUnicode, byteSymbolsInVocabOrder } from './byte-encoder';
 export { cleanText, preTokenize } from './pretokenize';
+export { clipVocabFromMerges, vocabJson } from './clip-vocab';

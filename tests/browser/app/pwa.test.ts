@@ -4,7 +4,7 @@
  * and still there with the network off.
  */
 
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -76,6 +76,13 @@ describe('Gesso as a PWA', () => {
     // styles 12 -> 14 KB). Lazy chunks would not help: the service worker precaches every
     // script so that all of it works offline.
     expect(groups.shell).toBeLessThan(560_000);
+  });
+
+  it('leaves the import templates out of the shell: served beside it, fetched only by an import', () => {
+    expect(existsSync(join('dist', 'templates/sd15-full/unet/model.onnx'))).toBe(true);
+    expect(existsSync(join('dist', 'templates/tokenizer/merges.txt'))).toBe(true);
+    expect(readFileSync(join('dist', 'sw.js'), 'utf8')).not.toMatch(/["']\/?templates\//);
+    expect(server.requests.filter((r) => r.path.startsWith('/templates/'))).toEqual([]);
   });
 
   it('is installable', async () => {

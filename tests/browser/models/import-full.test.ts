@@ -1,8 +1,8 @@
 /**
  * The full-size figures for docs/import.md, skipped unless
  * GESSO_IMPORT_FULL names a full-size SD 1.5 checkpoint (2.1 GB, generated:
- * models/templates/checkpoints.py checkpoint --width full) and the full
- * templates are built (make_templates.py --family sd15 --width full). Picks
+ * models/templates/checkpoints.py checkpoint --width full); the templates
+ * are the committed ones the build serves (public/templates/). Picks
  * the file on Models, imports it in Chromium, and prints the time and the
  * browser's peak memory over idle (every Chromium process, from /proc).
  * GESSO_IMPORT_FULL_LORA: an LCM-LoRA file to fuse while importing;
@@ -22,9 +22,8 @@ const CHECKPOINT = process.env.GESSO_IMPORT_FULL;
 const LORA = process.env.GESSO_IMPORT_FULL_LORA;
 /** A LoRA to apply at 0.8 on the imported pack's card afterwards (timed). */
 const APPLY = process.env.GESSO_IMPORT_FULL_APPLY;
-const TEMPLATES =
-  process.env.GESSO_TEMPLATE_DIR ??
-  join(process.env.HOME ?? '', '.cache/gesso/templates/sd15-full');
+/** Templates other than the committed ones the build serves (public/templates/sd15-full), if set. */
+const TEMPLATES = process.env.GESSO_TEMPLATE_DIR;
 
 let server: PackServer;
 let context: BrowserContext;
@@ -40,7 +39,7 @@ describe.skipIf(!CHECKPOINT)('a full-size SD 1.5 checkpoint imported in Chromium
     const demo = server.intercept!;
     server.intercept = async (req, res, file) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (!path.startsWith('/templates/sd15-full/')) return demo(req, res, file);
+      if (!TEMPLATES || !path.startsWith('/templates/sd15-full/')) return demo(req, res, file);
       res
         .writeHead(200, { 'Content-Type': 'application/octet-stream' })
         .end(readFileSync(normalize(join(TEMPLATES, path.slice('/templates/sd15-full/'.length)))));

@@ -18,7 +18,7 @@ import {
 } from '../../../../src/engine/import/import-checkpoint';
 import { Pipeline } from '../../../../src/engine/pipelines';
 import { dirPackSource, nodeFactory } from '../helpers/node-packs';
-import { blobOf, dirSink, generated, loadTemplate, templateDir } from './fixtures';
+import { blobOf, dirSink, generated, loadTemplate, templateTokenizer } from './fixtures';
 
 const SLOW = { timeout: 300_000 };
 const dirs: string[] = [];
@@ -36,11 +36,7 @@ const checkpoint = () =>
 async function importTo(options: ImportOptions = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-e2e-'));
   dirs.push(dir);
-  const tdir = templateDir('sd15');
-  const tokenizer = {
-    vocab: new Uint8Array(readFileSync(join(tdir, 'tokenizer/vocab.json'))),
-    merges: new Uint8Array(readFileSync(join(tdir, 'tokenizer/merges.txt'))),
-  };
+  const tokenizer = templateTokenizer();
   const result = await importCheckpoint(
     { file: await blobOf(checkpoint()), name: 'shape-true-sd15.safetensors' },
     async () => ({ template: loadTemplate('sd15'), tokenizer }),

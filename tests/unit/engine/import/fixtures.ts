@@ -17,6 +17,8 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { clipTokenizerFiles } from '../../../../src/engine/import/fetch-template';
+import type { TemplateFiles } from '../../../../src/engine/import/import-checkpoint';
 import type { OpenSink } from '../../../../src/engine/import/write-models';
 import {
   TEMPLATE_COMPONENTS,
@@ -59,18 +61,29 @@ export function templateDir(family: Family): string {
   return templateDirs.get(family)!;
 }
 
+/** The tokenizer files every template shares (CLIP's merges, committed beside the app's templates). */
+export function templateTokenizer(): TemplateFiles['tokenizer'] {
+  return clipTokenizerFiles(
+    new Uint8Array(readFileSync(join(ROOT, 'public/templates/tokenizer/merges.txt'))),
+  );
+}
+
 const templates = new Map<Family, Template>();
 
-export function loadTemplate(family: Family): Template {
-  const known = templates.get(family);
-  if (known) return known;
-  const dir = templateDir(family);
+/** A template folder's graphs and maps. */
+export function readTemplate(dir: string, family: Family, width: 'full' | 'reduced'): Template {
   const components = {} as Template['components'];
   for (const c of TEMPLATE_COMPONENTS) {
     const map = JSON.parse(readFileSync(join(dir, c, 'map.json'), 'utf8')) as TemplateMap;
     components[c] = { graph: new Uint8Array(readFileSync(join(dir, c, 'model.onnx'))), map };
   }
-  const template: Template = { family, width: 'reduced', components };
+  return { family, width, components };
+}
+
+export function loadTemplate(family: Family): Template {
+  const known = templates.get(family);
+  if (known) return known;
+  const template = readTemplate(templateDir(family), family, 'reduced');
   templates.set(family, template);
   return template;
 }

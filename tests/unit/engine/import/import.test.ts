@@ -30,7 +30,7 @@ import {
   generated,
   loadTemplate,
   readFused,
-  templateDir,
+  templateTokenizer,
 } from './fixtures';
 
 const SLOW = { timeout: 300_000 };
@@ -44,13 +44,9 @@ afterAll(() => {
 const templates = new Map<Family, TemplateFiles>();
 async function getTemplate(family: Family): Promise<TemplateFiles> {
   if (!templates.has(family)) {
-    const dir = templateDir(family);
     templates.set(family, {
       template: loadTemplate(family),
-      tokenizer: {
-        vocab: new Uint8Array(readFileSync(join(dir, 'tokenizer/vocab.json'))),
-        merges: new Uint8Array(readFileSync(join(dir, 'tokenizer/merges.txt'))),
-      },
+      tokenizer: templateTokenizer(),
     });
   }
   return templates.get(family)!;

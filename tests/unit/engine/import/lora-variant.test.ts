@@ -22,7 +22,7 @@ import { MemoryKV } from '../../../../src/store/kv';
 import type { FileRecord, PackRecord } from '../../../../src/store/records';
 import { streamFile } from '../../../../src/store/stream-file';
 import { kvPackTransaction } from '../../../../src/store/variant-writer';
-import { blobOf, generated, loadTemplate, readFused, templateDir } from './fixtures';
+import { blobOf, generated, loadTemplate, readFused, templateTokenizer } from './fixtures';
 
 const SLOW = { timeout: 300_000 };
 const dirs: string[] = [];
@@ -49,13 +49,9 @@ const LORA = () =>
   ]);
 
 const getTemplate = async () => {
-  const dir = templateDir('sd15');
   return {
     template: loadTemplate('sd15'),
-    tokenizer: {
-      vocab: new Uint8Array(readFileSync(join(dir, 'tokenizer/vocab.json'))),
-      merges: new Uint8Array(readFileSync(join(dir, 'tokenizer/merges.txt'))),
-    },
+    tokenizer: templateTokenizer(),
   };
 };
 

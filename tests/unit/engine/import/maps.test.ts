@@ -1,69 +1,19 @@
 /**
  * The templates' name maps are total and 1:1, for SD 1.5 and SD 2.1 in both
- * layouts: every weight of every template graph (walked with Gesso's own ONNX
- * walker) has exactly one map entry and every entry one weight; diffusers
- * keys and ldm keys (with OpenCLIP's q/k/v third) are never shared; the data
- * file is the entries back to back. That every key is one a real state dict
- * has is shown by import.test.ts (a checkpoint of the whole architecture
- * imports with nothing missing and nothing left over).
+ * layouts (map-checks.ts), here on the reduced-width templates the import
+ * tests build. That every key is one a real state dict has is shown by
+ * import.test.ts (a checkpoint of the whole architecture imports with nothing
+ * missing and nothing left over). The committed full-size templates get the
+ * same checks in committed-templates.test.ts.
  */
 
-import { describe, expect, it } from 'vitest';
-import { externalRef, walkModel } from '../../../../src/shared/onnx/walk';
-import { TEMPLATE_COMPONENTS } from '../../../../src/engine/import/template';
+import { describe, it } from 'vitest';
 import { loadTemplate } from './fixtures';
+import { expectTotalAndOneToOne } from './map-checks';
 
 describe('template name maps', () => {
-  for (const family of ['sd15', 'sd21'] as const) {
+  for (const family of ['sd15', 'sd21'] as const)
     it(`${family}: total and 1:1 in the ldm and diffusers layouts`, async () => {
-      const template = loadTemplate(family);
-      const diffusers = new Set<string>();
-      const ldm = new Set<string>();
-      for (const component of TEMPLATE_COMPONENTS) {
-        const { graph, map } = template.components[component];
-        const external = new Map<string, { offset: number; length: number | undefined }>();
-        for await (const event of walkModel([graph]))
-          if (event.kind === 'initializer') {
-            const ref = externalRef(event.tensor);
-            if (ref) {
-              expect(ref.location).toBe('model.onnx_data');
-              external.set(event.tensor.name!, { offset: ref.offset, length: ref.length });
-            }
-          }
-        expect(external.size).toBe(map.entries.length);
-        let at = 0;
-        for (const entry of [...map.entries].sort((a, b) => a.offset - b.offset)) {
-          expect(external.get(entry.onnx)).toEqual({ offset: entry.offset, length: entry.length });
-          expect(entry.offset).toBe(at);
-          at += entry.length;
-          expect(entry.length).toBe(
-            entry.dims.reduce((n, d) => n * d, 1) * (entry.dataType === 10 ? 2 : 4),
-          );
-          expect(entry.onnx).toBe(entry.module);
-          expect(diffusers.has(entry.diffusers)).toBe(false);
-          diffusers.add(entry.diffusers);
-          const ldmKey = `${entry.ldm}#${entry.ldmThird ?? ''}`;
-          expect(ldm.has(ldmKey)).toBe(false);
-          ldm.add(ldmKey);
-        }
-        expect(at).toBe(map.dataBytes);
-      }
-      // the layout changes the issue names are all there
-      const all = TEMPLATE_COMPONENTS.flatMap((c) => template.components[c].map.entries);
-      expect(all.filter((e) => e.transpose).length).toBeGreaterThan(100);
-      const vaeMid = all.filter((e) => e.ldmShape.length === e.shape.length + 2);
-      expect(vaeMid.map((e) => e.ldm).sort()).toEqual(
-        ['decoder', 'encoder'].flatMap((h) =>
-          ['k', 'proj_out', 'q', 'v'].map((p) => `first_stage_model.${h}.mid.attn_1.${p}.weight`),
-        ),
-      );
-      const projIn = all.find(
-        (e) => e.diffusers === 'unet.down_blocks.0.attentions.0.proj_in.weight',
-      )!;
-      expect(projIn.shape.length).toBe(family === 'sd15' ? 4 : 2); // 1x1 conv in SD 1.5, linear in SD 2.x
-      const thirds = all.filter((e) => e.ldmThird !== null);
-      expect(thirds.length).toBe(family === 'sd21' ? 23 * 6 : 0); // q/k/v weights and biases of 23 layers
-      expect(all.every((e) => e.dataType === 10)).toBe(true);
+      await expectTotalAndOneToOne(loadTemplate(family));
     });
-  }
 });

@@ -6,8 +6,6 @@
  * next attempt with the same file keeps; the stored pack runs.
  */
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importModel, type ImportDeps } from '../../../../src/engine/import/service';
 import { Pipeline } from '../../../../src/engine/pipelines';
@@ -17,7 +15,7 @@ import type { FileRecord, PackRecord } from '../../../../src/store/records';
 import { manifestFaults } from '../../../../src/store/validate-manifest';
 import { kvPackTransaction } from '../../../../src/store/variant-writer';
 import { nodeFactory } from '../helpers/node-packs';
-import { blobOf, generated, loadTemplate, templateDir } from './fixtures';
+import { blobOf, generated, loadTemplate, templateTokenizer } from './fixtures';
 
 const SLOW = { timeout: 300_000 };
 
@@ -33,16 +31,12 @@ async function picked(name: string): Promise<File> {
 }
 
 function deps(kv: KV, extra: Partial<ImportDeps> = {}): ImportDeps {
-  const dir = templateDir('sd15');
   return {
     kv,
     transact: kvPackTransaction(kv),
     getTemplate: async () => ({
       template: loadTemplate('sd15'),
-      tokenizer: {
-        vocab: new Uint8Array(readFileSync(join(dir, 'tokenizer/vocab.json'))),
-        merges: new Uint8Array(readFileSync(join(dir, 'tokenizer/merges.txt'))),
-      },
+      tokenizer: templateTokenizer(),
     }),
     chunkSize: 1 << 20,
     ...extra,
