@@ -58,6 +58,8 @@ export interface PackVariant {
   label: string;
   default?: boolean;
   backends: Backend[];
+  /** An imported pack's variant with LoRAs fused on top of the pack's own (Apply LoRA). */
+  loras?: LoraUse[];
   requires: VariantRequirements;
   components: Partial<Record<ComponentName, string>> & {
     textEncoder: string;
@@ -133,6 +135,14 @@ export interface ImportedFrom {
   family: 'sd15' | 'sd21';
   /** 'reduced': a width-reduced test checkpoint (every channel / 8). */
   width: 'full' | 'reduced';
+  /** The file's SHA-256 (lower-case hex): A1111's "Model hash" is its first 10 digits. */
+  sha256?: string;
   /** LoRAs fused in, as A1111 writes them: `<lora:name:0.8>`. */
-  loras: { name: string; strength: number }[];
+  loras: LoraUse[];
+}
+
+/** A LoRA fused into a model at a strength (A1111: `<lora:name:0.8>`). */
+export interface LoraUse {
+  name: string;
+  strength: number;
 }

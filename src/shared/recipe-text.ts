@@ -5,6 +5,7 @@
  * - `gesso-recipe`: the full recipe as JSON, for an exact restore.
  */
 
+import { modelHash, promptWithLoras, splitLoraTags, type ModelSource } from './model-source';
 import type { PngTextEntry, TextChunkOptions } from './png-text';
 import type { DecoderChoice, Recipe, RecipeDraft, RunInfo } from './recipe';
 import { MAX_SEED } from './random';
@@ -35,15 +36,21 @@ function unquote(value: string): string {
 
 const DECODER_NAMES: Record<DecoderChoice, string> = { full: 'Full', fast: 'Fast' };
 
-/** `<prompt>\nNegative prompt: <neg>\nSteps: 4, Sampler: LCM, CFG scale: 4, Seed: 1, Size: 64x64, Model: …` */
+/**
+ * `<prompt>\nNegative prompt: <neg>\nSteps: 4, Sampler: LCM, CFG scale: 4, Seed: 1, Size: 64x64, Model: …`
+ * For a pack imported from a model file: `Model hash: <10 hex>, Model: <file name>`, and each
+ * LoRA's `<lora:name:0.8>` appended to the prompt, as A1111 writes them.
+ */
 export function formatParameters(recipe: Recipe, run?: Partial<RunInfo>): string {
+  const { model } = recipe;
   const fields: [string, string | number | undefined][] = [
     ['Steps', recipe.steps],
     ['Sampler', recipe.sampler],
     ['CFG scale', recipe.guidance],
     ['Seed', recipe.seed],
     ['Size', `${recipe.width}x${recipe.height}`],
-    ['Model', recipe.pack.id],
+    ['Model hash', model?.sha256 && modelHash(model.sha256)],
+    ['Model', model ? model.name : recipe.pack.id],
     ['Model version', recipe.pack.version],
     ['Model variant', recipe.pack.variant],
     // Followed a drawn outline (ControlNet): its strength; the outline itself is in the Gesso recipe.
@@ -59,7 +66,7 @@ export function formatParameters(recipe: Recipe, run?: Partial<RunInfo>): string
     )
     .map(([key, value]) => `${key}: ${quote(String(value))}`)
     .join(', ');
-  const lines = [recipe.prompt];
+  const lines = [promptWithLoras(recipe.prompt, model?.loras ?? [])];
   if (recipe.negativePrompt) lines.push(`Negative prompt: ${recipe.negativePrompt}`);
   lines.push(settings);
   return lines.join('\n');
@@ -102,7 +109,11 @@ export function parseParametersText(text: string): { draft: RecipeDraft; seedTex
     }
     (inNegative ? negative : prompt).push(line);
   }
-  const draft: RecipeDraft = { prompt: prompt.join('\n'), negativePrompt: negative.join('\n') };
+  // LoRA tags are not words of the prompt: Gesso applies LoRAs to a pack, not while generating.
+  const draft: RecipeDraft = {
+    prompt: splitLoraTags(prompt.join('\n')).prompt,
+    negativePrompt: negative.join('\n'),
+  };
   const steps = toNumber(settings.get('Steps'));
   const guidance = toNumber(settings.get('CFG scale'));
   if (steps !== undefined) draft.steps = steps;
@@ -166,6 +177,25 @@ function isSeed(value: unknown): boolean {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_SEED;
 }
 
+function modelSourceFrom(value: unknown): ModelSource | null {
+  if (!isRecord(value) || typeof value.name !== 'string' || !Array.isArray(value.loras))
+    return null;
+  const loras = value.loras.filter(
+    (l): l is { name: string; strength: number } =>
+      isRecord(l) &&
+      typeof l.name === 'string' &&
+      typeof l.strength === 'number' &&
+      Number.isFinite(l.strength),
+  );
+  const source: ModelSource = {
+    name: value.name,
+    loras: loras.map((l) => ({ name: l.name, strength: l.strength })),
+  };
+  if (typeof value.sha256 === 'string' && /^[0-9a-f]{64}$/.test(value.sha256))
+    source.sha256 = value.sha256;
+  return source;
+}
+
 /** The recipe from a `gesso-recipe` chunk, or null when the text is not one. */
 export function parseGessoRecipe(text: string): Recipe | null {
   let document: unknown;
@@ -215,6 +245,8 @@ export function parseGessoRecipe(text: string): Recipe | null {
     repaint.mask.every((n) => Number.isInteger(n) && (n as number) >= 0)
   )
     recipe.repaint = { parent: repaint.parent, mask: repaint.mask as number[] };
+  const model = modelSourceFrom(r.model);
+  if (model) recipe.model = model;
   const outline = r.outline;
   if (
     isRecord(outline) &&

@@ -4,6 +4,7 @@
  * really ran) plus RunInfo, and the gallery keeps both.
  */
 
+import type { ModelSource } from './model-source';
 import type { Backend, PipelineKind } from './pack-manifest';
 import type { RegionLayoutJson } from './regions/layout';
 import type { RgbaImage } from './rgba';
@@ -34,6 +35,8 @@ export interface Recipe {
    * Absent: the full VAE (recipes made before the choice existed).
    */
   decoder?: DecoderChoice;
+  /** A pack imported on this device: the model file it was made from and the LoRAs in the variant that ran. */
+  model?: ModelSource;
 }
 
 /** "Full": the pack's VAE decoder; "fast": its tiny distilled decoder (TAESD). */

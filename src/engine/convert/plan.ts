@@ -147,6 +147,7 @@ export function deviceVariant(plan: ConversionPlan, outcomes: ModelOutcome[]): P
     id: plan.variantId,
     label: `int8 copy of “${from.label}”, made on this device`,
     default: true,
+    ...(from.loras ? { loras: from.loras } : {}),
     backends: from.backends.includes('wasm') ? [...from.backends] : [...from.backends, 'wasm'],
     requires: {
       shaderF16: from.requires.shaderF16,

@@ -11,6 +11,7 @@
 
 import { GessoError, isAbortError } from '../../shared/errors';
 import { measuredRequirements } from '../../shared/measured-needs';
+import { loraTag } from '../../shared/model-source';
 import type { PackFile, PackVariant } from '../../shared/pack-manifest';
 import type { KV, Op } from '../../store/kv';
 import { measureModels } from '../../store/measure-models';
@@ -107,7 +108,8 @@ export async function applyLora(args: ApplyLoraArgs, deps: LoraDeps): Promise<Ap
   const header = await readSafetensorsHeader(args.file, args.file.name);
   const lora = await planLora(args.file, header, template, args.strength);
   const { slot, version } = installed;
-  const tag = `<lora:${lora.name}:${args.strength}>`;
+  const use = { name: lora.name, strength: args.strength };
+  const tag = loraTag(use);
   const stamp = Math.floor(now() * 1000 + Math.random() * 1e6).toString(36);
   const written: string[] = [];
   const files: PackFile[] = [];
@@ -164,6 +166,7 @@ export async function applyLora(args: ApplyLoraArgs, deps: LoraDeps): Promise<Ap
       id: LORA_VARIANT,
       label: `${base.label} + ${tag}`,
       default: true,
+      loras: [use],
       components,
     };
     const manifest = { ...installed.manifest, files: [...installed.manifest.files, ...files] };

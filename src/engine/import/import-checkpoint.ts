@@ -6,8 +6,10 @@
  */
 
 import { GessoError } from '../../shared/errors';
+import { loraTag, modelFileStem } from '../../shared/model-source';
 import type { PackFile, PackManifest } from '../../shared/pack-manifest';
 import { detectCheckpoint, type Detected } from './detect';
+import { sha256OfBlob } from './file-hash';
 import { planLora, type LoraPlan } from './lora';
 import { planImport, type ImportPlan } from './plan';
 import { readSafetensorsHeader, type SafetensorsHeader } from './safetensors';
@@ -46,7 +48,7 @@ export async function inspectCheckpoint(source: ImportSource): Promise<Inspected
 
 /** "my-model.safetensors" -> "my-model". */
 export function packNameOf(fileName: string): string {
-  return fileName.replace(/\.safetensors$/i, '').trim() || 'Imported model';
+  return modelFileStem(fileName) || 'Imported model';
 }
 
 export function packIdOf(fileName: string): string {
@@ -93,6 +95,9 @@ export async function importCheckpoint(
       'does-not-fit',
       'There is no LCM-LoRA for SD 2.x models: import it without one (it then needs more steps).',
     );
+  // The file's hash (its own pass, in file order) runs beside the import and is awaited at the end.
+  const hashing = sha256OfBlob(source.file, options.signal);
+  hashing.catch(() => {});
   const { template, tokenizer } = await getTemplate(detected.family, detected.width);
   const plan = planImport(header, detected, template);
   const loras: LoraPlan[] = [];
@@ -124,12 +129,20 @@ export async function importCheckpoint(
     await sink.write(bytes);
     files.push(await sink.close());
   }
-  const manifest = importedManifest(source.name, detected, files, Boolean(options.lcmLora), loras);
+  const manifest = importedManifest(
+    source.name,
+    await hashing,
+    detected,
+    files,
+    Boolean(options.lcmLora),
+    loras,
+  );
   return { manifest, files, detected, plan, loras };
 }
 
 function importedManifest(
   fileName: string,
+  sha256: string,
   detected: Detected,
   files: PackFile[],
   lcm: boolean,
@@ -138,7 +151,7 @@ function importedManifest(
   const sd15 = detected.family === 'sd15';
   const models = files.filter((f) => !f.path.startsWith('tokenizer/'));
   const weights = models.reduce((n, f) => n + f.size, 0);
-  const fused = loras.map((l) => `<lora:${l.name}:${l.strength}>`).join(' ');
+  const fused = loras.map(loraTag).join(' ');
   return {
     format: 'gesso-pack@1',
     id: packIdOf(fileName),
@@ -214,6 +227,7 @@ function importedManifest(
       file: fileName,
       family: detected.family,
       width: detected.width,
+      sha256,
       loras: loras.map((l) => ({ name: l.name, strength: l.strength })),
     },
   };

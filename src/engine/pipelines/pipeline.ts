@@ -16,6 +16,7 @@
 
 import { GessoError } from '../../shared/errors';
 import { guidanceKind, runsUnconditional, type GuidanceKind } from '../../shared/guidance';
+import { modelSourceOf } from '../../shared/model-source';
 import type { ComponentName, PackManifest, PackVariant } from '../../shared/pack-manifest';
 import type { PackSource } from '../../shared/pack-source';
 import { encodeRuns } from '../../shared/mask-runs';
@@ -259,6 +260,8 @@ export class Pipeline {
     if (request.regions) recipe.regions = request.regions;
     if (request.startImage) recipe.startImage = { strength: request.startImage.strength };
     if (this.hasFastDecoder) recipe.decoder = request.decoder === 'fast' ? 'fast' : 'full';
+    const model = modelSourceOf(this.manifest, this.variant);
+    if (model) recipe.model = model;
     if (request.outline)
       recipe.outline = {
         strength: request.outline.strength,

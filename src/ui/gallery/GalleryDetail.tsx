@@ -3,11 +3,23 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { GessoError } from '../../shared/errors';
 import { paintedShare } from '../../shared/mask-runs';
+import { loraTag, modelHash } from '../../shared/model-source';
 import type { Recipe } from '../../shared/recipe';
 import { getImage, type GalleryItem } from '../../store/gallery';
 import { canShareFile, downloadBlob, pngFileName } from './files';
 import { isSmall } from './GalleryGrid';
 import { AttentionMaps, useAttentionView } from '../explain/AttentionMaps';
+
+/** An imported pack's file, hash and LoRAs, as the PNG's `parameters` write them. */
+function modelFacts(r: Recipe): [string, string][] {
+  if (!r.model) return [];
+  const { name, sha256, loras } = r.model;
+  const rows: [string, string][] = [
+    ['Model file', sha256 ? `${name}, hash ${modelHash(sha256)}` : name],
+  ];
+  if (loras.length > 0) rows.push(['LoRAs', loras.map(loraTag).join(' ')]);
+  return rows;
+}
 
 function facts(item: GalleryItem): [string, string][] {
   const r: Recipe = item.recipe;
@@ -15,6 +27,7 @@ function facts(item: GalleryItem): [string, string][] {
   if (r.negativePrompt) rows.push(['Negative prompt', r.negativePrompt]);
   rows.push(
     ['Model', `${r.pack.id} ${r.pack.version} (${r.pack.variant})`],
+    ...modelFacts(r),
     ['Steps', String(r.steps)],
     ['Guidance', String(r.guidance)],
     ['Seed', String(r.seed)],

@@ -96,6 +96,54 @@ describe('parameters text (A1111 style)', () => {
   });
 });
 
+describe('a pack imported from a model file, in the recipe text', () => {
+  const sha256 = '6ce0161689b3853acaa03779ec93eafe75a02f4ced659bee03f50797806fa2fa';
+  const imported: Recipe = {
+    ...recipe,
+    negativePrompt: '',
+    pack: { id: 'imported-my-model', version: '1.0.0', variant: 'fp16-lora' },
+    model: {
+      name: 'my-model',
+      sha256,
+      loras: [
+        { name: 'lcm-lora-sdv1-5', strength: 1 },
+        { name: 'detail', strength: 0.8 },
+      ],
+    },
+  };
+
+  it("writes the file's name and hash as A1111's Model fields, and the LoRAs after the prompt", () => {
+    expect(formatParameters(imported).split('\n')).toEqual([
+      'red heart <lora:lcm-lora-sdv1-5:1> <lora:detail:0.8>',
+      'Steps: 4, Sampler: LCM, CFG scale: 4, Seed: 123, Size: 64x64, Model hash: 6ce0161689, ' +
+        'Model: my-model, Model version: 1.0.0, Model variant: fp16-lora, Software: Gesso',
+    ]);
+  });
+
+  it('leaves the hash out where the pack did not record one', () => {
+    const text = formatParameters({ ...imported, model: { name: 'my-model', loras: [] } });
+    expect(text.split('\n')).toEqual([
+      'red heart',
+      'Steps: 4, Sampler: LCM, CFG scale: 4, Seed: 123, Size: 64x64, Model: my-model, ' +
+        'Model version: 1.0.0, Model variant: fp16-lora, Software: Gesso',
+    ]);
+  });
+
+  it('reads the prompt back without the LoRA tags', () => {
+    expect(parseParameters(formatParameters(imported)).prompt).toBe('red heart');
+  });
+
+  it('keeps the model file, hash and LoRAs in the Gesso recipe exactly', () => {
+    expect(parseGessoRecipe(formatGessoRecipe(imported))).toEqual(imported);
+    const entries = recipeTextEntries(imported).map(({ keyword, text }) => ({
+      keyword,
+      text,
+      kind: 'iTXt' as const,
+    }));
+    expect(recipeFromText(entries)).toEqual({ draft: imported, exact: true });
+  });
+});
+
 describe('gesso-recipe JSON', () => {
   it('round-trips every field exactly, regions, start image, repaint, outline and Unicode included', () => {
     const full: Recipe = {
