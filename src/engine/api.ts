@@ -14,8 +14,10 @@ import type { TokenCount } from './tokenizer/count';
 export type { RgbaImage } from '../shared/rgba';
 export type { LoadProgress, StageTimings } from './pipelines';
 export type { ConversionProgress } from './convert/progress';
-import type { ImportModelArgs, ImportModelResult } from './import/service';
-export type { ImportModelArgs, ImportModelResult } from './import/service';
+import type { ImportModelArgs, ImportModelResult, InspectModelResult } from './import/service';
+export type { ImportModelArgs, ImportModelResult, InspectModelResult } from './import/service';
+import type { ConvertVariantArgs, ConvertVariantResult } from './convert/types';
+export type { ConvertVariantArgs, ConvertVariantResult } from './convert/types';
 import type { ApplyLoraArgs, ApplyLoraResult } from './import/apply-lora';
 export type { ApplyLoraArgs, ApplyLoraResult } from './import/apply-lora';
 export type { TokenCount } from './tokenizer/count';
@@ -54,6 +56,8 @@ export interface LoadPackArgs {
    * the runtime: the worker's first load.
    */
   wasmThreads?: number;
+  /** Only a pack the store has installed: the built-in pack is never fetched from the server (a load ahead of need). */
+  installedOnly?: boolean;
 }
 
 export interface LoadedPackInfo {
@@ -129,26 +133,6 @@ export interface ExplainOutput extends GenerateOutput {
   explanation: Explanation;
 }
 
-export interface ConvertVariantArgs {
-  /** An installed pack's id. */
-  packId: string;
-  /** The installed variant to copy; default: the pack's default variant. */
-  from?: string;
-  /** Weight-only int8 per output channel, as models/quantize.py (the only mode for packs). */
-  mode?: 'int8-per-channel';
-}
-
-export interface ConvertVariantResult {
-  /** The new variant, now the pack's default (chosen automatically). */
-  variantId: string;
-  from: string;
-  /** The source variant's files, all of them (models, external data, tokenizer). */
-  bytesBefore: number;
-  /** The new variant's files, all of them, as stored. */
-  bytesAfter: number;
-  ms: number;
-}
-
 export interface RemoveVariantsArgs {
   packId: string;
   /** The variant to keep; default: the int8 copy made on this device. */
@@ -192,6 +176,8 @@ export type EngineApi = {
   convertVariant: MethodSpec<ConvertVariantArgs, ConvertVariantResult, ConversionProgress>;
   /** Keeps one installed variant (the int8 copy) and deletes the others' files ("Remove the original"). */
   removeVariants: MethodSpec<RemoveVariantsArgs, RemoveVariantsResult>;
+  /** Reads a picked checkpoint's header only: its family and, where its metadata says, its prediction type. */
+  inspectModel: MethodSpec<{ file: File }, InspectModelResult>;
   /**
    * Makes a pack from a person's own .safetensors checkpoint (optionally with
    * an LCM-LoRA fused), tensor by tensor into IndexedDB. Progress in bytes

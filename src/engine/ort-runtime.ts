@@ -11,39 +11,41 @@ export type OrtModule = typeof Ort;
 
 const loaded = new Map<Backend, Promise<OrtModule>>();
 
-async function importRuntime(backend: Backend, threads?: number): Promise<OrtModule> {
+async function importRuntime(backend: Backend): Promise<{ ort: OrtModule; wasmUrl: string }> {
   if (backend === 'webgpu') {
-    const [ort, { default: wasm }] = await Promise.all([
+    const [ort, { default: wasmUrl }] = await Promise.all([
       import('onnxruntime-web/webgpu'),
       import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url'),
     ]);
-    configure(ort, wasm, threads);
-    return ort;
+    return { ort, wasmUrl };
   }
-  const [ort, { default: wasm }] = await Promise.all([
+  const [ort, { default: wasmUrl }] = await Promise.all([
     import('onnxruntime-web/wasm'),
     import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url'),
   ]);
-  configure(ort, wasm, threads);
-  return ort;
+  return { ort, wasmUrl };
 }
 
-function configure(ort: OrtModule, wasmUrl: string, threads?: number): void {
+function configure(ort: OrtModule, wasmUrl: string, threads: number): void {
   ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, globalThis.location.href).href };
-  ort.env.wasm.numThreads =
-    threads ??
-    wasmThreads(globalThis.navigator?.hardwareConcurrency ?? 1, globalThis.crossOriginIsolated);
+  ort.env.wasm.numThreads = threads;
   ort.env.logLevel = 'error';
 }
 
 /**
  * Threads for onnxruntime's wasm build (more than one needs cross-origin
- * isolation). One core is left to the page and the OS: on a 2-core machine
- * this measured faster (the int8 UNet step: median 10 ms with 1 thread, 23 ms
- * with 2; npm run bench).
+ * isolation), fixed when the runtime starts, so per pack: the worker is
+ * replaced when another pack loads. Heavy steps (a real-size UNet) use every
+ * core up to 4; light ones (the demo pack's, milliseconds) leave one core to
+ * the page and the OS, because handing tiny ops between threads costs more
+ * than it gives. Measured on this project's 2-core machine (npm run bench):
+ * the full-size int8 SD-Turbo UNet step at 512x512 took 29.0 s on 1 thread,
+ * 16.5 s on 2 and 23.8 s on 4; the demo pack's int8 UNet step 10 ms on 1
+ * thread and 23 ms on 2.
  */
-export function wasmThreads(cores: number, isolated: boolean): number {
-  return isolated ? Math.max(1, Math.min(4, cores - 1)) : 1;
+export function wasmThreads(cores: number, isolated: boolean, heavy = false): number {
+  if (!isolated) return 1;
+  return Math.max(1, Math.min(4, heavy ? cores : cores - 1));
 }
 
 /**
@@ -58,8 +60,18 @@ export const IDENTITY_MODEL = new Uint8Array([
   8, 8, 1, 18, 4, 10, 2, 8, 1, 66, 4, 10, 0, 16, 17,
 ]);
 
-async function startRuntime(backend: Backend, threads?: number): Promise<OrtModule> {
-  const ort = await importRuntime(backend, threads);
+async function startRuntime(
+  backend: Backend,
+  threads: number | Promise<number | undefined> | undefined,
+): Promise<OrtModule> {
+  // The runtime's JavaScript loads while the caller decides the thread count.
+  const [{ ort, wasmUrl }, chosen] = await Promise.all([importRuntime(backend), threads]);
+  configure(
+    ort,
+    wasmUrl,
+    chosen ??
+      wasmThreads(globalThis.navigator?.hardwareConcurrency ?? 1, globalThis.crossOriginIsolated),
+  );
   const session = await ort.InferenceSession.create(IDENTITY_MODEL, {
     executionProviders: [backend],
   });
@@ -69,10 +81,14 @@ async function startRuntime(backend: Backend, threads?: number): Promise<OrtModu
 
 /**
  * The runtime for `backend`, imported and started once per worker. Loading
- * a pack calls it alongside opening the pack, so the runtime starts while
- * the first model's bytes are read.
+ * a pack calls it alongside opening the pack, so the runtime's code loads
+ * while the pack is read; `threads` (default: the light-pack rule) may come
+ * once the pack is known. Later calls get the runtime as first started.
  */
-export function loadRuntime(backend: Backend, threads?: number): Promise<OrtModule> {
+export function loadRuntime(
+  backend: Backend,
+  threads?: number | Promise<number | undefined>,
+): Promise<OrtModule> {
   let runtime = loaded.get(backend);
   if (!runtime) {
     runtime = startRuntime(backend, threads);

@@ -31,16 +31,22 @@ async function installedDemoId(): Promise<string | null> {
   }
 }
 
-/** `packId` undefined means the built-in demo pack: the store's copy when installed (works offline), else the server's. */
+/**
+ * `packId` undefined means the built-in demo pack: the store's copy when
+ * installed (works offline), else the server's. `installedOnly`: never the
+ * server's (a load ahead of need must not download anything).
+ */
 export async function openPack(
   packId: string | undefined,
   signal?: AbortSignal,
+  installedOnly = false,
 ): Promise<PackSource> {
   if (packId) {
     try {
       return await openStoredPack(packId);
     } catch (error) {
-      if (!(error instanceof GessoError && error.code === 'pack-missing')) throw error;
+      if (!(error instanceof GessoError && error.code === 'pack-missing') || installedOnly)
+        throw error;
       const demo = await fetchPackSource(new URL(DEMO_MANIFEST_PATH, appBase()).href, signal).catch(
         () => null,
       );
@@ -52,9 +58,12 @@ export async function openPack(
   if (installed) {
     try {
       return await openStoredPack(installed);
-    } catch {
+    } catch (error) {
       // Damaged or mid-update: fall back to the server's copy.
+      if (installedOnly) throw error;
     }
   }
+  if (installedOnly)
+    throw new GessoError('pack-missing', 'The built-in pack is not installed on this device yet.');
   return fetchPackSource(new URL(DEMO_MANIFEST_PATH, appBase()).href, signal);
 }

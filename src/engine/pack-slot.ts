@@ -13,11 +13,11 @@ import type {
 import { chooseVariant, memoryIsShort, slicesAttention, textEncoderMustGo } from '../shared/fit';
 import { packAttentionBlocks } from '../shared/onnx/slice-attention';
 import { modelBytes } from './pipelines/external-data';
-import { warmsUp } from './warm-up';
+import { heavySteps, warmsUp } from './warm-up';
 import { defaultDecoder } from './decoder-choice';
 import { DiskBytes } from '../store/disk-bytes';
 import { createOrtSession, type OrtApi } from './ort-session';
-import { loadRuntime } from './ort-runtime';
+import { loadRuntime, wasmThreads } from './ort-runtime';
 import type { ModelSession } from './session';
 import { openPack } from './pack-opener';
 import { Pipeline, type GenerateResult, type LoadProgress } from './pipelines';
@@ -60,12 +60,22 @@ export class PackSlot {
       performance.measure(`gesso load: ${name}`, { start });
       return value;
     };
-    // The runtime's JavaScript loads while the pack is opened.
-    const [source, ort] = await Promise.all([
-      timed('open pack', openPack(args.packId, signal)),
-      timed('runtime', loadRuntime(choice.backend, args.wasmThreads)),
+    // The runtime's JavaScript loads while the pack is opened; its thread count waits for the pack.
+    const opening = timed('open pack', openPack(args.packId, signal, args.installedOnly));
+    const chosen = opening.then(({ manifest }) => {
+      const variant = chooseVariant(manifest, choice.backend, caps, args.variantId);
+      return { variant, heavy: heavySteps(modelBytes(manifest, variant.components.unet)) };
+    });
+    // A pack that cannot load here never starts the runtime (nor fetches its wasm).
+    const threads = chosen.then(
+      ({ heavy }) =>
+        args.wasmThreads ?? wasmThreads(caps.hardwareConcurrency, caps.crossOriginIsolated, heavy),
+    );
+    const [source, { variant }, ort] = await Promise.all([
+      opening,
+      chosen,
+      timed('runtime', loadRuntime(choice.backend, threads)),
     ]);
-    const variant = chooseVariant(source.manifest, choice.backend, caps, args.variantId);
     signal.throwIfAborted();
     const deviceMemory = (navigator as { deviceMemory?: number }).deviceMemory;
     const releaseTextEncoder = textEncoderMustGo(variant, choice.backend);
@@ -273,8 +283,9 @@ export class PackSlot {
   private warmInBackground(pipeline: Pipeline): void {
     const controller = new AbortController();
     const start = performance.now();
-    const done = pipeline
-      .warmUp(controller.signal)
+    // A macrotask later: a press already queued behind the load stops it before its first run.
+    const done = new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => pipeline.warmUp(controller.signal))
       .then(() => performance.measure('gesso load: warm-up', { start }))
       .catch(() => undefined); // aborted by a press, or the pack went: nothing to report
     this.warming = { controller, done };

@@ -2,8 +2,13 @@
 
 import type { Backend } from '../shared/pack-manifest';
 
-/** A UNet this small runs a throwaway image on WebAssembly in a blink (the demo pack's: tens of ms). */
-const WASM_WARM_UP_MAX_BYTES = 16 * 1024 * 1024;
+/** A UNet this small runs a step on WebAssembly in a blink (the demo pack's: about 10 ms). */
+const LIGHT_UNET_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Whether a UNet of this size makes steps that take seconds on a processor (a real-size pack's). */
+export function heavySteps(unetBytes: number): boolean {
+  return unetBytes > LIGHT_UNET_MAX_BYTES;
+}
 
 /**
  * Whether a load ends with a throwaway image (Pipeline.warmUp), so that the
@@ -13,5 +18,5 @@ const WASM_WARM_UP_MAX_BYTES = 16 * 1024 * 1024;
  * made meanwhile.
  */
 export function warmsUp(backend: Backend, unetBytes: number): boolean {
-  return backend === 'webgpu' || unetBytes <= WASM_WARM_UP_MAX_BYTES;
+  return backend === 'webgpu' || !heavySteps(unetBytes);
 }

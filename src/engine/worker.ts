@@ -88,7 +88,8 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
 
   removeVariants: (args) => removeStoredVariants(args),
 
-  importModel: (args, { signal, progress }) => importStoredModel(args, signal, progress),
+  importModel: (args, { signal, progress }) =>
+    importStoredModel(args, signal, progress, detectOnce),
 
   applyLora: (args, { signal }) => applyStoredLora(args, signal),
 

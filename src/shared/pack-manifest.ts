@@ -137,6 +137,10 @@ export interface ImportedFrom {
   width: 'full' | 'reduced';
   /** The file's SHA-256 (lower-case hex): A1111's "Model hash" is its first 10 digits. */
   sha256?: string;
+  /** int8: written as an int8 copy, because the fp16 weights would not run on the device that imported it. */
+  weights?: 'fp16' | 'int8';
+  /** Why fp16 would not have run there (the fit verdict's clause), where int8 was chosen. */
+  int8Reason?: string;
   /** LoRAs fused in, as A1111 writes them: `<lora:name:0.8>`. */
   loras: LoraUse[];
 }

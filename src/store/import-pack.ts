@@ -46,6 +46,11 @@ export async function deleteImportSlot(kv: KV, slot: string): Promise<void> {
   await kv.batch(slotDeletion(slot));
 }
 
+/** Removes an imported pack: its record and every file of its slot, in one transaction. */
+export async function uninstallImported(kv: KV, packId: string, slot: string): Promise<void> {
+  await kv.batch([{ type: 'delete', store: 'packs', key: packId }, ...slotDeletion(slot)]);
+}
+
 /** Import slots no installed pack uses, except `keep`: earlier attempts with other files. */
 export async function removeStaleImports(kv: KV, keep: string): Promise<number> {
   const slots = new Set(

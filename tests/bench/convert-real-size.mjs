@@ -10,8 +10,11 @@
  *
  *   node tests/bench/convert-real-size.mjs [--packs sd-turbo-full,lcm-full] [--cache DIR]
  *   node tests/bench/convert-real-size.mjs --wasm [--latent 64] [--packs ...]
+ *        [--modes int8-per-channel,int8-block,int4-block] [--no-original]
+ *        [--component unet|text_encoder]
  *
- * --wasm: instead, the UNet against its int8 copy on WebAssembly
+ * --wasm: instead, the UNet against its int8 copies (--modes: per channel, the
+ * default, and MatMulNBits int8/int4 blocks) on WebAssembly
  * (onnxruntime-web in Node, one process each, 1 thread): the copy is made in
  * Node by the same converter (same bytes as on the device), then each model's
  * session is created and one step run at the given latent size: wasm heap,
@@ -250,7 +253,7 @@ for (const r of rows)
   );
 for (const r of rows) console.log(`\n${r.pack}: ${r.files}`);
 
-/** --wasm: the UNet and its int8 copy on WebAssembly, in Node. */
+/** --wasm: the UNet and its int8 copies (one per --modes entry) on WebAssembly, in Node. */
 async function wasmPhase() {
   const { execFileSync } = await import('node:child_process');
   const {
@@ -266,44 +269,23 @@ async function wasmPhase() {
   const { dirname } = await import('node:path');
   const { convertModel } = (await runnerImport(resolve('src/shared/onnx/convert.ts'))).module;
   const latent = Number(option('--latent', '64'));
+  const modes = option('--modes', 'int8-per-channel').split(',');
+  const withOriginal = !args.includes('--no-original');
+  const component = option('--component', 'unet');
   const heapScript = resolve('tests/unit/engine/convert/session-heap.mjs');
   const work = join(tmpdir(), 'gesso-int8-wasm');
   const lines = [];
   for (const pack of packs) {
     const dir = join(cache, pack);
-    const unet = join(dir, 'unet/model.onnx');
+    const unet = join(dir, `${component}/model.onnx`);
     if (!existsSync(unet)) {
       console.log(`${pack}: not built (${unet} missing)`);
       continue;
     }
     const out = join(work, pack);
     mkdirSync(out, { recursive: true });
-    const graph = join(out, 'model.int8-device.onnx');
-    const data = join(out, 'model.int8-device.onnx_data');
-    const fds = { graph: openSync(graph, 'w'), data: openSync(data, 'w') };
-    console.error(`${pack}: converting the UNet in Node…`);
-    const t = performance.now();
-    const result = await convertModel(
-      stream(unet, { highWaterMark: 4 << 20 }),
-      (file, chunk) => void writeSync(fds[file], chunk),
-      {
-        dataLocation: 'model.int8-device.onnx_data',
-        readExternal: async (location, offset, length) => {
-          const fd = openSync(join(dirname(unet), location), 'r');
-          const buf = new Uint8Array(length);
-          let at = 0;
-          while (at < length) at += readSync(fd, buf, at, length - at, offset + at);
-          closeSync(fd);
-          return buf;
-        },
-      },
-    );
-    closeSync(fds.graph);
-    closeSync(fds.data);
-    const convertSeconds = (performance.now() - t) / 1000;
     const sizeOf = (p) => (existsSync(p) ? statSync(p).size : 0);
     const before = sizeOf(unet) + sizeOf(`${unet}_data`);
-    const after = sizeOf(graph) + sizeOf(data);
     const measure = (label, model, extra) => {
       console.error(`${pack}: ${label} on wasm…`);
       try {
@@ -328,73 +310,65 @@ async function wasmPhase() {
         return { error: line.replace(/^\w*Error: /, '').slice(0, 300) };
       }
     };
-    const original = measure(
-      'original',
-      unet,
-      existsSync(`${unet}_data`) ? ['--data', `${unet}_data`] : [],
-    );
-    const copy = measure('int8', graph, ['--data', data]);
-    // The original's output natively when WebAssembly cannot hold it.
+    const original = withOriginal
+      ? measure('original', unet, existsSync(`${unet}_data`) ? ['--data', `${unet}_data`] : [])
+      : { error: 'not run (--no-original)' };
+    // The original's output natively when WebAssembly cannot hold it (or was not asked to).
     let reference =
       existsSync(join(out, 'original.f32')) && original.run?.ms ? join(out, 'original.f32') : null;
     let referenceFrom = 'fp16 on wasm';
     if (!reference) {
-      const ort = await import('onnxruntime-node');
-      const session = await ort.InferenceSession.create(unet, { intraOpNumThreads: 2 });
-      let seed = 1;
-      const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-      const feeds = {};
-      for (const meta of session.inputMetadata) {
-        const shape = meta.shape.map((d, i) =>
-          typeof d === 'number' && d > 0
-            ? d
-            : i === 0
-              ? 1
-              : meta.name === 'sample'
-                ? i === 1
-                  ? 4
-                  : latent
-                : 77,
-        );
-        const n = shape.reduce((a, b) => a * b, 1);
-        feeds[meta.name] =
-          meta.type === 'int64'
-            ? new ort.Tensor('int64', new BigInt64Array(n).fill(999n), shape)
-            : new ort.Tensor('float32', Float32Array.from({ length: n }, random), shape);
-      }
-      const res = await session.run(feeds);
-      const v = res[session.outputNames[0]].data;
       reference = join(out, 'native.f32');
-      writeSync(openSync(reference, 'w'), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-      await session.release();
+      await writeNativeReference(await import('onnxruntime-node'), unet, latent, reference, {
+        openSync,
+        writeSync,
+      });
       referenceFrom = 'fp16 in onnxruntime-node (CPU)';
     }
-    let diff = null;
-    if (copy.run?.ms && reference) {
-      const a = new Float32Array(readFileSync(reference).buffer.slice(0));
-      const b = new Float32Array(readFileSync(join(out, 'int8.f32')).buffer.slice(0));
-      let max = 0;
-      let sum = 0;
-      let range = 0;
-      for (let i = 0; i < a.length; i++) {
-        const d = Math.abs(a[i] - b[i]);
-        max = Math.max(max, d);
-        sum += d;
-        range = Math.max(range, Math.abs(a[i]));
-      }
-      diff = { max, mean: sum / a.length, range };
+    for (const mode of modes) {
+      const graph = join(out, `model.${mode}.onnx`);
+      const data = join(out, `model.${mode}.onnx_data`);
+      const fds = { graph: openSync(graph, 'w'), data: openSync(data, 'w') };
+      console.error(`${pack}: converting ${component} in Node (${mode})…`);
+      const t = performance.now();
+      const result = await convertModel(
+        stream(unet, { highWaterMark: 4 << 20 }),
+        (file, chunk) => void writeSync(fds[file], chunk),
+        {
+          dataLocation: `model.${mode}.onnx_data`,
+          mode,
+          readExternal: async (location, offset, length) => {
+            const fd = openSync(join(dirname(unet), location), 'r');
+            const buf = new Uint8Array(length);
+            let at = 0;
+            while (at < length) at += readSync(fd, buf, at, length - at, offset + at);
+            closeSync(fd);
+            return buf;
+          },
+        },
+      );
+      closeSync(fds.graph);
+      closeSync(fds.data);
+      const convertSeconds = (performance.now() - t) / 1000;
+      const after = sizeOf(graph) + sizeOf(data);
+      const copy = measure(mode, graph, ['--data', data]);
+      const diff =
+        copy.run?.ms && reference ? difference(reference, join(out, `${mode}.f32`)) : null;
+      lines.push({
+        pack,
+        mode,
+        before,
+        after,
+        convertSeconds,
+        nbits: result.nbits.length,
+        original,
+        copy,
+        diff,
+        referenceFrom,
+      });
+      rmSync(graph, { force: true });
+      rmSync(data, { force: true });
     }
-    lines.push({
-      pack,
-      before,
-      after,
-      convertSeconds,
-      largest: result.largestTensorBytes,
-      original,
-      copy,
-      diff,
-      referenceFrom,
-    });
     rmSync(out, { recursive: true, force: true });
   }
   const gb = (n) => `${(n / 1e9).toFixed(2)} GB`;
@@ -405,12 +379,60 @@ async function wasmPhase() {
         ? `loads (heap ${gb(m.heaps[0])}, ${(m.ms / 1000).toFixed(0)} s), step fails: ${m.run.error} (heap ${gb(m.run.heap)})`
         : `heap ${gb(m.heaps[0])} after load (${(m.ms / 1000).toFixed(0)} s), ${gb(m.run.heap)} after a step of ${(m.run.ms / 1000).toFixed(1)} s`;
   console.log(
-    `\nUNet on WebAssembly (onnxruntime-web 1.30 in Node, 1 thread), latent ${latent}x${latent}:\n`,
+    `\n${component} on WebAssembly (onnxruntime-web 1.30 in Node, 1 thread), latent ${latent}x${latent}:\n`,
   );
-  console.log('| pack | original | int8 copy made by the converter | copy vs original output |');
+  console.log('| pack | original | copy made by the converter | copy vs original output |');
   console.log('| --- | --- | --- | --- |');
   for (const l of lines)
     console.log(
-      `| ${l.pack} | ${gb(l.before)}: ${cell(l.original)} | ${gb(l.after)} (Node conversion ${l.convertSeconds.toFixed(0)} s): ${cell(l.copy)} | ${l.diff ? `max ${l.diff.max.toExponential(2)}, mean ${l.diff.mean.toExponential(2)} (output range ${l.diff.range.toFixed(2)}; against ${l.referenceFrom})` : 'n/a'} |`,
+      `| ${l.pack} | ${gb(l.before)}: ${cell(l.original)} | ${l.mode}${l.nbits ? ` (${l.nbits} MatMulNBits)` : ''}, ${gb(l.after)} (Node conversion ${l.convertSeconds.toFixed(0)} s): ${cell(l.copy)} | ${l.diff ? `max ${l.diff.max.toExponential(2)}, mean ${l.diff.mean.toExponential(2)} (output range ${l.diff.range.toFixed(2)}; against ${l.referenceFrom})` : 'n/a'} |`,
     );
+}
+
+/** One UNet step of the original in onnxruntime-node on seeded inputs (as session-heap.mjs makes them), written as float32. */
+async function writeNativeReference(ort, unet, latent, path, { openSync, writeSync }) {
+  const session = await ort.InferenceSession.create(unet, { intraOpNumThreads: 2 });
+  let seed = 1;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const feeds = {};
+  for (const meta of session.inputMetadata) {
+    const shape = meta.shape.map((d, i) =>
+      typeof d === 'number' && d > 0
+        ? d
+        : i === 0
+          ? 1
+          : meta.name === 'sample'
+            ? i === 1
+              ? 4
+              : latent
+            : 77,
+    );
+    const n = shape.reduce((a, b) => a * b, 1);
+    feeds[meta.name] =
+      meta.type === 'int64'
+        ? new ort.Tensor('int64', new BigInt64Array(n).fill(999n), shape)
+        : meta.type === 'int32'
+          ? new ort.Tensor('int32', new Int32Array(n).fill(999), shape)
+          : new ort.Tensor('float32', Float32Array.from({ length: n }, random), shape);
+  }
+  const res = await session.run(feeds);
+  const v = res[session.outputNames[0]].data;
+  writeSync(openSync(path, 'w'), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  await session.release();
+}
+
+/** Largest and mean absolute difference of two float32 files, and the first one's range. */
+function difference(aPath, bPath) {
+  const a = new Float32Array(readFileSync(aPath).buffer.slice(0));
+  const b = new Float32Array(readFileSync(bPath).buffer.slice(0));
+  let max = 0;
+  let sum = 0;
+  let range = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    max = Math.max(max, d);
+    sum += d;
+    range = Math.max(range, Math.abs(a[i]));
+  }
+  return { max, mean: sum / a.length, range };
 }

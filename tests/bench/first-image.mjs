@@ -17,7 +17,14 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 /** `url`: the built app on a plain static host. Returns the per-run figures in ms. */
-export async function benchFirstImage({ url, runs, chromiumPath, chromiumArgs, phone }) {
+export async function benchFirstImage({
+  url,
+  runs,
+  chromiumPath,
+  chromiumArgs,
+  phone,
+  typeMs = 0,
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-first-image-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath,
@@ -40,12 +47,13 @@ export async function benchFirstImage({ url, runs, chromiumPath, chromiumArgs, p
       page.on('worker', (worker) => workers.push(worker));
       const opened = performance.now();
       await page.goto(url);
-      const pressed = await generateOnce(page, `red heart ${i}`);
+      const pressed = await generateOnce(page, `red heart ${i}`, typeMs);
       const done = performance.now();
       results.push({
         pressToImage: done - pressed,
         openToImage: done - opened,
         phases: await workerPhases(workers),
+        timeline: await timeline(page, workers),
       });
       await page.close();
     }
@@ -59,11 +67,23 @@ export async function benchFirstImage({ url, runs, chromiumPath, chromiumArgs, p
 /** How long the first visit stays open after its image (the browser writes its code cache meanwhile). */
 const FIRST_VISIT_LINGER_MS = 5000;
 
-/** Types `prompt`, presses Generate as soon as it is there, waits for the image; returns when it was pressed. */
-async function generateOnce(page, prompt) {
-  await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+/**
+ * Types `prompt` (at once, or key by key over `typeMs`, as a person does),
+ * presses Generate, waits for the image; returns when it was pressed.
+ */
+async function generateOnce(page, prompt, typeMs = 0) {
+  const field = page.getByLabel('Prompt', { exact: true });
+  await field.waitFor();
+  const shown = performance.now();
+  if (typeMs > 0) {
+    await field.pressSequentially(prompt, { delay: typeMs / prompt.length });
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, shown + typeMs - performance.now())),
+    );
+  } else await field.fill(prompt);
   const generate = page.getByRole('button', { name: 'Generate' });
   await generate.waitFor();
+  await page.evaluate(() => performance.mark('bench: press'));
   const pressed = performance.now();
   await generate.click();
   await page
@@ -85,6 +105,49 @@ async function workerPhases(workers) {
       if (name.startsWith('gesso ')) phases[name.replace(/^gesso (load: )?/, '')] = duration;
   }
   return phases;
+}
+
+/**
+ * Where the time went from opening the page, in ms since the page's
+ * navigation began: the page's own milestones and marks, and the engine
+ * worker's measures moved onto the page's clock (by the two timeOrigins).
+ */
+async function timeline(page, workers) {
+  const events = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const paint = performance.getEntriesByName('first-contentful-paint')[0];
+    const list = [
+      { name: 'page: HTML received', start: nav.fetchStart, end: nav.responseEnd },
+      {
+        name: 'page: scripts run, DOM ready',
+        start: nav.responseEnd,
+        end: nav.domContentLoadedEventEnd,
+      },
+    ];
+    if (paint)
+      list.push({ name: 'page: first paint', start: paint.startTime, end: paint.startTime });
+    for (const e of performance.getEntriesByType('mark'))
+      list.push({ name: `page: ${e.name}`, start: e.startTime, end: e.startTime });
+    for (const e of performance.getEntriesByType('measure'))
+      list.push({ name: `page: ${e.name}`, start: e.startTime, end: e.startTime + e.duration });
+    return { origin: performance.timeOrigin, list };
+  });
+  for (const worker of workers) {
+    const found = await worker
+      .evaluate(() => ({
+        origin: performance.timeOrigin,
+        list: performance
+          .getEntriesByType('measure')
+          .map((e) => ({ name: e.name, start: e.startTime, end: e.startTime + e.duration })),
+      }))
+      .catch(() => null);
+    if (!found || !found.list.some((e) => e.name.startsWith('gesso'))) continue;
+    const shift = found.origin - events.origin;
+    events.list.push({ name: 'worker: started', start: shift, end: shift });
+    for (const e of found.list)
+      events.list.push({ name: `worker: ${e.name}`, start: e.start + shift, end: e.end + shift });
+  }
+  return events.list;
 }
 
 /** Waits until the service worker controls an isolated page and the demo pack is installed. */

@@ -405,7 +405,7 @@ export async function benchRealSize({
       });
     const loadEnd = loadavg()[0];
     const wasmThreadCount =
-      threads ?? (wasm.caps ? wasmThreads(wasm.caps.cores, wasm.caps.isolated) : '?');
+      threads ?? (wasm.caps ? wasmThreads(wasm.caps.cores, wasm.caps.isolated, true) : '?');
     const first = Object.values(wasm.results).find((r) => r.loaded)?.loaded;
     log(
       `\nReal-size pack ${manifest.id} (${basename(pack.dir)}), width ${packDirs?.length ? 'as built' : width}, variant ${variant.id}: RANDOM WEIGHTS ` +

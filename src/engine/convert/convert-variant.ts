@@ -24,7 +24,7 @@ import {
   removeOrphans,
   type PackTransaction,
 } from '../../store/variant-writer';
-import type { ConvertVariantArgs, ConvertVariantResult } from '../api';
+import type { ConvertVariantArgs, ConvertVariantResult } from './types';
 import { deviceVariant, planConversion, type ModelJob, type ModelOutcome } from './plan';
 import { ProgressMeter, type ConversionProgress } from './progress';
 import { openStoredModel } from './stored-model';

@@ -12,6 +12,8 @@ export interface ConversionProgress {
   path: string | null;
   /** Seconds left at the rate so far; null until it can be estimated (first second). */
   secondsLeft: number | null;
+  /** An import's second stage: the int8 copy of what it wrote (where fp16 would not run). */
+  stage?: 'int8';
 }
 
 export class ProgressMeter {

@@ -7,9 +7,11 @@
  * the same file again goes on from them.
  */
 
+import type { Capabilities } from '../../shared/capabilities';
 import { GessoError, isAbortError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
 import { measuredRequirements } from '../../shared/measured-needs';
+import type { PackVariant } from '../../shared/pack-manifest';
 import { openModelDb } from '../../store/idb-kv';
 import {
   checkFreeId,
@@ -18,22 +20,27 @@ import {
   importSlot,
   installImported,
   removeStaleImports,
+  uninstallImported,
 } from '../../store/import-pack';
 import type { KV } from '../../store/kv';
 import { measureModels } from '../../store/measure-models';
 import { STORE_CHANNEL, type StoreEvent } from '../../store/protocol';
-import type { FileRecord } from '../../store/records';
+import type { FileRecord, PackRecord } from '../../store/records';
 import {
   StoredFileWriter,
   deviceFileUrl,
   idbPackTransaction,
+  removeOrphans,
+  removeOtherVariants,
   type PackTransaction,
 } from '../../store/variant-writer';
+import { convertVariant } from '../convert/convert-variant';
 import { ProgressMeter, type ConversionProgress } from '../convert/progress';
 import { applyLora, removeLora, type ApplyLoraArgs, type ApplyLoraResult } from './apply-lora';
 import { DEFAULT_TEMPLATE_BASE, templateFetcher } from './fetch-template';
 import { importCheckpoint, packIdOf, packNameOf, type TemplateFiles } from './import-checkpoint';
 import type { Family } from './template';
+import { importWeights, type ImportWeights } from './weights';
 
 export interface ImportModelArgs {
   file: File;
@@ -56,6 +63,9 @@ export interface ImportModelResult {
   ms: number;
   /** Files an earlier attempt had written and this one kept. */
   resumedFiles: number;
+  /** int8 where the fp16 pack would not run on this device (weights.ts), with why. */
+  weights: 'fp16' | 'int8';
+  int8Reason?: string;
 }
 
 export interface ImportDeps {
@@ -66,6 +76,8 @@ export interface ImportDeps {
   getTemplate?: (family: Family, width: 'full' | 'reduced') => Promise<TemplateFiles>;
   chunkSize?: number;
   now?: () => number;
+  /** fp16 or int8, from the measured fp16 pack and its weights' bytes (weights.ts); default fp16. */
+  chooseWeights?: (fp16: PackVariant, weightBytes: number) => ImportWeights;
 }
 
 export async function importModel(
@@ -115,11 +127,22 @@ export async function importModel(
       variant,
       deps.signal,
     );
+    const fp16 = { ...variant, requires: measuredRequirements(variant.requires, measured) };
+    const choice = deps.chooseWeights?.(
+      fp16,
+      measured.reduce((n, m) => n + m.weightBytes, 0),
+    ) ?? { weights: 'fp16' };
     const full = {
       ...manifest,
-      variants: [{ ...variant, requires: measuredRequirements(variant.requires, measured) }],
+      variants: [fp16],
+      imported: {
+        ...manifest.imported!,
+        weights: choice.weights,
+        ...(choice.weights === 'int8' ? { int8Reason: choice.reason } : {}),
+      },
     };
-    const record = await installImported(deps.transact, full, slot, files, measured);
+    let record = await installImported(deps.transact, full, slot, files, measured);
+    if (choice.weights === 'int8') record = await keepInt8Only(record, slot, deps, now);
     return {
       packId: record.id,
       name: record.manifest.name,
@@ -129,6 +152,9 @@ export async function importModel(
       bytes: record.installed!.bytes,
       ms: now() - started,
       resumedFiles: [...done.keys()].filter((p) => files.some((f) => f.path === p)).length,
+      ...(choice.weights === 'int8'
+        ? { weights: 'int8' as const, int8Reason: choice.reason }
+        : { weights: 'fp16' as const }),
     };
   } catch (error) {
     // Cancel and refusals leave nothing; a full disk frees what was written. A closed tab leaves the
@@ -136,6 +162,46 @@ export async function importModel(
     if (isAbortError(error) || !(error instanceof GessoError) || error.code !== 'network')
       await deleteImportSlot(kv, slot).catch(() => {});
     throw explain(error, name);
+  }
+}
+
+/**
+ * The import's second stage where fp16 would not run here: the int8 copy,
+ * made by the existing quantizer from the pack just written, then the fp16
+ * original removed. Anything that stops it removes the whole pack (nothing
+ * half-made stays: an fp16 pack this device cannot run is no use here).
+ */
+async function keepInt8Only(
+  record: PackRecord,
+  slot: string,
+  deps: ImportDeps,
+  now: () => number,
+): Promise<PackRecord> {
+  const { kv } = deps;
+  try {
+    const { variantId } = await convertVariant(
+      { packId: record.id },
+      {
+        kv,
+        transact: deps.transact,
+        signal: deps.signal,
+        chunkSize: deps.chunkSize,
+        now,
+        onProgress: (p) => deps.onProgress?.({ ...p, stage: 'int8' }),
+      },
+    );
+    await removeOtherVariants(deps.transact, record.id, variantId);
+    await removeOrphans(kv, record.id);
+    const kept = await kv.get<PackRecord>('packs', record.id);
+    if (!kept?.installed)
+      throw new GessoError(
+        'pack-missing',
+        `"${record.manifest.name}" was removed while importing.`,
+      );
+    return kept;
+  } catch (error) {
+    await uninstallImported(kv, record.id, slot).catch(() => {});
+    throw error;
   }
 }
 
@@ -157,14 +223,23 @@ function announce(packId: string): void {
   channel.close();
 }
 
-/** Bound to the browser's IndexedDB, for the engine worker. */
+/** Bound to the browser's IndexedDB, for the engine worker; int8 where this device's verdict says so. */
 export async function importStoredModel(
   args: ImportModelArgs,
   signal: AbortSignal,
   onProgress: (progress: ConversionProgress) => void,
+  capabilities?: () => Promise<Readonly<Capabilities>>,
 ): Promise<ImportModelResult> {
   const kv = await openModelDb();
-  const result = await importModel(args, { kv, transact: idbPackTransaction, signal, onProgress });
+  const caps = capabilities ? await capabilities().catch(() => null) : null;
+  const deviceMemory = (navigator as { deviceMemory?: number }).deviceMemory;
+  const result = await importModel(args, {
+    kv,
+    transact: idbPackTransaction,
+    signal,
+    onProgress,
+    chooseWeights: (fp16, weightBytes) => importWeights(fp16, weightBytes, caps, deviceMemory),
+  });
   announce(result.packId);
   return result;
 }

@@ -11,6 +11,9 @@ import type { Backend, PackManifest } from '../../shared/pack-manifest';
 import { catalog } from '../../store/catalog';
 import { listStoredPacks } from '../../store/packs';
 import { getGeneration } from '../create/useGeneration';
+import { DEMO_CHOICE, packIdArg } from '../create/model-choice';
+import { rememberedChoice } from '../create/useModelChoice';
+import { parseRoute } from './routes';
 import { wouldLoad } from '../../shared/fit';
 import { engineFor, getEngine, loadBackendPreference, markLoaded } from './engine';
 
@@ -54,8 +57,34 @@ export async function preloadPack(packId: string | undefined): Promise<void> {
   if (again === 'loading' || again === 'running') return;
   const engine = engineFor(packId);
   markLoaded(packId);
+  const start = performance.now();
   const info = await engine.call('loadPack', { packId, preference });
+  performance.measure('gesso: preload', { start });
   markLoaded(packId, info.packId);
+}
+
+/**
+ * The same, at the very start of a visit that opens on Create, before the
+ * page has read the store or rendered: the engine worker starts and loads
+ * the remembered pack while the page gets ready. The worker checks what the
+ * page would (installed, fits here) and gives up quietly otherwise; the Create
+ * screen's preloadPack then finds the pack loaded, or decides again.
+ */
+export function preloadAtOpen(): void {
+  if (parseRoute(location.hash) !== 'create') return;
+  const packId = packIdArg(rememberedChoice() ?? DEMO_CHOICE);
+  const engine = engineFor(packId);
+  markLoaded(packId);
+  const start = performance.now();
+  engine
+    .call('loadPack', { packId, preference: loadBackendPreference(), installedOnly: true })
+    .then((info) => {
+      performance.measure('gesso: preload at open', { start });
+      markLoaded(packId, info.packId);
+    })
+    .catch(() => {
+      // Not installed yet, or it cannot run here: nothing is loaded, nothing was downloaded.
+    });
 }
 
 /** The installed manifest of `packId` (undefined: the built-in demo pack), or null when it is not installed. */

@@ -195,7 +195,10 @@ async function generate(request: GenerationRequest): Promise<void> {
           })),
       },
     );
+    performance.measure('gesso: engine calls', { start: started });
+    const encoding = performance.now();
     const blob = await encodePng(output.image);
+    performance.measure('gesso: PNG', { start: encoding });
     const url = URL.createObjectURL(blob);
     const elapsedMs = performance.now() - started;
     setState((s) => ({

@@ -10,6 +10,7 @@
 import { useState } from 'preact/hooks';
 import { startEngine, type ConversionProgress, type ImportModelResult } from '../../engine';
 import { formatBytes, formatDuration } from '../../shared/format';
+import { importStageText, importedWeightsText } from './imported-weights';
 
 export const LCM_LORA_URL =
   'https://huggingface.co/latent-consistency/lcm-lora-sdv1-5/resolve/main/pytorch_lora_weights.safetensors';
@@ -48,7 +49,9 @@ type State =
 
 function progressText(p: ConversionProgress | null): string {
   if (!p) return 'Starting…';
-  const parts = [`${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)} read`];
+  const parts = [
+    `${importStageText(p.stage)}${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)} read`,
+  ];
   if (p.secondsLeft !== null) parts.push(`${formatDuration(p.secondsLeft)} left`);
   return parts.join(' · ');
 }
@@ -158,6 +161,9 @@ export function ImportModel() {
       {state.kind === 'done' && (
         <p role="status">
           Imported "{state.result.name}" ({formatBytes(state.result.bytes)}
+          {state.result.weights === 'int8'
+            ? `; ${importedWeightsText({ weights: 'int8', int8Reason: state.result.int8Reason })}`
+            : ''}
           {state.result.ignored ? `; ${state.result.ignored} unused keys ignored` : ''}).
         </p>
       )}

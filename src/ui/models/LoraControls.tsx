@@ -10,6 +10,7 @@ import { startEngine } from '../../engine';
 import { formatBytes } from '../../shared/format';
 import type { PackRecord } from '../../store/records';
 
+const BASE_VARIANT = 'fp16';
 const LORA_VARIANT = 'fp16-lora';
 
 function templateBase(): string {
@@ -25,6 +26,13 @@ export function LoraControls({ record, name }: { record: PackRecord | null; name
   const installed = record?.installed;
   if (!record || !installed?.manifest.imported) return null;
   const lora = installed.manifest.variants.find((v) => v.id === LORA_VARIANT);
+  if (!installed.manifest.variants.some((v) => v.id === BASE_VARIANT))
+    return (
+      <p class="pack-lora">
+        LoRAs are fused into a pack's fp16 weights, and this one keeps only int8 weights. To add a
+        LoRA, import the model file again on a device that runs it in fp16.
+      </p>
+    );
 
   const run = async (work: (call: ReturnType<typeof startEngine>['client']) => Promise<string>) => {
     setBusy(true);

@@ -8,6 +8,7 @@ import type { PackManifestInput } from '../../store/validate-manifest';
 import { checkedText, packStatus, progressText, sizeText, statusText } from './pack-status';
 import type { PackEntry } from './usePacks';
 import { MakeInt8Copy } from './MakeInt8Copy';
+import { importedWeightsText } from './imported-weights';
 import { LoraControls } from './LoraControls';
 
 export interface PackCardProps {
@@ -77,6 +78,8 @@ export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
     status.kind === 'failed' ||
     status.kind === 'waiting';
   const checkable = !!onCheck && record?.origin === 'user' && !!record.installed;
+  const imported = record?.installed?.manifest.imported;
+  const weights = imported ? importedWeightsText(imported) : null;
   return (
     <article class="pack" aria-label={name} data-status={status.kind}>
       <h2>{name}</h2>
@@ -103,6 +106,12 @@ export function PackCard({ entry, fit, onStarted, onCheck }: PackCardProps) {
               )}
               {licence.restricted ? ' (restricted)' : ''}. {licence.summary}
             </dd>
+          </div>
+        )}
+        {weights && (
+          <div>
+            <dt>Weights</dt>
+            <dd class="pack-weights">{weights}</dd>
           </div>
         )}
         <div>

@@ -12,10 +12,18 @@ describe('the runtime', () => {
     await session.release();
   });
 
-  it('uses one core fewer than the device has, up to 4, and 1 without isolation', () => {
+  it('gives a light pack one core fewer than the device has, up to 4, and 1 without isolation', () => {
     expect(wasmThreads(2, true)).toBe(1);
     expect(wasmThreads(8, true)).toBe(4);
     expect(wasmThreads(8, false)).toBe(1);
     expect(wasmThreads(1, true)).toBe(1);
+  });
+
+  it('gives a heavy pack every core, up to 4, and 1 without isolation', () => {
+    expect(wasmThreads(2, true, true)).toBe(2);
+    expect(wasmThreads(3, true, true)).toBe(3);
+    expect(wasmThreads(8, true, true)).toBe(4);
+    expect(wasmThreads(8, false, true)).toBe(1);
+    expect(wasmThreads(1, true, true)).toBe(1);
   });
 });

@@ -91,6 +91,8 @@ if (runStep) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (meta.type === 'int64')
       feeds[meta.name] = new ort.Tensor('int64', new BigInt64Array(n).fill(999n), shape);
+    else if (meta.type === 'int32')
+      feeds[meta.name] = new ort.Tensor('int32', new Int32Array(n).fill(999), shape);
     else if (meta.type === 'float32')
       feeds[meta.name] = new ort.Tensor('float32', Float32Array.from({ length: n }, random), shape);
     else throw new Error(`no feed for ${meta.name} (${meta.type})`);

@@ -8,6 +8,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { importModel, type ImportDeps } from '../../../../src/engine/import/service';
+import { importWeights, type ImportWeights } from '../../../../src/engine/import/weights';
+import type { PackVariant } from '../../../../src/shared/pack-manifest';
+import { deviceWith, GiB } from '../../../helpers/devices';
 import { Pipeline } from '../../../../src/engine/pipelines';
 import { MemoryKV, type KV, type Op } from '../../../../src/store/kv';
 import { openStoredPack } from '../../../../src/store/pack-reader';
@@ -59,6 +62,11 @@ async function snapshot(kv: KV) {
     packs: await kv.list<PackRecord>('packs', []),
     files: (await kv.list<FileRecord>('files', [])).map((f) => `${f.slot}/${f.path}`),
   };
+}
+
+/** A device with no WebGPU whose memory holds the measured fp16 pack once, not widened to float32. */
+function cpuDeviceJustShortOfFp16(fp16: PackVariant, weightBytes: number): ImportWeights {
+  return importWeights(fp16, weightBytes, deviceWith(null), (2 * fp16.requires.memoryBytes) / GiB);
 }
 
 describe('importing into the model store', () => {
@@ -177,4 +185,72 @@ describe('importing into the model store', () => {
       expect((await kv.get<PackRecord>('packs', 'imported-b'))!.installed).not.toBeNull();
     },
   );
+  it(
+    'writes int8 through the quantizer where fp16 would not run here, keeps only that, and says so',
+    SLOW,
+    async () => {
+      const kv = new MemoryKV();
+      const stages = new Set<string>();
+      const result = await importModel(
+        { file: await picked('small-device.safetensors') },
+        deps(kv, {
+          chooseWeights: cpuDeviceJustShortOfFp16,
+          onProgress: (p) => stages.add(p.stage ?? 'import'),
+        }),
+      );
+      expect(result.weights).toBe('int8');
+      expect(result.int8Reason).toMatch(/GB in all/);
+      expect([...stages]).toEqual(['import', 'int8']);
+      const pack = (await kv.get<PackRecord>('packs', 'imported-small-device'))!;
+      const manifest = pack.installed!.manifest;
+      expect(manifest.imported).toMatchObject({ weights: 'int8', int8Reason: result.int8Reason });
+      expect(manifest.variants.map((v) => v.id)).toEqual(['fp16-int8-device']);
+      expect(manifest.variants[0]!.requires.weights).toBe('int8');
+      // the fp16 UNet is gone: only what the int8 variant reads is kept
+      const paths = manifest.files.map((f) => f.path);
+      expect(paths).not.toContain('unet/model.onnx_data');
+      expect(manifestFaults(manifest)).toEqual([]);
+      const stored = (await kv.list<FileRecord>('files', [pack.installed!.slot])).map(
+        (f) => f.path,
+      );
+      expect(stored.sort()).toEqual([...paths].sort());
+      const source = await openStoredPack('imported-small-device', kv);
+      const pipeline = await Pipeline.load(source, {
+        factory: nodeFactory,
+        variant: source.manifest.variants[0]!,
+      });
+      try {
+        const out = await pipeline.generate({
+          prompt: 'a boat',
+          seed: 1,
+          steps: 2,
+          width: 128,
+          height: 128,
+          preview: false,
+        });
+        expect(out.image.width).toBe(128);
+      } finally {
+        await pipeline.release();
+      }
+    },
+  );
+
+  it('Cancel while making the int8 weights keeps nothing', SLOW, async () => {
+    const kv = new MemoryKV();
+    await kv.put('packs', 'demo', OTHER);
+    const controller = new AbortController();
+    await expect(
+      importModel(
+        { file: await picked('cancelled.safetensors') },
+        deps(kv, {
+          signal: controller.signal,
+          chooseWeights: cpuDeviceJustShortOfFp16,
+          onProgress: (p) => {
+            if (p.stage === 'int8' && p.bytesDone > 0) controller.abort();
+          },
+        }),
+      ),
+    ).rejects.toThrow(/Cancelled. Nothing was kept/);
+    expect(await snapshot(kv)).toEqual({ packs: [OTHER], files: [] });
+  });
 });
