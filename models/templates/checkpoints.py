@@ -4,7 +4,8 @@ shape-true architectures with seeded random weights, plus PyTorch and numpy
 reference results computed from those files by their original key names.
 
   checkpoint --family sd15 --width reduced --layout ldm|diffusers --dtype F16|F32|BF16 --init default|distinct OUT
-  lora --family sd15 --width reduced --format kohya|ldm-kohya|peft --rank 4 [--conv] [--no-alpha] OUT
+  lora --family sd15 --width reduced --format kohya|ldm-kohya|peft --rank 4 [--conv] [--no-alpha]
+       [--targets all|transformer|attention] OUT
   fused --checkpoint CKPT --lora LORA --strength S --family sd15 OUT_DIR    (numpy W + s*(alpha/r)*up@down:
         index.json {diffusers key: [first value, count]} and values.f32)
   unet-ref --checkpoint CKPT --family sd15 --width reduced OUT_DIR          (PyTorch UNet output from the ldm keys)
@@ -152,11 +153,23 @@ def kohya_name(c, family, module, ldm):
     return "lora_te_" + diff.replace(".", "_")
 
 
+def lora_wanted(c, module, targets):
+    """all: every linear and conv; transformer: kohya's default (the UNet's transformer
+    blocks with proj_in/proj_out, every text-encoder linear); attention: q, k, v and out only."""
+    if targets == "all":
+        return True
+    if targets == "transformer":
+        return c == "text_encoder" or ".attentions." in "." + module
+    return bool(re.search(r"\.(attn[12]\.to_(q|k|v|out\.0)|self_attn\.(q|k|v|out)_proj)$", module))
+
+
 def lora(a):
     g = torch.Generator().manual_seed(a.seed)
     tensors = []
     for c, module, shape in lora_targets(a.family, a.width):
         if len(shape) == 4 and shape[2] == 3 and not a.conv:
+            continue
+        if not lora_wanted(c, module, a.targets):
             continue
         r = a.rank
         down_shape = [r, shape[1]] + ([shape[2], shape[3]] if len(shape) == 4 else [])
@@ -285,6 +298,7 @@ def main():
     lo.add_argument("--seed", type=int, default=3)
     lo.add_argument("--conv", action="store_true")
     lo.add_argument("--no-alpha", action="store_true")
+    lo.add_argument("--targets", choices=("all", "transformer", "attention"), default="all")
     lo.add_argument("out")
     f = sub.add_parser("fused")
     f.add_argument("--checkpoint", required=True)

@@ -29,9 +29,9 @@ import { DEFAULT_TEMPLATE_BASE, templateFetcher } from './fetch-template';
 import type { TemplateFiles } from './import-checkpoint';
 import { fuseLoras, planLora } from './lora';
 import { relocateGraph, type Move } from './relocate';
-import { halfToFloat, readSafetensorsHeader } from './safetensors';
-import { encodeForTemplate } from './tensor';
-import { PACK_PATHS, type Family, type TemplateEntry } from './template';
+import { bytesOfHalves, floatsToHalves, halvesOf, halvesToFloats } from './kernels';
+import { readSafetensorsHeader } from './safetensors';
+import { PACK_PATHS, type Family } from './template';
 
 export const BASE_VARIANT = 'fp16';
 export const LORA_VARIANT = 'fp16-lora';
@@ -61,19 +61,6 @@ export interface LoraDeps {
   signal?: AbortSignal;
   getTemplate?: (family: Family, width: 'full' | 'reduced') => Promise<TemplateFiles>;
   now?: () => number;
-}
-
-/** The fp16 values of `entry` in the installed data file, in diffusers order. */
-function storedValues(bytes: Uint8Array, entry: TemplateEntry): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const raw = new Float32Array(bytes.byteLength / 2);
-  for (let i = 0; i < raw.length; i++) raw[i] = halfToFloat(view.getUint16(i * 2, true));
-  if (!entry.transpose) return raw;
-  const [rows, cols] = entry.shape as [number, number];
-  const out = new Float32Array(raw.length);
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) out[r * cols + c] = raw[c * rows + r]!;
-  return out;
 }
 
 function aborted(signal?: AbortSignal): void {
@@ -137,12 +124,12 @@ export async function applyLora(args: ApplyLoraArgs, deps: LoraDeps): Promise<Ap
       let at = 0;
       for (const entry of touched) {
         aborted(deps.signal);
-        const values = storedValues(
-          await reader.read(entry.offset, entry.length, deps.signal),
-          entry,
+        // fused as stored ([in, out] for MatMul weights): no transposes of the weight
+        const values = halvesToFloats(
+          halvesOf(await reader.read(entry.offset, entry.length, deps.signal)),
         );
-        await fuseLoras(values, entry, [lora]);
-        await data.write(encodeForTemplate(values, entry));
+        await fuseLoras(values, entry, [lora], 'stored');
+        await data.write(bytesOfHalves(floatsToHalves(values)));
         moves.set(entry.onnx, {
           location: dataPath.slice(dataPath.indexOf('/') + 1),
           offset: at,

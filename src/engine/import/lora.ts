@@ -8,6 +8,7 @@
  */
 
 import { GessoError } from '../../shared/errors';
+import { addLowRank, transpose } from './kernels';
 import {
   floatsOf,
   readTensorBytes,
@@ -127,56 +128,32 @@ export async function planLora(
   return { name, file, strength, modules, ignored };
 }
 
-/** Adds each LoRA's update to `values` (the weight in diffusers order), in place. */
+/**
+ * Adds each LoRA's update to `values`, in place: the weight in diffusers
+ * order, or (`stored`) as the template stores it, [in, out] for a MatMul
+ * weight; the update is then down^T @ up^T, so only the small factors are
+ * transposed, never the weight.
+ */
 export async function fuseLoras(
   values: Float32Array,
   entry: TemplateEntry,
   loras: readonly LoraPlan[],
+  order: 'diffusers' | 'stored' = 'diffusers',
 ): Promise<void> {
   for (const lora of loras) {
     const module = lora.modules.get(entry.diffusers);
     if (!module || lora.strength === 0) continue;
-    const down = floatsOf(
-      await readTensorBytes(lora.file, module.down),
-      module.down.dtype,
-      `${lora.name}: ${module.key}`,
-    );
-    const up = floatsOf(
-      await readTensorBytes(lora.file, module.up),
-      module.up.dtype,
-      `${lora.name}: ${module.key}`,
-    );
-    addLowRank(
-      values,
-      up,
-      down,
-      module.rank,
-      entry.shape[0]!,
-      Math.fround(lora.strength * (module.alpha / module.rank)),
-    );
-  }
-}
-
-/** values[o, k] += scale * sum_r up[o, r] * down[r, k]; float32 arithmetic. */
-export function addLowRank(
-  values: Float32Array,
-  up: Float32Array,
-  down: Float32Array,
-  rank: number,
-  out: number,
-  scale: number,
-): void {
-  const inner = values.length / out;
-  const row = new Float32Array(inner);
-  for (let o = 0; o < out; o++) {
-    row.fill(0);
-    for (let r = 0; r < rank; r++) {
-      const u = up[o * rank + r]!;
-      if (u === 0) continue;
-      const base = r * inner;
-      for (let k = 0; k < inner; k++) row[k] = row[k]! + u * down[base + k]!;
-    }
-    const at = o * inner;
-    for (let k = 0; k < inner; k++) values[at + k] = values[at + k]! + scale * row[k]!;
+    const what = `${lora.name}: ${module.key}`;
+    const down = floatsOf(await readTensorBytes(lora.file, module.down), module.down.dtype, what);
+    const up = floatsOf(await readTensorBytes(lora.file, module.up), module.up.dtype, what);
+    const scale = Math.fround(lora.strength * (module.alpha / module.rank));
+    const out = entry.shape[0]!;
+    const { rank } = module;
+    if (order === 'stored' && entry.transpose) {
+      const inner = values.length / out;
+      const downT = transpose(down, rank, inner, new Float32Array(down.length));
+      const upT = transpose(up, out, rank, new Float32Array(up.length));
+      addLowRank(values, downT, upT, rank, inner, scale);
+    } else addLowRank(values, up, down, rank, out, scale);
   }
 }

@@ -7,6 +7,7 @@
 
 import { GessoError } from '../../shared/errors';
 import { float16ToFloat32 } from '../../shared/onnx/quantize';
+import { halvesOf, halvesToFloats } from './kernels';
 
 export type SafetensorsDtype =
   'F16' | 'F32' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -190,8 +191,7 @@ export function floatsOf(bytes: Uint8Array, dtype: SafetensorsDtype, what: strin
     out = new Float32Array(bytes.byteLength / 8);
     for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
   } else if (dtype === 'F16') {
-    out = new Float32Array(bytes.byteLength / 2);
-    for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+    out = halvesToFloats(halvesOf(bytes));
   } else if (dtype === 'BF16') {
     out = new Float32Array(bytes.byteLength / 2);
     for (let i = 0; i < out.length; i++) {

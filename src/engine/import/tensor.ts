@@ -7,7 +7,7 @@
  */
 
 import { GessoError } from '../../shared/errors';
-import { float32ToFloat16 } from '../../shared/onnx/quantize';
+import { bytesOfHalves, floatsToHalves, transpose } from './kernels';
 import type { TemplateEntry } from './template';
 
 const FLOAT16 = 10;
@@ -35,29 +35,28 @@ export function diffusersValues(
 
 /** The bytes the data file holds for `entry`, from its diffusers-ordered values. */
 export function encodeForTemplate(values: Float32Array, entry: TemplateEntry): Uint8Array {
-  let ordered = values;
-  if (entry.transpose) {
-    const [rows, cols] = entry.shape as [number, number];
-    ordered = new Float32Array(values.length);
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cols; c++) ordered[c * rows + r] = values[r * cols + c]!;
-  }
-  const out = new Uint8Array(entry.length);
-  const view = new DataView(out.buffer);
+  const [rows, cols] = entry.shape as [number, number];
   if (entry.dataType === FLOAT16) {
-    if (ordered.length * 2 !== entry.length) throw sizeMismatch(entry);
-    for (let i = 0; i < ordered.length; i++)
-      view.setUint16(i * 2, float32ToFloat16(ordered[i]!), true);
+    if (values.length * 2 !== entry.length) throw sizeMismatch(entry);
+    const halves = floatsToHalves(values);
+    return bytesOfHalves(
+      entry.transpose ? transpose(halves, rows, cols, new Uint16Array(halves.length)) : halves,
+    );
   } else if (entry.dataType === FLOAT) {
-    if (ordered.length * 4 !== entry.length) throw sizeMismatch(entry);
+    if (values.length * 4 !== entry.length) throw sizeMismatch(entry);
+    const ordered = entry.transpose
+      ? transpose(values, rows, cols, new Float32Array(values.length))
+      : values;
+    const out = new Uint8Array(entry.length);
+    const view = new DataView(out.buffer);
     for (let i = 0; i < ordered.length; i++) view.setFloat32(i * 4, ordered[i]!, true);
+    return out;
   } else {
     throw new GessoError(
       'internal',
       `${entry.onnx}: template data type ${entry.dataType} is not a float.`,
     );
   }
-  return out;
 }
 
 function sizeMismatch(entry: TemplateEntry): GessoError {
@@ -87,8 +86,7 @@ export function halfBytesForTemplate(
   const out = new Uint16Array(n);
   if (entry.transpose) {
     const [rows, cols] = entry.shape as [number, number];
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+    transpose(values, rows, cols, out);
   } else out.set(values);
   return new Uint8Array(out.buffer);
 }
