@@ -9,7 +9,12 @@ import { PackSlot } from './pack-slot';
 import { serve, Transfer } from '../shared/rpc/host';
 import { loadRuntime } from './ort-runtime';
 import { convertStoredVariant, removeStoredVariants } from './convert/service';
-import { applyStoredLora, importStoredModel, removeStoredLora } from './import/service';
+import {
+  applyStoredLora,
+  importStoredModel,
+  inspectModelFile,
+  removeStoredLora,
+} from './import/service';
 
 let capabilities: Promise<Readonly<Capabilities>> | null = null;
 const detectOnce = () => (capabilities ??= detectCapabilities());
@@ -87,6 +92,8 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   convertVariant: (args, { signal, progress }) => convertStoredVariant(args, signal, progress),
 
   removeVariants: (args) => removeStoredVariants(args),
+
+  inspectModel: (args) => inspectModelFile(args),
 
   importModel: (args, { signal, progress }) =>
     importStoredModel(args, signal, progress, detectOnce),

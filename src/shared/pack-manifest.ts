@@ -21,6 +21,8 @@ export interface SchedulerConfig {
   betaSchedule: 'scaled_linear' | 'linear';
   originalSteps?: number;
   timestepScaling?: number;
+  /** What the UNet predicts: the noise (default), or v (SD 2.x 768 models). */
+  prediction?: 'epsilon' | 'v';
 }
 
 export interface TokenizerConfig {

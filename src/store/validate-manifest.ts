@@ -155,6 +155,8 @@ export function manifestFaults(value: unknown): string[] {
       optional: true,
     });
     c.num(scheduler, 'timestepScaling', 'scheduler.timestepScaling', { optional: true });
+    if (scheduler.prediction !== undefined)
+      c.oneOf(scheduler, 'prediction', 'scheduler.prediction', ['epsilon', 'v']);
   }
   if (value.guidanceEmbedding !== undefined) {
     const g = c.obj(value, 'guidanceEmbedding', 'guidanceEmbedding');

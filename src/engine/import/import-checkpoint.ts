@@ -85,11 +85,6 @@ export async function importCheckpoint(
       'does-not-fit',
       `"${source.name}" is an SD 2.x model that does not say whether it predicts noise (epsilon) or v; choose one and import again.`,
     );
-  if (prediction === 'v')
-    throw new GessoError(
-      'does-not-fit',
-      `"${source.name}" is a v-prediction SD 2.x model; Gesso's samplers run noise-predicting (epsilon) models only, so it was not imported. Nothing was changed.`,
-    );
   if (options.lcmLora && detected.family !== 'sd15')
     throw new GessoError(
       'does-not-fit',
@@ -136,6 +131,7 @@ export async function importCheckpoint(
     files,
     Boolean(options.lcmLora),
     loras,
+    prediction,
   );
   return { manifest, files, detected, plan, loras };
 }
@@ -147,6 +143,7 @@ function importedManifest(
   files: PackFile[],
   lcm: boolean,
   loras: LoraPlan[],
+  prediction: 'epsilon' | 'v',
 ): PackManifest {
   const sd15 = detected.family === 'sd15';
   const models = files.filter((f) => !f.path.startsWith('tokenizer/'));
@@ -177,6 +174,7 @@ function importedManifest(
           betaSchedule: 'scaled_linear',
           originalSteps: 50,
           timestepScaling: 10,
+          prediction,
         }
       : {
           kind: 'euler-ancestral-trailing',
@@ -184,6 +182,7 @@ function importedManifest(
           betaStart: 0.00085,
           betaEnd: 0.012,
           betaSchedule: 'scaled_linear',
+          prediction,
         },
     tokenizer: {
       kind: 'clip-bpe',

@@ -38,7 +38,13 @@ import { convertVariant } from '../convert/convert-variant';
 import { ProgressMeter, type ConversionProgress } from '../convert/progress';
 import { applyLora, removeLora, type ApplyLoraArgs, type ApplyLoraResult } from './apply-lora';
 import { DEFAULT_TEMPLATE_BASE, templateFetcher } from './fetch-template';
-import { importCheckpoint, packIdOf, packNameOf, type TemplateFiles } from './import-checkpoint';
+import {
+  importCheckpoint,
+  inspectCheckpoint,
+  packIdOf,
+  packNameOf,
+  type TemplateFiles,
+} from './import-checkpoint';
 import type { Family } from './template';
 import { importWeights, type ImportWeights } from './weights';
 
@@ -50,6 +56,19 @@ export interface ImportModelArgs {
   prediction?: 'epsilon' | 'v';
   /** Where the templates are served (default: beside the app). */
   templateBase?: string;
+}
+
+/** What a picked file's header says, before importing (the form asks what it does not say). */
+export interface InspectModelResult {
+  family: Family;
+  /** Null: an SD 2.x file whose metadata does not say (the person chooses). */
+  prediction: 'epsilon' | 'v' | null;
+}
+
+/** Reads the picked file's header only; a file Gesso cannot import is refused with its sentence. */
+export async function inspectModelFile(args: { file: File }): Promise<InspectModelResult> {
+  const { detected } = await inspectCheckpoint({ file: args.file, name: args.file.name });
+  return { family: detected.family, prediction: detected.prediction };
 }
 
 export interface ImportModelResult {

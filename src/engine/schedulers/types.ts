@@ -8,9 +8,10 @@ export interface StepResult {
 }
 
 /**
- * Step i written as a linear form in the latents `x`, the noise prediction
- * `eps` and fresh noise `z` (every rule Gesso runs is one), so the step can
- * run where the latents are, as a tiny graph on the GPU (pipelines/device-step.ts):
+ * Step i written as a linear form in the latents `x`, the UNet's prediction
+ * `eps` (the noise, or v for a v-prediction pack: prediction.ts folds it in)
+ * and fresh noise `z` (every rule Gesso runs is one), so the step can run
+ * where the latents are, as a tiny graph on the GPU (pipelines/device-step.ts):
  *   next = nextX x + nextEps eps + nextNoise z,  denoised = denoisedX x + denoisedEps eps.
  */
 export interface StepForm {

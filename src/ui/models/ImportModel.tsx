@@ -7,10 +7,21 @@
  * `gesso.importTemplates`, `gesso.lcmLoraUrl`).
  */
 
-import { useState } from 'preact/hooks';
-import { startEngine, type ConversionProgress, type ImportModelResult } from '../../engine';
+import { useRef, useState } from 'preact/hooks';
+import {
+  startEngine,
+  type ConversionProgress,
+  type ImportModelResult,
+  type InspectModelResult,
+} from '../../engine';
 import { formatBytes, formatDuration } from '../../shared/format';
 import { importStageText, importedWeightsText } from './imported-weights';
+import {
+  PREDICTION_CHOICES,
+  importQuestions,
+  predictionToSend,
+  type Prediction,
+} from './import-questions';
 
 export const LCM_LORA_URL =
   'https://huggingface.co/latent-consistency/lcm-lora-sdv1-5/resolve/main/pytorch_lora_weights.safetensors';
@@ -56,15 +67,52 @@ function progressText(p: ConversionProgress | null): string {
   return parts.join(' · ');
 }
 
+/** The picked file's header as the engine reads it (in a worker of its own, ended after). */
+async function inspect(file: File): Promise<InspectModelResult> {
+  const engine = startEngine();
+  try {
+    return await engine.client.call('inspectModel', { file });
+  } finally {
+    engine.terminate();
+  }
+}
+
 export function ImportModel() {
-  const [file, setFile] = useState<File | null>(null);
+  const [file, setPicked] = useState<File | null>(null);
+  const [inspected, setInspected] = useState<InspectModelResult | null>(null);
+  const [chosen, setChosen] = useState<Prediction | null>(null);
   const [lora, setLora] = useState<File | null>(null);
   const [state, setState] = useState<State>({ kind: 'idle' });
   const [loraNote, setLoraNote] = useState<string | null>(null);
   const running = state.kind === 'running';
+  const questions = importQuestions(inspected);
+  const prediction = predictionToSend(inspected, chosen);
+
+  const latest = useRef<File | null>(null);
+
+  const setFile = (picked: File | null) => {
+    latest.current = picked;
+    setPicked(picked);
+    setInspected(null);
+    setChosen(null);
+    setState({ kind: 'idle' });
+    if (!picked) return;
+    inspect(picked).then(
+      (result) => {
+        if (latest.current === picked) setInspected(result);
+      },
+      (error: unknown) => {
+        if (latest.current === picked)
+          setState({
+            kind: 'failed',
+            message: error instanceof Error ? error.message : String(error),
+          });
+      },
+    );
+  };
 
   const start = () => {
-    if (!file) return;
+    if (!file || !inspected || prediction === null) return;
     const controller = new AbortController();
     const engine = startEngine();
     const update = (progress: ConversionProgress | null) =>
@@ -73,7 +121,12 @@ export function ImportModel() {
     void engine.client
       .call(
         'importModel',
-        { file, ...(lora ? { lcmLora: lora } : {}), templateBase: templateBase() },
+        {
+          file,
+          ...(lora && questions.offerLcmLora ? { lcmLora: lora } : {}),
+          ...(prediction ? { prediction } : {}),
+          templateBase: templateBase(),
+        },
         { signal: controller.signal, onProgress: update },
       )
       .then(
@@ -129,20 +182,51 @@ export function ImportModel() {
         </label>
         <p class="import-hint">{file ? `Picked: ${file.name}` : 'Or drop the file here.'}</p>
       </div>
+      {questions.askPrediction && (
+        <fieldset class="import-prediction">
+          <legend>Prediction type</legend>
+          <p class="import-hint">
+            This SD 2.x file does not say what its model predicts. Its download page usually does:
+            "base" models (512 pixels) predict epsilon, "768" models predict v.
+          </p>
+          {PREDICTION_CHOICES.map((choice) => (
+            <label key={choice.value}>
+              <input
+                type="radio"
+                name="import-prediction"
+                value={choice.value}
+                checked={chosen === choice.value}
+                disabled={running}
+                onChange={() => setChosen(choice.value)}
+              />
+              {choice.label}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {questions.lcmNote && <p class="import-hint">{questions.lcmNote}</p>}
       <label>
         LCM-LoRA file
         <input
           type="file"
           accept=".safetensors"
-          disabled={running}
+          disabled={running || !questions.offerLcmLora}
           onChange={(e) => setLora((e.currentTarget as HTMLInputElement).files?.[0] ?? null)}
         />
       </label>
-      <button type="button" disabled={running} onClick={() => void download()}>
+      <button
+        type="button"
+        disabled={running || !questions.offerLcmLora}
+        onClick={() => void download()}
+      >
         Download LCM-LoRA
       </button>
       {loraNote && <p class="import-hint">{loraNote}</p>}
-      <button type="button" disabled={!file || running} onClick={start}>
+      <button
+        type="button"
+        disabled={!file || !inspected || prediction === null || running}
+        onClick={start}
+      >
         Import
       </button>
       {state.kind === 'running' && (

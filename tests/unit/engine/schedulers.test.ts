@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SchedulerConfig } from '../../../src/shared/pack-manifest';
+import { createScheduler } from '../../../src/engine/schedulers';
 import { alphasCumprod, sigmaOf } from '../../../src/engine/schedulers/alphas';
 import {
   createEulerAncestralScheduler,
@@ -150,6 +151,12 @@ describe('a step as a linear form (what the GPU step graph computes)', () => {
     ['Euler ancestral, img2img', createEulerAncestralScheduler(TURBO, { steps: 4, strength: 0.5 })],
     ['LCM, 4 steps', createLcmScheduler(LCM, { steps: 4 })],
     ['LCM, img2img', createLcmScheduler(LCM, { steps: 4, strength: 0.6 })],
+    ['Euler ancestral, v-prediction', createScheduler({ ...TURBO, prediction: 'v' }, { steps: 4 })],
+    [
+      'Euler ancestral, v-prediction, img2img',
+      createScheduler({ ...TURBO, prediction: 'v' }, { steps: 4, strength: 0.5 }),
+    ],
+    ['LCM, v-prediction', createScheduler({ ...LCM, prediction: 'v' }, { steps: 4 })],
   ] as const;
 
   it.each(cases)('%s: gives step()’s latents, estimate and noise draws', (_, scheduler) => {
