@@ -48,7 +48,10 @@ export interface LoadPackArgs {
   preference?: BackendPreference;
   /** A variant id; default: the pack's default variant if it fits, else the first that fits. */
   variantId?: string;
-  /** Skip the throwaway image after loading (warm-up.ts); for measuring a load alone. Default false. */
+  /**
+   * No throwaway image after loading (warm-up.ts), and one under way from an
+   * earlier load stops: a run comes next (or a load is measured alone). Default false.
+   */
   noWarmUp?: boolean;
   /**
    * Threads for onnxruntime's wasm build instead of the device's rule

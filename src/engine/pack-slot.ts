@@ -48,7 +48,11 @@ export class PackSlot {
     const caps = await this.capabilities();
     const choice = chooseBackend(caps, args.preference ?? 'auto');
     const key = JSON.stringify([args.packId ?? null, choice.backend, args.variantId ?? null]);
-    if (this.loaded?.key === key) return this.loaded.info;
+    if (this.loaded?.key === key) {
+      // A run comes next: the throwaway image would only hold it up.
+      if (args.noWarmUp) await this.stopWarming();
+      return this.loaded.info;
+    }
     await this.unload();
     const phases: Record<string, number> = {};
     const weightsFromDisk: Record<string, number> = {};

@@ -138,7 +138,8 @@ async function generate(request: GenerationRequest): Promise<void> {
       };
     const pack = await engine.call(
       'loadPack',
-      { packId: request.packId, preference: loadBackendPreference() },
+      // The run itself is the warm-up: the engine skips (or stops) its throwaway image.
+      { packId: request.packId, preference: loadBackendPreference(), noWarmUp: true },
       {
         signal,
         onProgress: (p) =>

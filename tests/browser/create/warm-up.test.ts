@@ -142,6 +142,21 @@ describe('loading the chosen pack while the person types', () => {
     await page.close();
   }, 120_000);
 
+  it('stops the warm-up when the person presses Generate', async () => {
+    const { page, workers } = await openCreateWith(slow.id);
+    const loaded = await loadedWorker(workers);
+    expect(await look(loaded)).not.toContain('gesso load: warm-up');
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('red heart');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page
+      .getByRole('img', { name: 'Generated image: red heart', exact: true })
+      .waitFor({ timeout: 60_000 });
+    const measures = await look(loaded);
+    expect(measures).toContain('gesso generate');
+    expect(measures).not.toContain('gesso load: warm-up');
+    await page.close();
+  }, 120_000);
+
   it('loads nothing for a pack that cannot run here, keeping the pack already loaded', async () => {
     // The select's value for the built-in pack is ''.
     const { page, workers } = await openCreateWith('');
