@@ -422,7 +422,9 @@ function packPath(which: 'sd-turbo' | 'lcm'): void {
         expect(host.log.length).toBe(requests);
         expect(info.backend).toBe('wasm');
         expect([run.width, run.height]).toEqual([512, 512]);
-        expect(run.distinctRed).toBeGreaterThan(50);
+        // Not one flat colour. The default on wasm is Fast decode, whose random TAESD weights give a
+        // flatter picture than the VAE's (21 distinct reds measured, against over 50).
+        expect(run.distinctRed).toBeGreaterThan(8);
       }),
       65 * MINUTE,
     );
