@@ -93,10 +93,11 @@ export function realSizeMount() {
 
 /** The packs of one width in the cache: `{ name, dir }` of those built, and the names missing. */
 export function realSizePacks(width) {
-  const all = ['sd-turbo', 'lcm'].map((p) => ({
-    name: `${p}-${width}`,
-    dir: resolve(cacheRoot(), `${p}-${width}`),
-  }));
+  // At full size the fp16 packs are refused on wasm (the row says why); their int8 copies are what runs.
+  const names = ['sd-turbo', 'lcm'].flatMap((p) =>
+    width === 'full' ? [`${p}-full`, `${p}-full-int8-ext`] : [`${p}-${width}`],
+  );
+  const all = names.map((name) => ({ name, dir: resolve(cacheRoot(), name) }));
   return {
     found: all.filter((p) => existsSync(join(p.dir, 'manifest.json'))),
     missing: all.filter((p) => !existsSync(join(p.dir, 'manifest.json'))).map((p) => p.name),
@@ -371,7 +372,10 @@ export async function benchRealSize({
     : realSizePacks(width);
   if (missing.length)
     log(
-      `Not built (skipped): ${missing.join(', ')}. Build: /usr/bin/python3 models/realsize/build.py --pack all --width ${width}`,
+      `Not built (skipped): ${missing.join(', ')}. Build: /usr/bin/python3 models/realsize/build.py --pack all --width ${width}` +
+        (width === 'full'
+          ? `; the int8 copies: /usr/bin/python3 models/realsize/int8_copy.py <cache>/<pack>-full <cache>/<pack>-full-int8-ext --layout external`
+          : ''),
     );
   for (const pack of found) {
     const manifest = JSON.parse(readFileSync(join(pack.dir, 'manifest.json'), 'utf8'));

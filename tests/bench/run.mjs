@@ -25,7 +25,9 @@
  * pack served as the demo pack's URL, load with its phases, text encoder,
  * UNet step, decode and total of 1-step images, peak memory of all Chromium
  * processes) beside onnxruntime-node (tests/bench/real-size-native.mjs), one
- * table per pack. With it: --width reduced|full (default reduced),
+ * table per pack. With it: --width reduced|full (default reduced; full also
+ * benches the int8 copies models/realsize/int8_copy.py --layout external makes,
+ * <pack>-full-int8-ext, which is what runs on wasm at full size),
  * --sizes 512,256 (default), --repeats N (default 2 here),
  * --native stages|pipeline|none (default stages; pipeline, all 4 models in
  * one process, for full width), --pack-dir DIR[,DIR] (bench these pack
