@@ -60,12 +60,30 @@ describe.skipIf(!CHECKPOINT)('a full-size SD 1.5 checkpoint imported in Chromium
     await new Promise((r) => setTimeout(r, 3000)); // settle before sampling the idle level
     const stop = sampleBrowserMemory();
     const started = Date.now();
+    // when the int8 stage starts, where this device gets int8 (weights.ts), and its own memory peak
+    let stopInt8: (() => { peak: number }) | null = null;
+    const int8At = page
+      .getByText(/Making the int8 weights/)
+      .first()
+      .waitFor({ timeout: 1_800_000 })
+      .then(
+        () => {
+          stopInt8 = sampleBrowserMemory();
+          return Date.now();
+        },
+        () => null,
+      );
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page
       .getByRole('status')
       .filter({ hasText: /^Imported/ })
       .waitFor({ timeout: 1_800_000 });
-    const seconds = (Date.now() - started) / 1000;
+    const doneAt = Date.now();
+    const seconds = (doneAt - started) / 1000;
+    const int8Started = await Promise.race([
+      int8At,
+      new Promise<null>((r) => setTimeout(r, 50, null)),
+    ]);
     const memory = stop();
     const name = CHECKPOINT!
       .split('/')
@@ -76,8 +94,13 @@ describe.skipIf(!CHECKPOINT)('a full-size SD 1.5 checkpoint imported in Chromium
       `imported-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
     );
     expect(record?.installed).toBeTruthy();
+    const weights = record!.installed!.manifest.imported?.weights ?? 'fp16';
+    const stages =
+      int8Started === null
+        ? ''
+        : ` (fp16 written and measured in ${((int8Started - started) / 1000).toFixed(1)} s, int8 copy ${((doneAt - int8Started) / 1000).toFixed(1)} s, its peak +${MB(stopInt8!().peak - memory.start)})`;
     console.log(
-      `full-size import of ${MB(statSync(CHECKPOINT!).size)}${LORA ? ' with an LCM-LoRA' : ''}: ${seconds.toFixed(1)} s, ` +
+      `full-size import of ${MB(statSync(CHECKPOINT!).size)}${LORA ? ' with an LCM-LoRA' : ''} into ${weights}: ${seconds.toFixed(1)} s${stages}, ` +
         `pack ${MB(record!.installed!.bytes)}, browser memory idle ${MB(memory.start)}, peak ${MB(memory.peak)} (+${MB(memory.peak - memory.start)})`,
     );
     if (!APPLY) return;
