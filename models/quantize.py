@@ -3,13 +3,18 @@
 Every float initializer used as a MatMul/Gemm/Conv weight (or a Gather
 table, e.g. token embeddings) with at least MIN_ELEMENTS entries is stored
 as int8 with per-output-channel symmetric float32 scales and dequantized in
-the graph by DequantizeLinear(axis=channel) (then Cast back to float16 for
-float16 weights); compute stays in the model's own float type.
+the graph by DequantizeLinear(axis=channel) to float32.
+The copy computes in float32: every other float16 of the graph is made
+float32 (widen_graph: tensors widened exactly, Cast targets, value types).
+onnxruntime's CPU/wasm kernels have no float16 Conv/MatMul and cast around
+each one: float32 compute took 1.28 GB of wasm heap for an SD-Turbo UNet
+step at 64x64 latents where float16 took 2.10 GB, in the same time, and it
+runs on WebGPU without shader-f16. A float32 model is unchanged by it.
 A table used only by Gather (axis 0) is not dequantized whole: each Gather
 takes the int8 rows and their scales (stored [rows, 1, ...]) and multiplies
-them (Cast to float32, Mul, Cast back to float16 for float16 tables), which
-gives the same values. Dequantizing a 49,408 x 1,024 token table on every
-run took 290 MiB of working memory for 77 rows.
+them (Cast to float32, Mul), which gives the same values. Dequantizing a
+49,408 x 1,024 token table on every run took 290 MiB of working memory for
+77 rows.
 With --attention-blocks N (slice_attention.blocks_for(latent cells) for a
 pack: 8 at 512x512), self-attention runs in N row blocks of its queries, so a
 512x512 UNet never holds its whole score tensor.
@@ -24,6 +29,7 @@ from onnx import helper, numpy_helper
 from slice_attention import slice_attention
 
 MIN_ELEMENTS = 1024
+F16, F32 = onnx.TensorProto.FLOAT16, onnx.TensorProto.FLOAT
 
 
 def channel_axis(node, k, ndim):
@@ -53,21 +59,45 @@ def gathered_only(uses):
         for n, k in uses)
 
 
-def gather_nodes(node, table, half):
+def gather_nodes(node, table):
     """A Gather of quantized table `table` as: gather the int8 rows and their scales, widen, multiply."""
     ids, y = node.input[1], node.output[0]
-    out = y + "_dequantized" if half else y
     nodes = [
         helper.make_node("Gather", [table + "_quantized", ids], [y + "_quantized"], name=y + "_gather_quantized"),
         helper.make_node("Gather", [table + "_scale", ids], [y + "_scale"], name=y + "_gather_scale"),
         helper.make_node("Cast", [y + "_quantized"], [y + "_widened"], to=onnx.TensorProto.FLOAT, name=y + "_widen"),
-        helper.make_node("Mul", [y + "_widened", y + "_scale"], [out], name=y + "_dequantize"),
+        helper.make_node("Mul", [y + "_widened", y + "_scale"], [y], name=y + "_dequantize"),
     ]
     for n in nodes[:2]:
         n.attribute.extend(node.attribute)
-    if half:
-        nodes.append(helper.make_node("Cast", [out], [y], to=onnx.TensorProto.FLOAT16, name=y + "_cast"))
     return nodes
+
+
+def widen_tensor(tensor):
+    """A float16 tensor made float32, exactly, as numpy_helper.from_array writes it."""
+    if tensor.data_type == F16:
+        tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float32), tensor.name))
+
+
+def widen_graph(graph):
+    """Every float16 of the graph made float32 (src/shared/onnx/widen.ts does the same)."""
+    for tensor in graph.initializer:
+        widen_tensor(tensor)
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
+        if value.type.tensor_type.elem_type == F16:
+            value.type.tensor_type.elem_type = F32
+    for node in graph.node:
+        for a in node.attribute:
+            if a.i == F16 and ((node.op_type == "Cast" and a.name == "to") or a.name == "dtype"):
+                a.i = F32
+            if a.HasField("t"):
+                widen_tensor(a.t)
+            for t in a.tensors:
+                widen_tensor(t)
+            if a.HasField("g"):
+                widen_graph(a.g)
+            for g in a.graphs:
+                widen_graph(g)
 
 
 def quantize_model(model, min_elements=MIN_ELEMENTS, attention_blocks=1):
@@ -90,7 +120,7 @@ def quantize_model(model, min_elements=MIN_ELEMENTS, attention_blocks=1):
             axes.setdefault(name, axis)
             if axes[name] != axis:
                 axes[name] = None
-    dq_nodes, new_inits, done, gathered = [], [], set(), {}
+    dq_nodes, new_inits, done, gathered = [], [], set(), set()
     row_gathers = not has_subgraphs(g)
     for name, axis in axes.items():
         if axis is None:
@@ -105,19 +135,15 @@ def quantize_model(model, min_elements=MIN_ELEMENTS, attention_blocks=1):
         if row_gathers and gathered_only(uses[name]):
             new_inits += [numpy_helper.from_array(q, name + "_quantized"),
                           numpy_helper.from_array(scale.reshape([-1] + [1] * (w.ndim - 1)), name + "_scale")]
-            gathered[name] = w.dtype == np.float16
+            gathered.add(name)
             done.add(name)
             continue
         new_inits += [numpy_helper.from_array(q, name + "_quantized"), numpy_helper.from_array(scale, name + "_scale"),
                       numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), name + "_zero_point")]
-        # Scales are float32 (DequantizeLinear before opset 19 takes no other); an fp16
-        # weight is dequantized to float32 and cast back to fp16 for its consumers.
-        half = w.dtype == np.float16
-        out = name + "_dequantized" if half else name
+        # Scales are float32 (DequantizeLinear before opset 19 takes no other): every weight
+        # comes back as float32, which the widened graph computes in.
         dq_nodes.append(helper.make_node("DequantizeLinear", [name + "_quantized", name + "_scale", name + "_zero_point"],
-                                         [out], axis=axis, name=name + "_dequantize"))
-        if half:
-            dq_nodes.append(helper.make_node("Cast", [out], [name], to=onnx.TensorProto.FLOAT16, name=name + "_cast"))
+                                         [name], axis=axis, name=name + "_dequantize"))
         done.add(name)
     kept = [i for i in g.initializer if i.name not in done]
     del g.initializer[:]
@@ -125,9 +151,10 @@ def quantize_model(model, min_elements=MIN_ELEMENTS, attention_blocks=1):
     nodes = list(dq_nodes)
     for n in g.node:
         table = n.input[0] if n.op_type == "Gather" and n.input else None
-        nodes.extend(gather_nodes(n, table, gathered[table]) if table in gathered else [n])
+        nodes.extend(gather_nodes(n, table) if table in gathered else [n])
     del g.node[:]
     g.node.extend(nodes)
+    widen_graph(g)
     if attention_blocks > 1:
         slice_attention(model, attention_blocks)
     return model, len(done)

@@ -8,12 +8,13 @@ browser time per run. This script makes the same kind of copy ahead of time,
 for benches that only want to load and run it (tests/bench/real-size-browser.mjs,
 `--pack-dir`): every ONNX model of the pack goes through the repository's own
 quantizer (models/quantize.py: per-output-channel int8, float32 scales,
-DequantizeLinear then a Cast back to fp16 for fp16 weights; compute stays in
-the model's own float type, which wasm runs; self-attention in row blocks at
-the pack's image size, as the device's copy slices it), and the manifest gets
-a single default variant, the int8 one, marked as the device's copy marks its variant
-(weights int8, wasm allowed, memory estimate less the bytes saved), with the
-size and SHA-256 of every file.
+DequantizeLinear to float32, every float16 of the graph made float32, so the
+copy computes in float32 on wasm and on WebGPU without shader-f16;
+self-attention in row blocks at the pack's image size, as the device's copy
+slices it), and the manifest gets a single default variant, the int8 one,
+marked as the device's copy marks its variant (weights int8, wasm allowed, no
+shader-f16, buffers twice an fp16 source's, memory estimate less the bytes
+saved), with the size and SHA-256 of every file.
 
 Layout (--layout): "source" (default) keeps a model's external data when the
 source has it (model.int8.onnx + model.int8.onnx_data) and writes it inline
@@ -116,7 +117,8 @@ def convert(src, dst, manifest, path, layout):
 def int8_variant(source, components, bytes_in, bytes_out):
     """The new variant's entry, as src/engine/convert/plan.ts deviceVariant() writes the device's copy."""
     req = source["requires"]
-    widen = 2 if req.get("shaderF16") else 1  # fp16 weights dequantize to float32 buffers on WebGPU
+    # An fp16 source's dequantized weights and activations are float32 in the copy: twice the buffers.
+    widen = 2 if req.get("shaderF16") or req.get("weights") == "float16" else 1
     backends = list(source["backends"]) + ([] if "wasm" in source["backends"] else ["wasm"])
     return {
         "id": "int8",
@@ -124,7 +126,7 @@ def int8_variant(source, components, bytes_in, bytes_out):
         "default": True,
         "backends": backends,
         "requires": {
-            "shaderF16": req.get("shaderF16", False),
+            "shaderF16": False,
             "weights": "int8",
             "maxStorageBufferBindingSize": req["maxStorageBufferBindingSize"] * widen,
             "maxBufferSize": req["maxBufferSize"] * widen,

@@ -11,7 +11,7 @@
  *   node tests/bench/convert-real-size.mjs [--packs sd-turbo-full,lcm-full] [--cache DIR]
  *   node tests/bench/convert-real-size.mjs --wasm [--latent 64] [--packs ...]
  *        [--modes int8-per-channel,int8-block,int4-block] [--no-original]
- *        [--component unet|text_encoder]
+ *        [--component unet|text_encoder] [--attention-blocks N]
  *
  * --wasm: instead, the UNet against its int8 copies (--modes: per channel, the
  * default, and MatMulNBits int8/int4 blocks) on WebAssembly
@@ -20,6 +20,8 @@
  * session is created and one step run at the given latent size: wasm heap,
  * load and step time, and the copy's output against the original's
  * (onnxruntime-node when the original does not fit in WebAssembly).
+ * --attention-blocks N: the copy's self-attention in N row blocks, as the
+ * device's copy of a 512x512 pack slices it (8); default 1, not sliced.
  *
  * Each pack is reduced to its UNet (the tokenizer plus the UNet as every
  * component), so the figures are the UNet's; the pack is deleted afterwards.
@@ -272,6 +274,7 @@ async function wasmPhase() {
   const modes = option('--modes', 'int8-per-channel').split(',');
   const withOriginal = !args.includes('--no-original');
   const component = option('--component', 'unet');
+  const attentionBlocks = Number(option('--attention-blocks', '1'));
   const heapScript = resolve('tests/unit/engine/convert/session-heap.mjs');
   const work = join(tmpdir(), 'gesso-int8-wasm');
   const lines = [];
@@ -337,6 +340,7 @@ async function wasmPhase() {
         {
           dataLocation: `model.${mode}.onnx_data`,
           mode,
+          attentionBlocks,
           readExternal: async (location, offset, length) => {
             const fd = openSync(join(dirname(unet), location), 'r');
             const buf = new Uint8Array(length);
@@ -379,7 +383,7 @@ async function wasmPhase() {
         ? `loads (heap ${gb(m.heaps[0])}, ${(m.ms / 1000).toFixed(0)} s), step fails: ${m.run.error} (heap ${gb(m.run.heap)})`
         : `heap ${gb(m.heaps[0])} after load (${(m.ms / 1000).toFixed(0)} s), ${gb(m.run.heap)} after a step of ${(m.run.ms / 1000).toFixed(1)} s`;
   console.log(
-    `\n${component} on WebAssembly (onnxruntime-web 1.30 in Node, 1 thread), latent ${latent}x${latent}:\n`,
+    `\n${component} on WebAssembly (onnxruntime-web 1.30 in Node, 1 thread), latent ${latent}x${latent}, the copy's self-attention in ${attentionBlocks} row block(s):\n`,
   );
   console.log('| pack | original | copy made by the converter | copy vs original output |');
   console.log('| --- | --- | --- | --- |');

@@ -195,8 +195,8 @@ async function convertOne(
   );
   const files = [await graph.close()];
   if (data) files.push(await (data as StoredFileWriter).close());
-  if (result.quantized.length === 0) {
-    // Nothing to quantize (a small decoder, say): the variant uses the original file.
+  if (result.quantized.length === 0 && result.widened === 0) {
+    // Nothing to quantize or widen (a small float32 decoder, say): the variant uses the original file.
     await kv.batch(files.flatMap((f) => fileDeletion(slot, f.path)));
     for (const f of files) written.delete(f.path);
     return { job, path: job.source, bytesOut: 0, files: [] };

@@ -128,11 +128,12 @@ export interface ModelOutcome {
 }
 
 /**
- * The new variant's manifest entry. Weights are int8, so the variant also
- * runs on WebAssembly; activations keep the source's type, so a float16
- * graph still needs shader-f16 on WebGPU, and its weights are dequantized to
- * float32 there (twice a float16 weight's buffer). Memory: the source's
- * estimate less the bytes the copy saves.
+ * The new variant's manifest entry. Weights are int8 and the copy computes
+ * in float32 (the converter makes every float16 float32), so it runs on
+ * WebAssembly and on WebGPU without shader-f16. A float16 source's buffers
+ * double: its dequantized weights and its activations are float32 now
+ * (convert-variant.ts then replaces these figures with the copy's measured
+ * ones). Memory: the source's estimate less the bytes the copy saves.
  */
 export function deviceVariant(plan: ConversionPlan, outcomes: ModelOutcome[]): PackVariant {
   const { from } = plan;
@@ -142,7 +143,8 @@ export function deviceVariant(plan: ConversionPlan, outcomes: ModelOutcome[]): P
   const converted = outcomes.filter((o) => o.path !== o.job.source);
   const before = converted.reduce((n, o) => n + o.job.bytesIn, 0);
   const after = converted.reduce((n, o) => n + o.bytesOut, 0);
-  const widen = from.requires.shaderF16 ? 2 : 1;
+  const half = from.requires.shaderF16 || from.requires.weights === 'float16';
+  const widen = half ? 2 : 1;
   return {
     id: plan.variantId,
     label: `int8 copy of “${from.label}”, made on this device`,
@@ -150,7 +152,7 @@ export function deviceVariant(plan: ConversionPlan, outcomes: ModelOutcome[]): P
     ...(from.loras ? { loras: from.loras } : {}),
     backends: from.backends.includes('wasm') ? [...from.backends] : [...from.backends, 'wasm'],
     requires: {
-      shaderF16: from.requires.shaderF16,
+      shaderF16: false,
       weights: 'int8',
       maxStorageBufferBindingSize: from.requires.maxStorageBufferBindingSize * widen,
       maxBufferSize: from.requires.maxBufferSize * widen,

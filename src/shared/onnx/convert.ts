@@ -6,7 +6,9 @@
  * as a stream of chunks (external data through `readExternal`); peak memory
  * is a few times the largest tensor, never the whole file. With the block
  * modes, 2-D MatMul weights become com.microsoft MatMulNBits (int4/int8
- * blocks along K) and the other weights int8 per channel as above.
+ * blocks along K, float32 scales) and the other weights int8 per channel as
+ * above. The copy computes in float32: every float16 of the source becomes
+ * float32 (widen.ts), as quantize.py's widen_graph does.
  *
  * Over 300 lines because the three passes (plan, graph, data) share one
  * streaming state; split, each would need the walker's position passed around.
@@ -41,6 +43,7 @@ import { graphOutputNames } from './graph-info';
 import { sliceAttention } from './slice-attention';
 import { WireType, corrupt, type Field } from './wire';
 import { encodeOpset, writeModel, type TensorParts } from './write';
+import { widenFloat16, widenGraphFields, widenNode } from './widen';
 
 export type ConvertMode = 'int8-per-channel' | 'int4-block' | 'int8-block';
 
@@ -94,6 +97,8 @@ export interface ConvertResult {
   largestTensorBytes: number;
   /** Self-attentions now run in row blocks (slice-attention.ts). */
   slicedAttentions: number;
+  /** float16 tensors kept unquantized, nodes and value types made float32 (0 for a float32 model). */
+  widened: number;
 }
 
 const EXTERNAL_WINDOW = 16 << 20;
@@ -203,14 +208,15 @@ export async function convertModel(
   const kept: TensorParts[] = [];
   const added: { order: number; name: string; nodes: NodeProto[]; tensors: TensorParts[] }[] = [];
   const nbits = new Map<string, { bits: 4 | 8; k: number; n: number }>();
-  /** Tables gathered row by row (gatherNodes), and whether each was float16. */
-  const gathered = new Map<string, boolean>();
+  /** Tables gathered row by row (gatherNodes). */
+  const gathered = new Set<string>();
   const names = new Set<string>();
   let plan: QuantizationPlan | null = null;
   let rowGathers: boolean | null = null;
   let graphs = 0;
   let defaultOpset: number | null = null;
   let largest = 0;
+  let widened = 0;
 
   const checkOpset = (version: number) => {
     if (version < 13) {
@@ -331,7 +337,7 @@ export async function convertModel(
           if (asNBits) {
             const [k, n] = h.dims as [number, number];
             const bits = mode === 'int4-block' ? 4 : 8;
-            const w = quantizeNBits(values, k, n, bits, blockSize, h.dataType);
+            const w = quantizeNBits(values, k, n, bits, blockSize, DataType.FLOAT);
             const blob = (blockSize * bits) / 8;
             tensors.push(
               await place(
@@ -345,7 +351,6 @@ export async function convertModel(
           } else {
             const pc = quantizePerChannel(values, h.dims, axis);
             const q = new Uint8Array(pc.q.buffer, pc.q.byteOffset, pc.q.length);
-            const half = h.dataType === DataType.FLOAT16;
             // A table only gathered (rows, not the whole table, are dequantized): scales [rows, 1, ...], no zero point.
             const rows = axis === 0 && rowGathers && gatheredOnly(uses);
             const scaleDims = rows ? [pc.channels, ...h.dims.slice(1).map(() => 1)] : [pc.channels];
@@ -353,7 +358,7 @@ export async function convertModel(
               await place(tensorHeader(`${name}_quantized`, [...h.dims], DataType.INT8), q),
               await place(tensorHeader(`${name}_scale`, scaleDims, DataType.FLOAT), pc.scale),
             );
-            if (rows) gathered.set(name, half);
+            if (rows) gathered.add(name);
             else
               tensors.push(
                 await place(
@@ -361,9 +366,12 @@ export async function convertModel(
                   new Uint8Array(pc.channels),
                 ),
               );
-            const nodes = rows ? [] : dequantizeNodes(name, axis, half);
+            const nodes = rows ? [] : dequantizeNodes(name, axis);
             added.push({ order: plan.order(name), name, nodes, tensors });
           }
+        } else if (h.dataType === DataType.FLOAT16) {
+          kept.push(await widenThrough(h, event.payload, name));
+          widened++;
         } else {
           kept.push(await passThrough(h, event.payload, name));
         }
@@ -406,6 +414,50 @@ export async function convertModel(
     return { header: h, payload: { field: payload.field, length: bytes.length, bytes } };
   }
 
+  /** A float16 initializer kept unquantized, as float32: streamed to the data file when large. */
+  async function widenThrough(
+    h: TensorHeader,
+    payload: Payload | null,
+    name: string,
+  ): Promise<TensorParts> {
+    const header: TensorHeader = { ...h, dataType: DataType.FLOAT };
+    const count = elementCount(h.dims);
+    const ext = externalRef(h);
+    if (ext || (payload?.field === TensorField.rawData && count * 4 >= threshold)) {
+      const length = ext ? externalLength(h, name, ext.length) : payload!.length;
+      if (length !== count * 2)
+        throw corrupt(`the weight "${name}" holds ${length} bytes, which does not match its shape`);
+      largest = Math.max(largest, Math.min(count * 4, 2 * EXTERNAL_WINDOW));
+      await data.pad(alignment);
+      const offset = data.offset;
+      if (ext) {
+        for (let at = 0; at < count * 2; at += EXTERNAL_WINDOW) {
+          const n = Math.min(EXTERNAL_WINDOW, count * 2 - at);
+          await data.write(
+            widenFloat16(await readExternal(ext.location, ext.offset + at, n), n / 2),
+          );
+        }
+      } else {
+        // Chunks may split a value: an odd byte waits for the next chunk.
+        let carry: number | null = null;
+        for await (const chunk of payload!.chunks()) {
+          let rest = chunk;
+          if (carry !== null && rest.length > 0) {
+            await data.write(widenFloat16(Uint8Array.of(carry, rest[0]!), 1));
+            rest = rest.subarray(1);
+            carry = null;
+          }
+          const even = rest.length - (rest.length % 2);
+          if (even > 0) await data.write(widenFloat16(rest.subarray(0, even), even / 2));
+          if (even < rest.length) carry = rest[even]!;
+        }
+      }
+      return { header: externalHeader(header, options.dataLocation, offset, count * 4) };
+    }
+    if (!payload) return { header, payload: null };
+    return place(header, widenFloat16(await payload.read(), count, payload.field, name));
+  }
+
   if (graphs === 0) throw corrupt('it holds no graph');
   if (defaultOpset === null) {
     throw corrupt('it names no ONNX operator set (opset_import)');
@@ -419,19 +471,20 @@ export async function convertModel(
     ...added.flatMap((a) => a.nodes),
     ...nodes.flatMap((n) => {
       const table = n.opType === 'Gather' ? n.input[0] : undefined;
-      const half = table === undefined ? undefined : gathered.get(table);
-      return half === undefined
-        ? [rewriteForNBits(n, nbits, blockSize)]
-        : gatherNodes(n, table!, half);
+      if (table !== undefined && gathered.has(table)) return gatherNodes(n, table);
+      const wide = widenNode(n);
+      if (wide !== n) widened++;
+      return [rewriteForNBits(wide, nbits, blockSize)];
     }),
   ];
+  const outGraphFields = widenGraphFields(graphFields, () => widened++);
   const sliced = sliceAttention(
     quantizedNodes,
     {
       initializerSizes: new Map(
         initializers.map((t) => [t.header.name ?? '', elementCount(t.header.dims)]),
       ),
-      outputs: graphOutputNames(graphFields),
+      outputs: graphOutputNames(outGraphFields),
     },
     options.attentionBlocks ?? 1,
   );
@@ -448,7 +501,7 @@ export async function convertModel(
       fields: outFields,
       graph: {
         nodes: sliced.nodes,
-        fields: graphFields,
+        fields: outGraphFields,
         initializers: [...initializers, ...sliced.tensors],
       },
     },
@@ -468,6 +521,7 @@ export async function convertModel(
     nbits: added.filter((a) => nbits.has(a.name)).map((a) => a.name),
     largestTensorBytes: largest,
     slicedAttentions: sliced.sliced,
+    widened,
   };
 }
 

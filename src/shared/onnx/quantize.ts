@@ -9,15 +9,15 @@
  *   (1 where a channel is all zeros), q = clip(round_half_even(w / scale), ±127),
  *   fp16 weights widened to float32 exactly first;
  * - names `<w>_quantized`, `<w>_scale`, `<w>_zero_point` and a
- *   DequantizeLinear node `<w>_dequantize` whose output is `<w>`; for fp16
- *   weights it outputs `<w>_dequantized`, which a Cast `<w>_cast` turns back
- *   into fp16 `<w>` (DequantizeLinear before opset 19 has float32 scales only);
+ *   DequantizeLinear node `<w>_dequantize` whose output is `<w>`, in float32
+ *   (the copy computes in float32: widen.ts makes every float16 in the graph
+ *   float32, so a float16 weight's consumers take float32);
  * - a table used only by Gather (axis 0), in a graph without control flow,
  *   is never dequantized whole: its scales are stored [rows, 1, ...] with
- *   no zero point, and each Gather
- *   becomes gatherNodes' five (six for fp16): the int8 rows and their scales
- *   gathered, widened and multiplied (a 49,408 x 1,024 token table
- *   dequantized on every run took 290 MiB of working memory for 77 rows).
+ *   no zero point, and each Gather becomes gatherNodes' four: the int8 rows
+ *   and their scales gathered, widened and multiplied (a 49,408 x 1,024
+ *   token table dequantized on every run took 290 MiB of working memory for
+ *   77 rows).
  * Also the block formats of onnxruntime's com.microsoft MatMulNBits.
  *
  * Over 300 lines because the plan (which tensors, which axis) and the
@@ -278,33 +278,18 @@ export function quantizePerChannel(
   return { q, scale, channels };
 }
 
-/**
- * The nodes quantize.py adds for weight `name`: DequantizeLinear to float32,
- * plus a Cast back to float16 when the weight was float16 (`half`).
- */
-export function dequantizeNodes(name: string, axis: number, half: boolean): NodeProto[] {
-  const out = half ? `${name}_dequantized` : name;
-  const nodes: NodeProto[] = [
+/** The DequantizeLinear node quantize.py adds for weight `name`: int8 to float32, named as the weight. */
+export function dequantizeNodes(name: string, axis: number): NodeProto[] {
+  return [
     {
       input: [`${name}_quantized`, `${name}_scale`, `${name}_zero_point`],
-      output: [out],
+      output: [name],
       name: `${name}_dequantize`,
       opType: 'DequantizeLinear',
       attribute: [intAttribute('axis', axis)],
       other: [],
     },
   ];
-  if (half) {
-    nodes.push({
-      input: [out],
-      output: [name],
-      name: `${name}_cast`,
-      opType: 'Cast',
-      attribute: [intAttribute('to', DataType.FLOAT16)],
-      other: [],
-    });
-  }
-  return nodes;
 }
 
 /** Whether a node has control flow bodies (If, Loop, Scan), which may use a table by name (quantize.py's has_subgraphs). */
@@ -329,13 +314,11 @@ export function gatheredOnly(uses: readonly { node: NodeProto; k: number }[]): b
 
 /**
  * A Gather of the quantized table `table` (quantize.py's gather_nodes): the
- * int8 rows and their scales gathered, widened to float32 and multiplied,
- * then cast back to float16 when the table was float16 (`half`).
+ * int8 rows and their scales gathered, widened to float32 and multiplied.
  */
-export function gatherNodes(node: NodeProto, table: string, half: boolean): NodeProto[] {
+export function gatherNodes(node: NodeProto, table: string): NodeProto[] {
   const ids = node.input[1] ?? '';
   const y = node.output[0] ?? '';
-  const out = half ? `${y}_dequantized` : y;
   const make = (
     opType: string,
     input: string[],
@@ -343,7 +326,7 @@ export function gatherNodes(node: NodeProto, table: string, half: boolean): Node
     name: string,
     attribute: AttributeProto[],
   ): NodeProto => ({ input, output: [output], name, opType, attribute, other: [] });
-  const nodes = [
+  return [
     make('Gather', [`${table}_quantized`, ids], `${y}_quantized`, `${y}_gather_quantized`, [
       ...node.attribute,
     ]),
@@ -351,10 +334,8 @@ export function gatherNodes(node: NodeProto, table: string, half: boolean): Node
     make('Cast', [`${y}_quantized`], `${y}_widened`, `${y}_widen`, [
       intAttribute('to', DataType.FLOAT),
     ]),
-    make('Mul', [`${y}_widened`, `${y}_scale`], out, `${y}_dequantize`, []),
+    make('Mul', [`${y}_widened`, `${y}_scale`], y, `${y}_dequantize`, []),
   ];
-  if (half) nodes.push(make('Cast', [out], y, `${y}_cast`, [intAttribute('to', DataType.FLOAT16)]));
-  return nodes;
 }
 
 export function intAttribute(name: string, value: number): AttributeProto {

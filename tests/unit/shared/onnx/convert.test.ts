@@ -220,10 +220,15 @@ describe('MatMulNBits block modes (com.microsoft)', SLOW, () => {
     expect(ops.filter((o) => o === 'com.microsoft:MatMulNBits').length).toBe(4);
     expect(opsets.length).toBe(2);
   });
-  it('fp16 weights: MatMulNBits with fp16 scales runs and stays close', async () => {
+  it('fp16 weights: MatMulNBits with float32 scales, in the float32 copy, stays close', async () => {
     const src = join(FIXTURES, 'cases.fp16.onnx');
     const converted = await convertFile(src, { mode: 'int8-block' });
     expect(converted.result.nbits).toEqual(['w_matmul', 'w_twice', 'w_typed']);
+    const scaleTypes = new Set<number | undefined>();
+    for await (const ev of walkModel([converted.graph]))
+      if (ev.kind === 'initializer' && ev.tensor.name?.endsWith('_scales'))
+        scaleTypes.add(ev.tensor.dataType);
+    expect([...scaleTypes]).toEqual([1]); // FLOAT
     const want = await run(join(FIXTURES, 'cases.fp16.quantize_py.onnx'));
     const got = await run(saveConverted('nbits-fp16', converted), want.inputs);
     const { max, scale } = maxAbsDiff(got.out, want.out);

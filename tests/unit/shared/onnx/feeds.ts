@@ -41,6 +41,12 @@ export function feeds(
         Int32Array.from({ length: n }, (_, i) => (i * 37 + 11) % 97),
         shape,
       );
+    else if (m.type === 'bool')
+      out[m.name] = new ort.Tensor(
+        'bool',
+        Uint8Array.from({ length: n }, (_, i) => (i + 1) % 2),
+        shape,
+      );
     else throw new Error(`no feed for ${m.type}`);
   }
   return out;
