@@ -7,7 +7,7 @@ import type { EngineApi, Float32TensorData } from './api';
 import { detectCapabilities } from './detect';
 import { PackSlot } from './pack-slot';
 import { serve, Transfer } from '../shared/rpc/host';
-import { loadRuntime } from './ort-runtime';
+import { loadRuntime, wasmThreads } from './ort-runtime';
 import { convertStoredVariant, removeStoredVariants } from './convert/service';
 import {
   applyStoredLora,
@@ -19,6 +19,13 @@ import {
 let capabilities: Promise<Readonly<Capabilities>> | null = null;
 const detectOnce = () => (capabilities ??= detectCapabilities());
 const engine = new PackSlot(detectOnce);
+
+/** The runtime this device already uses (its build is the one kept offline), for the LoRA fusion's matrix product. */
+const fusionRuntime = async () =>
+  loadRuntime(
+    chooseBackend(await detectOnce(), 'auto').backend,
+    wasmThreads(navigator.hardwareConcurrency ?? 1, globalThis.crossOriginIsolated, true),
+  );
 
 serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   detect: () => detectOnce(),
@@ -96,9 +103,9 @@ serve<EngineApi>(self as unknown as DedicatedWorkerGlobalScope, {
   inspectModel: (args) => inspectModelFile(args),
 
   importModel: (args, { signal, progress }) =>
-    importStoredModel(args, signal, progress, detectOnce),
+    importStoredModel(args, signal, progress, detectOnce, fusionRuntime),
 
-  applyLora: (args, { signal }) => applyStoredLora(args, signal),
+  applyLora: (args, { signal }) => applyStoredLora(args, signal, fusionRuntime),
 
   removeLora: (args) => removeStoredLora(args),
 });

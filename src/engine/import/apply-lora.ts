@@ -28,6 +28,7 @@ import {
 import { DEFAULT_TEMPLATE_BASE, templateFetcher } from './fetch-template';
 import type { TemplateFiles } from './import-checkpoint';
 import { fuseLoras, planLora } from './lora';
+import type { LowRankAdd } from './ort-low-rank';
 import { relocateGraph, type Move } from './relocate';
 import { bytesOfHalves, floatsToHalves, halvesOf, halvesToFloats } from './kernels';
 import { readSafetensorsHeader } from './safetensors';
@@ -61,6 +62,8 @@ export interface LoraDeps {
   signal?: AbortSignal;
   getTemplate?: (family: Family, width: 'full' | 'reduced') => Promise<TemplateFiles>;
   now?: () => number;
+  /** The fusion's matrix product (ort-low-rank.ts); the JavaScript loop by default. */
+  lowRank?: LowRankAdd;
 }
 
 function aborted(signal?: AbortSignal): void {
@@ -128,7 +131,7 @@ export async function applyLora(args: ApplyLoraArgs, deps: LoraDeps): Promise<Ap
         const values = halvesToFloats(
           halvesOf(await reader.read(entry.offset, entry.length, deps.signal)),
         );
-        await fuseLoras(values, entry, [lora], 'stored');
+        await fuseLoras(values, entry, [lora], 'stored', deps.lowRank);
         await data.write(bytesOfHalves(floatsToHalves(values)));
         moves.set(entry.onnx, {
           location: dataPath.slice(dataPath.indexOf('/') + 1),

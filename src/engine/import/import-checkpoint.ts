@@ -11,6 +11,7 @@ import type { PackFile, PackManifest } from '../../shared/pack-manifest';
 import { detectCheckpoint, type Detected } from './detect';
 import { sha256OfBlob } from './file-hash';
 import { planLora, type LoraPlan } from './lora';
+import type { LowRankAdd } from './ort-low-rank';
 import { planImport, type ImportPlan } from './plan';
 import { readSafetensorsHeader, type SafetensorsHeader } from './safetensors';
 import type { Family, Template } from './template';
@@ -29,6 +30,8 @@ export interface ImportOptions {
   loras?: (ImportSource & { strength: number })[];
   /** SD 2.x with no prediction type in its metadata: what the user said. */
   prediction?: 'epsilon' | 'v';
+  /** The fusion's matrix product (ort-low-rank.ts); the JavaScript loop by default. */
+  lowRank?: LowRankAdd;
   signal?: AbortSignal;
   onProgress?: (bytesIn: number, bytesTotal: number) => void;
   onStart?: (path: string) => void;
@@ -105,6 +108,7 @@ export async function importCheckpoint(
   }
   const files = await writeModels(source.file, plan, template, open, {
     loras,
+    lowRank: options.lowRank,
     signal: options.signal,
     onProgress: (read) => options.onProgress?.(read, plan.bytesIn),
     onStart: options.onStart,

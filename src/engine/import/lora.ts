@@ -8,7 +8,8 @@
  */
 
 import { GessoError } from '../../shared/errors';
-import { addLowRank, transpose } from './kernels';
+import { transpose } from './kernels';
+import { jsLowRank, type LowRankAdd } from './ort-low-rank';
 import {
   floatsOf,
   readTensorBytes,
@@ -139,6 +140,7 @@ export async function fuseLoras(
   entry: TemplateEntry,
   loras: readonly LoraPlan[],
   order: 'diffusers' | 'stored' = 'diffusers',
+  add: LowRankAdd = jsLowRank,
 ): Promise<void> {
   for (const lora of loras) {
     const module = lora.modules.get(entry.diffusers);
@@ -153,7 +155,7 @@ export async function fuseLoras(
       const inner = values.length / out;
       const downT = transpose(down, rank, inner, new Float32Array(down.length));
       const upT = transpose(up, out, rank, new Float32Array(up.length));
-      addLowRank(values, downT, upT, rank, inner, scale);
-    } else addLowRank(values, up, down, rank, out, scale);
+      await add(values, downT, upT, rank, inner, scale);
+    } else await add(values, up, down, rank, out, scale);
   }
 }

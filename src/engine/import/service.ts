@@ -36,6 +36,7 @@ import {
 } from '../../store/variant-writer';
 import { convertVariant } from '../convert/convert-variant';
 import { ProgressMeter, type ConversionProgress } from '../convert/progress';
+import type { OrtApi } from '../ort-session';
 import { applyLora, removeLora, type ApplyLoraArgs, type ApplyLoraResult } from './apply-lora';
 import { DEFAULT_TEMPLATE_BASE, templateFetcher } from './fetch-template';
 import {
@@ -45,6 +46,7 @@ import {
   packNameOf,
   type TemplateFiles,
 } from './import-checkpoint';
+import { ortLowRank, type LowRankAdd, type OrtLowRank } from './ort-low-rank';
 import type { Family } from './template';
 import { importWeights, type ImportWeights } from './weights';
 
@@ -97,6 +99,8 @@ export interface ImportDeps {
   now?: () => number;
   /** fp16 or int8, from the measured fp16 pack and its weights' bytes (weights.ts); default fp16. */
   chooseWeights?: (fp16: PackVariant, weightBytes: number) => ImportWeights;
+  /** The LoRA fusion's matrix product (ort-low-rank.ts); the JavaScript loop by default. */
+  lowRank?: LowRankAdd;
 }
 
 export async function importModel(
@@ -129,6 +133,7 @@ export async function importModel(
       {
         lcmLora: args.lcmLora ? { file: args.lcmLora, name: args.lcmLora.name } : undefined,
         prediction: args.prediction,
+        lowRank: deps.lowRank,
         signal: deps.signal,
         done,
         onProgress: (read, total) => {
@@ -248,30 +253,58 @@ export async function importStoredModel(
   signal: AbortSignal,
   onProgress: (progress: ConversionProgress) => void,
   capabilities?: () => Promise<Readonly<Capabilities>>,
+  runtime?: () => Promise<OrtApi>,
 ): Promise<ImportModelResult> {
   const kv = await openModelDb();
   const caps = capabilities ? await capabilities().catch(() => null) : null;
   const deviceMemory = (navigator as { deviceMemory?: number }).deviceMemory;
-  const result = await importModel(args, {
-    kv,
-    transact: idbPackTransaction,
-    signal,
-    onProgress,
-    chooseWeights: (fp16, weightBytes) => importWeights(fp16, weightBytes, caps, deviceMemory),
-  });
-  announce(result.packId);
-  return result;
+  const lowRank = args.lcmLora ? await lowRankOn(runtime) : null;
+  try {
+    const result = await importModel(args, {
+      kv,
+      transact: idbPackTransaction,
+      signal,
+      onProgress,
+      chooseWeights: (fp16, weightBytes) => importWeights(fp16, weightBytes, caps, deviceMemory),
+      ...(lowRank ? { lowRank: lowRank.add } : {}),
+    });
+    announce(result.packId);
+    return result;
+  } finally {
+    await lowRank?.release().catch(() => {});
+  }
+}
+
+/** The fusion on onnxruntime's wasm kernels; null (the JavaScript loop) where the runtime does not start. */
+async function lowRankOn(runtime?: () => Promise<OrtApi>): Promise<OrtLowRank | null> {
+  if (!runtime) return null;
+  try {
+    return await ortLowRank(await runtime(), 'wasm');
+  } catch {
+    return null;
+  }
 }
 
 /** "Apply LoRA", bound to IndexedDB for the engine worker. */
 export async function applyStoredLora(
   args: ApplyLoraArgs,
   signal: AbortSignal,
+  runtime?: () => Promise<OrtApi>,
 ): Promise<ApplyLoraResult> {
   const kv = await openModelDb();
-  const result = await applyLora(args, { kv, transact: idbPackTransaction, signal });
-  announce(args.packId);
-  return result;
+  const lowRank = await lowRankOn(runtime);
+  try {
+    const result = await applyLora(args, {
+      kv,
+      transact: idbPackTransaction,
+      signal,
+      ...(lowRank ? { lowRank: lowRank.add } : {}),
+    });
+    announce(args.packId);
+    return result;
+  } finally {
+    await lowRank?.release().catch(() => {});
+  }
 }
 
 /** "Remove LoRA", bound to IndexedDB for the engine worker. */

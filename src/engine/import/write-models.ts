@@ -9,6 +9,7 @@
 import { GessoError } from '../../shared/errors';
 import type { PackFile } from '../../shared/pack-manifest';
 import { fuseLoras, type LoraPlan } from './lora';
+import type { LowRankAdd } from './ort-low-rank';
 import type { ImportPlan } from './plan';
 import { floatsOf, readTensorBytes } from './safetensors';
 import { diffusersValues, encodeForTemplate, halfBytesForTemplate } from './tensor';
@@ -26,6 +27,8 @@ export type OpenSink = (path: string) => Promise<FileSink>;
 
 export interface WriteOptions {
   loras?: readonly LoraPlan[];
+  /** The fusion's matrix product (ort-low-rank.ts); the JavaScript loop by default. */
+  lowRank?: LowRankAdd;
   signal?: AbortSignal;
   /** Checkpoint bytes read so far, of plan.bytesIn. */
   onProgress?: (bytesIn: number) => void;
@@ -87,7 +90,8 @@ export async function writeModels(
         const source = floatsOf(bytes, job.source.dtype, what);
         // floatsOf made a fresh array: LoRAs are fused into it (or its third) in place, no copy
         const values = diffusersValues(source, job.entry, job.third);
-        if (touched) await fuseLoras(values, job.entry, options.loras!);
+        if (touched)
+          await fuseLoras(values, job.entry, options.loras!, 'diffusers', options.lowRank);
         await data.write(encodeForTemplate(values, job.entry));
       }
       at += job.entry.length;

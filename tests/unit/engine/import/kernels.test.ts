@@ -1,3 +1,4 @@
+import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import {
   addLowRank,
@@ -6,6 +7,8 @@ import {
   halvesToFloats,
   transpose,
 } from '../../../../src/engine/import/kernels';
+import { ortLowRank } from '../../../../src/engine/import/ort-low-rank';
+import type { OrtApi } from '../../../../src/engine/ort-session';
 import { float16ToFloat32, float32ToFloat16 } from '../../../../src/shared/onnx/quantize';
 
 function seeded(seed: number): () => number {
@@ -80,5 +83,25 @@ describe('low-rank update', () => {
     addLowRank(values, up, down, rank, out, scale);
     for (let i = 0; i < values.length; i++)
       expect(Math.abs(values[i]! - expected[i]!)).toBeLessThan(1e-6);
+  });
+});
+
+describe('low-rank update on onnxruntime', () => {
+  it('equals the JavaScript loop within float32 rounding, for a weight large enough to use it', async () => {
+    const [rank, out, inner] = [16, 320, 1024];
+    const rand = seeded(11);
+    const values = new Float32Array(out * inner).map(() => rand() - 0.5);
+    const up = new Float32Array(out * rank).map(() => rand() - 0.5);
+    const down = new Float32Array(rank * inner).map(() => rand() - 0.5);
+    const expected = values.slice();
+    addLowRank(expected, up, down, rank, out, 0.4);
+    const fusion = await ortLowRank(ortNode as unknown as OrtApi, 'cpu');
+    await fusion.add(values, up, down, rank, out, 0.4);
+    await fusion.release();
+    let worst = 0;
+    for (let i = 0; i < values.length; i++)
+      worst = Math.max(worst, Math.abs(values[i]! - expected[i]!));
+    expect(worst).toBeGreaterThan(0); // it ran on onnxruntime: another summation order
+    expect(worst).toBeLessThan(1e-6);
   });
 });
