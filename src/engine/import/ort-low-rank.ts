@@ -1,11 +1,12 @@
 /**
- * The LoRA fusion's low-rank update, W += scale * up @ down, run by
- * onnxruntime's WebAssembly kernels (SIMD, and threads where the page is
- * cross-origin isolated) as a two-node graph: Add(W, MatMul(A, B)). On this
- * project's 2-core machine, in Node, a 1280 x 5120 weight at rank 32 ran at
- * about 5 multiply-adds per ns on one thread, against 1.6 for the JavaScript
- * loop (kernels.ts), copies in and out included. Small updates stay in
- * JavaScript, where a run's fixed cost would outweigh them.
+ * The LoRA fusion's low-rank update, W += scale * up @ down: the product
+ * runs on onnxruntime's WebAssembly kernels (SIMD, and threads where the
+ * page is cross-origin isolated) as a one-node graph, MatMul(A, B), and is
+ * added to W in JavaScript, so the weight never enters the runtime's memory
+ * (which only grows: the product is the one weight-sized buffer there). On
+ * this project's 2-core machine, in Node, a 1280 x 5120 weight at rank 32
+ * ran about three times as fast as the JavaScript loop (kernels.ts). Small
+ * updates stay in JavaScript, where a run's fixed cost would outweigh them.
  */
 
 import { concatBytes } from '../../shared/concat-bytes';
@@ -27,7 +28,7 @@ export type LowRankAdd = (
 
 export const jsLowRank: LowRankAdd = async (...args) => addLowRank(...args);
 
-/** Multiply-adds below which the JavaScript loop runs the update (a run costs about a millisecond). */
+/** Multiply-adds below which the JavaScript loop runs the update (a run has a fixed cost). */
 const SMALL = 1 << 22;
 
 const text = new TextEncoder();
@@ -40,7 +41,7 @@ const node = (opType: string, input: string[], output: string[]): NodeProto => (
   other: [],
 });
 
-/** y = w + a @ b, every tensor float32 of any shape the ops accept. */
+/** p = a @ b, float32 of any shapes MatMul accepts. */
 export async function lowRankGraph(): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of writeModel({
@@ -50,14 +51,12 @@ export async function lowRankGraph(): Promise<Uint8Array> {
       bytesField(ModelField.opsetImport, encodeOpset('', 17)),
     ],
     graph: {
-      nodes: [node('MatMul', ['a', 'b'], ['p']), node('Add', ['w', 'p'], ['y'])],
+      nodes: [node('MatMul', ['a', 'b'], ['p'])],
       initializers: [],
       fields: [
         bytesField(GraphField.name, text.encode('low_rank')),
-        ...['w', 'a', 'b'].map((n) =>
-          bytesField(GraphField.input, encodeValueInfo(n, DataType.FLOAT)),
-        ),
-        bytesField(GraphField.output, encodeValueInfo('y', DataType.FLOAT)),
+        ...['a', 'b'].map((n) => bytesField(GraphField.input, encodeValueInfo(n, DataType.FLOAT))),
+        bytesField(GraphField.output, encodeValueInfo('p', DataType.FLOAT)),
       ],
     },
   }))
@@ -81,13 +80,13 @@ export async function ortLowRank(ort: OrtApi, provider: 'wasm' | 'cpu'): Promise
       const inner = values.length / out;
       const a = new Float32Array(up.length);
       for (let i = 0; i < up.length; i++) a[i] = scale * up[i]!;
-      const { y } = await session.run({
-        w: new ort.Tensor('float32', values, [out, inner]),
+      const { p } = await session.run({
         a: new ort.Tensor('float32', a, [out, rank]),
         b: new ort.Tensor('float32', down, [rank, inner]),
       });
-      values.set(y!.data as Float32Array);
-      y!.dispose();
+      const product = p!.data as Float32Array;
+      for (let i = 0; i < values.length; i++) values[i] = values[i]! + product[i]!;
+      p!.dispose();
     },
     release: () => session.release(),
   };
