@@ -14,8 +14,8 @@ export type ImportWeights = { weights: 'fp16' } | { weights: 'int8'; reason: str
 /**
  * What an int8 copy of `fp16` will need, as convert/plan.ts's deviceVariant
  * sets it: int8 weights (half of fp16's `weightBytes`, never widened on
- * WebAssembly), runnable there, and on WebGPU its weights dequantized to
- * float32 (twice an fp16 buffer).
+ * WebAssembly), runnable there, computed in float32 (no shader-f16 needed),
+ * so on WebGPU its weights and activations are float32 (twice an fp16 buffer).
  */
 export function int8Estimate(fp16: PackVariant, weightBytes: number): PackVariant {
   const widen = fp16.requires.shaderF16 ? 2 : 1;
@@ -24,6 +24,7 @@ export function int8Estimate(fp16: PackVariant, weightBytes: number): PackVarian
     backends: fp16.backends.includes('wasm') ? fp16.backends : [...fp16.backends, 'wasm'],
     requires: {
       ...fp16.requires,
+      shaderF16: false,
       weights: 'int8',
       maxStorageBufferBindingSize: fp16.requires.maxStorageBufferBindingSize * widen,
       maxBufferSize: fp16.requires.maxBufferSize * widen,

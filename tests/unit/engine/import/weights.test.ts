@@ -42,11 +42,11 @@ describe('fp16 or int8 for an imported pack', () => {
     expect(importWeights(fp16, WEIGHTS, null, 8)).toEqual({ weights: 'fp16' });
   });
 
-  it('estimates the int8 copy as the quantizer makes it: half the weights, wider GPU buffers', () => {
+  it('estimates the int8 copy as the quantizer makes it: half the weights, float32 compute, wider GPU buffers', () => {
     const int8 = int8Estimate(fp16, WEIGHTS);
     expect(int8.requires).toMatchObject({
       weights: 'int8',
-      shaderF16: true,
+      shaderF16: false,
       maxStorageBufferBindingSize: 200 * MiB,
       memoryBytes: WEIGHTS / 2 + 50 * MiB,
     });
