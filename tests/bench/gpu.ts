@@ -38,19 +38,7 @@ import {
   readPackDir,
   StageProbe,
 } from '../helpers/node-webgpu';
-
-/** tests/bench/stats.mjs's table, typed here (the tests' TypeScript project does not take plain .mjs modules). */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!)))
-      .join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const fmt = (ms: number | undefined) =>
-  ms !== undefined && Number.isFinite(ms) ? (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)) : '-';
+import { fmt, table } from './stats.mjs';
 
 interface PackSpec {
   steps: number;

@@ -36,6 +36,10 @@
  * threads instead of the device's rule, and native at the same count). A pack that fails to load or run on wasm
  * (full-size fp16) is printed as "fails: <message>".
  *
+ * --lora: instead of all the above, where "Apply LoRA"'s seconds go on a
+ * full-size pack, in Node (tests/bench/lora-fusion.ts: --checkpoint FILE
+ * --loras A,B [--ort-threads N]).
+ *
  * --gpu: instead of all the above, the GPU path in Node on onnxruntime-node's
  * WebGPU provider (tests/bench/gpu.ts): per stage first run against warm,
  * the GPU-resident loop against the round-trip loop, sliced against whole
@@ -69,6 +73,11 @@ const packDir = resolve(option('--pack', `${distDir}/packs/demo`));
 const variantId = option('--variant', undefined);
 const STEPS = [1, 2, 4];
 const realSize = args.includes('--real-size');
+
+if (args.includes('--lora')) {
+  await (await runnerImport(resolve('tests/bench/lora-fusion.ts'))).module.main(args);
+  process.exit(0);
+}
 
 if (args.includes('--gpu')) {
   await (await runnerImport(resolve('tests/bench/gpu-cli.ts'))).module.main(args);
