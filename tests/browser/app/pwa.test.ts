@@ -73,9 +73,12 @@ describe('Gesso as a PWA', () => {
     // inference: 33 KB minified) and the engine measured its int8 copies (15 KB); 547 KB
     // once the engine imported checkpoints and LoRAs on the device and kept latents on the
     // GPU (worker 169 -> 194 KB) and Create became a canvas-first editor (page 150 -> 170 KB,
-    // styles 12 -> 14 KB). Lazy chunks would not help: the service worker precaches every
-    // script so that all of it works offline.
-    expect(groups.shell).toBeLessThan(560_000);
+    // styles 12 -> 14 KB); 564 KB once imports asked SD 2.x's prediction type, recipes named
+    // the model file and its LoRAs, LoRAs fused on onnxruntime's kernels, int8 copies computed
+    // in float32 and Create loaded the chosen pack ahead (page 171 -> 176 KB, worker 194 ->
+    // 204 KB). Lazy chunks would not help: the service worker precaches every script so that
+    // all of it works offline.
+    expect(groups.shell).toBeLessThan(575_000);
   });
 
   it('leaves the import templates out of the shell: served beside it, fetched only by an import', () => {
