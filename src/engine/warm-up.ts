@@ -1,4 +1,4 @@
-/** What a load does besides opening sessions: whether it ends with a throwaway image. */
+/** What a load decides from its UNet's size: whether it ends with a throwaway image, and whether its steps are heavy (ort-runtime.ts gives heavy packs every core). */
 
 import type { Backend } from '../shared/pack-manifest';
 
