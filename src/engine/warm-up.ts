@@ -1,4 +1,7 @@
-/** What a load decides from its UNet's size: whether it ends with a throwaway image, and whether its steps are heavy (ort-runtime.ts gives heavy packs every core). */
+/**
+ * What a load decides from its UNet's size: whether it ends with a throwaway
+ * image, and whether its steps are heavy (ort-runtime.ts gives those every core).
+ */
 
 import type { Backend } from '../shared/pack-manifest';
 
