@@ -9,10 +9,8 @@
  * updates stay in JavaScript, where a run's fixed cost would outweigh them.
  */
 
-import { concatBytes } from '../../shared/concat-bytes';
-import { DataType, GraphField, ModelField, type NodeProto } from '../../shared/onnx/schema';
-import { WireType, type Field } from '../../shared/onnx/wire';
-import { encodeOpset, encodeValueInfo, writeModel } from '../../shared/onnx/write';
+import { DataType, type NodeProto } from '../../shared/onnx/schema';
+import { weightlessModel } from '../../shared/onnx/weightless-model';
 import type { OrtApi } from '../ort-session';
 import { addLowRank } from './kernels';
 
@@ -31,8 +29,6 @@ export const jsLowRank: LowRankAdd = async (...args) => addLowRank(...args);
 /** Multiply-adds below which the JavaScript loop runs the update (a run has a fixed cost). */
 const SMALL = 1 << 22;
 
-const text = new TextEncoder();
-const bytesField = (no: number, value: Uint8Array): Field => ({ no, wire: WireType.LEN, value });
 const node = (opType: string, input: string[], output: string[]): NodeProto => ({
   opType,
   input,
@@ -42,26 +38,16 @@ const node = (opType: string, input: string[], output: string[]): NodeProto => (
 });
 
 /** p = a @ b, float32 of any shapes MatMul accepts. */
-export async function lowRankGraph(): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of writeModel({
-    fields: [
-      { no: ModelField.irVersion, wire: WireType.VARINT, value: 8n },
-      bytesField(ModelField.producerName, text.encode('gesso')),
-      bytesField(ModelField.opsetImport, encodeOpset('', 17)),
+export function lowRankGraph(): Promise<Uint8Array> {
+  return weightlessModel(
+    'low_rank',
+    [node('MatMul', ['a', 'b'], ['p'])],
+    [
+      ['a', DataType.FLOAT],
+      ['b', DataType.FLOAT],
     ],
-    graph: {
-      nodes: [node('MatMul', ['a', 'b'], ['p'])],
-      initializers: [],
-      fields: [
-        bytesField(GraphField.name, text.encode('low_rank')),
-        ...['a', 'b'].map((n) => bytesField(GraphField.input, encodeValueInfo(n, DataType.FLOAT))),
-        bytesField(GraphField.output, encodeValueInfo('p', DataType.FLOAT)),
-      ],
-    },
-  }))
-    chunks.push(chunk);
-  return concatBytes(chunks);
+    [['p', DataType.FLOAT]],
+  );
 }
 
 export interface OrtLowRank {

@@ -12,16 +12,8 @@
  * loop draws it, so a seed makes the same image on either path.
  */
 
-import { concatBytes } from '../../shared/concat-bytes';
-import {
-  AttributeType,
-  DataType,
-  GraphField,
-  ModelField,
-  type NodeProto,
-} from '../../shared/onnx/schema';
-import { encodeOpset, encodeValueInfo, writeModel } from '../../shared/onnx/write';
-import { WireType, type Field } from '../../shared/onnx/wire';
+import { AttributeType, DataType, type NodeProto } from '../../shared/onnx/schema';
+import { weightlessModel } from '../../shared/onnx/weightless-model';
 import type { StepForm } from '../schedulers';
 import type { DType } from '../tensors';
 
@@ -98,8 +90,6 @@ function intAttribute(name: string, value: number): NodeProto['attribute'][numbe
   return { name, type: AttributeType.INT, i: BigInt(value), floats: [], ints: [], other: [] };
 }
 
-const bytesField = (no: number, value: Uint8Array): Field => ({ no, wire: WireType.LEN, value });
-
 /**
  * The step graph's ONNX bytes. `guided`: the graph also takes the
  * unconditional prediction and applies uncond + g (cond - uncond) first.
@@ -162,7 +152,7 @@ export async function stepGraph(types: StepGraphTypes, guided: boolean): Promise
     [STEP.finalInput, onnxType(types.finalInput)],
     [STEP.previewInput, onnxType(types.previewInput)],
   ];
-  return modelBytes('step', nodes, inputs, outputs);
+  return weightlessModel('step', nodes, inputs, outputs);
 }
 
 /**
@@ -173,43 +163,10 @@ export async function stepGraph(types: StepGraphTypes, guided: boolean): Promise
  */
 export function readBackGraph(type: DType): Promise<Uint8Array> {
   const code = onnxType(type);
-  return modelBytes(
+  return weightlessModel(
     'read back',
     [node('Identity', ['value'], ['copy'])],
     [['value', code]],
     [['copy', code]],
   );
-}
-
-/** A model of `nodes` (opset 17, no weights) as ONNX bytes. */
-async function modelBytes(
-  name: string,
-  nodes: NodeProto[],
-  inputs: [string, number][],
-  outputs: [string, number][],
-): Promise<Uint8Array> {
-  const text = new TextEncoder();
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of writeModel({
-    fields: [
-      { no: ModelField.irVersion, wire: WireType.VARINT, value: 8n },
-      bytesField(ModelField.producerName, text.encode('gesso')),
-      bytesField(ModelField.opsetImport, encodeOpset('', 17)),
-    ],
-    graph: {
-      nodes,
-      initializers: [],
-      fields: [
-        bytesField(GraphField.name, text.encode(name)),
-        ...inputs.map(([input, type]) =>
-          bytesField(GraphField.input, encodeValueInfo(input, type)),
-        ),
-        ...outputs.map(([output, type]) =>
-          bytesField(GraphField.output, encodeValueInfo(output, type)),
-        ),
-      ],
-    },
-  }))
-    chunks.push(chunk);
-  return concatBytes(chunks);
 }
