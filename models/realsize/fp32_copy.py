@@ -8,47 +8,27 @@ made float32 (weights widened exactly), written with its weights inline.
 
 Usage: /usr/bin/python3 models/realsize/fp32_copy.py SRC_PACK_DIR DST_DIR  (tests/browser/models/realsize.test.ts runs it)
 Prints DST_DIR. Cached: DST_DIR/.source holds the SHA-256 of the source
-manifest and of this script; a copy whose stamp matches is kept as it is.
+manifest and of this script with models/quantize.py; a copy whose stamp matches is kept as it is.
 """
 import hashlib
 import os
 import shutil
 import sys
 
-import numpy as np
 import onnx
-from onnx import AttributeProto, TensorProto, numpy_helper
 
-F16, F32 = TensorProto.FLOAT16, TensorProto.FLOAT
-
-
-def widen_tensor(tensor):
-    if tensor.data_type == F16:
-        widened = numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float32), tensor.name)
-        tensor.CopyFrom(widened)
-
-
-def widen_graph(graph):
-    for tensor in graph.initializer:
-        widen_tensor(tensor)
-    for value in list(graph.value_info) + list(graph.input) + list(graph.output):
-        if value.type.tensor_type.elem_type == F16:
-            value.type.tensor_type.elem_type = F32
-    for node in graph.node:
-        for attribute in node.attribute:
-            if node.op_type == "Cast" and attribute.name == "to" and attribute.i == F16:
-                attribute.i = F32
-            elif attribute.type == AttributeProto.TENSOR:
-                widen_tensor(attribute.t)
-            elif attribute.type == AttributeProto.GRAPH:
-                widen_graph(attribute.g)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from quantize import widen_graph  # noqa: E402  (the int8 copies widen the same way)
 
 
 def main(src, dst):
     with open(os.path.join(src, "manifest.json"), "rb") as f:
         manifest_hash = hashlib.sha256(f.read()).hexdigest()
-    with open(__file__, "rb") as f:
-        script_hash = hashlib.sha256(f.read()).hexdigest()
+    script_hash = hashlib.sha256()
+    for script in (__file__, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "quantize.py")):
+        with open(script, "rb") as f:
+            script_hash.update(f.read())
+    script_hash = script_hash.hexdigest()
     stamp = f"{manifest_hash} {script_hash}\n"
     stamp_path = os.path.join(dst, ".source")
     if os.path.exists(stamp_path) and open(stamp_path).read() == stamp:
