@@ -124,7 +124,7 @@ afterAll(async () => {
   }
 });
 
-describe.skipIf(!disk.dir)('a full disk (issue 16, 3)', () => {
+describe.skipIf(!disk.dir)('a full disk', () => {
   it('is reported as storage with the space needed, stops at once, keeps what it stored, and resumes once space is freed', async () => {
     const dir = disk.dir!;
     const pack = host.add('big', [FILE_SIZE]);

@@ -306,7 +306,7 @@ describe('updates, quota and other packs', () => {
   });
 });
 
-describe('faults: full disk, time limits, short bodies, offline (issue 16)', () => {
+describe('faults: full disk, time limits, short bodies, offline', () => {
   it('a full disk that says "Failed to write blobs" stops at once: storage, not the connection, nothing fetched again', async () => {
     await setup('full', { 'a.onnx': randomBytes(6_000, 21) });
     let puts = 0;

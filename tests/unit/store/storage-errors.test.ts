@@ -4,7 +4,7 @@ import { asStorageError, storageFailure } from '../../../src/store/storage-error
 
 const dom = (message: string, name: string) => new DOMException(message, name);
 
-describe('telling storage failures apart (issue 16: a full disk is not a dropped connection)', () => {
+describe('telling storage failures apart: a full disk is not a dropped connection', () => {
   it.each([
     ['QuotaExceededError', dom('The quota has been exceeded.', 'QuotaExceededError')],
     // Chromium on a full disk (measured: a full tmpfs profile, IndexedDB blob write).
