@@ -4,7 +4,7 @@ import { UPDATE_CHECK_INTERVAL_MS, updateCheckDue } from '../../../src/store/upd
 const DAY = UPDATE_CHECK_INTERVAL_MS;
 const now = 1_700_000_000_000;
 
-describe('when to ask a pack host for updates (issue 16: not every time Models opens)', () => {
+describe('when to ask a pack host for updates: not every time Models opens', () => {
   it('is a day', () => expect(DAY).toBe(86_400_000));
 
   it('checks a pack never checked, when online', () => {

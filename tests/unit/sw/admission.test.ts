@@ -38,7 +38,7 @@ function record(
   };
 }
 
-describe('built-in pack ids are reserved (issue 16)', () => {
+describe('built-in pack ids are reserved', () => {
   it('knows every built-in id at build time, the demo pack served by the app included', () => {
     expect(catalog(BASE).map((e) => e.id)).toEqual([
       'demo-emoji',
@@ -121,7 +121,7 @@ describe('built-in pack ids are reserved (issue 16)', () => {
   });
 });
 
-describe('no install replaces a pack from another address (issue 16)', () => {
+describe('no install replaces a pack from another address', () => {
   // Stored before ids were reserved: the user's "demo-emoji" 9.0.0 installed over the demo.
   const usersDemo = record(manifest('demo-emoji', '9.0.0'), USER_URL, 'builtin');
 

@@ -4,7 +4,7 @@ import { ManualClock } from './manual-clock';
 
 const URL_ = 'https://host.example/manifest.json';
 
-describe('fetching a manifest with a time limit (issue 16: "Add pack" never stuck)', () => {
+describe('fetching a manifest with a time limit: "Add pack" never stuck', () => {
   it('a host that never answers gives a sentence when the limit passes, and the request is aborted', async () => {
     const clock = new ManualClock();
     let signal: AbortSignal | undefined;
